@@ -1,0 +1,16 @@
+export interface Clock {
+  /** Unix time in milliseconds. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A clock tests move by hand, so expiry is tested by setting the time rather than waiting. */
+export function createManualClock(start = Date.UTC(2026, 0, 1)) {
+  let current = start;
+  return {
+    now: () => current,
+    set: (ms: number) => void (current = ms),
+    advance: (ms: number) => void (current += ms),
+  };
+}

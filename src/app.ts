@@ -1,0 +1,74 @@
+import type { Context } from 'hono';
+import type { Deps } from './deps.js';
+import { accountRoutes } from './features/accounts/routes.js';
+import { authRoutes } from './features/auth/routes.js';
+import { deviceRoutes } from './features/devices/routes.js';
+import { sessionRoutes } from './features/sessions/routes.js';
+import { createThrottles } from './features/throttles/service.js';
+import { CSRF_HEADER, SESSION_COOKIE } from './http/auth.js';
+import { DOCS_CSP, renderDocsPage } from './http/docs-page.js';
+import type { AppEnv } from './http/env.js';
+import { errorResponse, handleError } from './http/errors.js';
+import { clientAddress, limitBody, requestId, securityHeaders } from './http/middleware.js';
+import { createRouter } from './http/router.js';
+
+export interface AppOptions {
+  /** The peer address as the runtime sees it; Node and Workers each supply their own. */
+  peerAddress?: (c: Context<AppEnv>) => string | undefined;
+}
+
+export const API_INFO = {
+  title: 'homing',
+  version: '0.1.0',
+  description:
+    'Self-hostable backend for phones: end-to-end-encrypted sync, Find Device and SIM-change verification. The server never holds a key that opens user content.',
+};
+
+/** Builds the whole service from its dependencies. Imports nothing runtime-specific. */
+export function createApp(deps: Deps, options: AppOptions = {}) {
+  const app = createRouter();
+  const throttles = createThrottles(deps);
+
+  app.use('*', requestId(deps));
+  app.use('*', securityHeaders());
+  app.use('*', clientAddress(deps, options.peerAddress ?? (() => undefined)));
+  app.use('*', limitBody(deps));
+
+  app.route('/', authRoutes(deps, throttles));
+  app.route('/', accountRoutes(deps, throttles));
+  app.route('/', sessionRoutes(deps));
+  app.route('/', deviceRoutes(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Session token (hs_…) from POST /v1/auth/login',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'sessionCookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: SESSION_COOKIE,
+    description: `Web page session; state-changing requests also need the ${CSRF_HEADER} header`,
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'deviceToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Device token (hd_…) from POST /v1/devices',
+  });
+
+  const openApiDocument = () =>
+    app.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO, servers: [{ url: deps.config.publicOrigin }] });
+
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.get('/docs', (c) => {
+    c.header('Content-Security-Policy', DOCS_CSP);
+    return c.html(renderDocsPage(openApiDocument() as unknown as Record<string, unknown>));
+  });
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.notFound((c) => errorResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  app.onError(handleError(deps.log));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

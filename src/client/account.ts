@@ -1,0 +1,130 @@
+import type { ApiClient, Challenge, LoginResponse, Proof } from './api.js';
+import {
+  createAccountKeys,
+  derivePasswordSecrets,
+  deriveRecoverySecrets,
+  type KdfCost,
+  parseRecoveryKey,
+  rewrapForPassword,
+  unlockWithPassword,
+  unlockWithRecovery,
+  type UnlockedKeys,
+} from './crypto/account-keys.js';
+import { fromBase64Url, randomBytes, toBase64Url } from './crypto/encoding.js';
+import { loginChallengeMessage, signDetached } from './crypto/signing.js';
+
+// The account flows a phone or the web page runs. Keys are made and opened here, on the
+// client; the server only ever sees public keys, wrapped secrets and signatures.
+
+export async function signUp(
+  api: ApiClient,
+  input: { email: string; password: string; phoneNumber?: string; kdf?: KdfCost },
+) {
+  const accountId = toBase64Url(randomBytes(16));
+  const { bundle, recoveryKey } = await createAccountKeys({ accountId, password: input.password, kdf: input.kdf });
+  await api.signUp({ accountId, email: input.email, phoneNumber: input.phoneNumber, ...bundle });
+  return { accountId, recoveryKey };
+}
+
+/**
+ * Signs a challenge with a login key. The origin signed is the one this client talks to, never
+ * the one the server names, so a signature made for one server cannot be replayed to another.
+ */
+export function signChallenge(api: ApiClient, challenge: Challenge, loginSeed: Uint8Array): Proof {
+  if (challenge.origin !== api.origin) {
+    throw new Error(`the server asked for a signature for ${challenge.origin}, but this client talks to ${api.origin}`);
+  }
+  const message = loginChallengeMessage({
+    origin: api.origin,
+    challengeId: challenge.challengeId,
+    challenge: fromBase64Url(challenge.challenge),
+  });
+  return { challengeId: challenge.challengeId, signature: toBase64Url(signDetached(loginSeed, message)) };
+}
+
+async function passwordProof(api: ApiClient, email: string, password: string) {
+  const challenge = await api.challenge(email, 'password');
+  if (!challenge.kdf) throw new Error('the server sent no key-derivation parameters');
+  const secrets = await derivePasswordSecrets(password, { ...challenge.kdf, salt: fromBase64Url(challenge.kdf.salt) });
+  return { proof: signChallenge(api, challenge, secrets.loginSeed), kek: secrets.kek };
+}
+
+async function recoveryProof(api: ApiClient, email: string, recoveryKey: string) {
+  const secrets = deriveRecoverySecrets(parseRecoveryKey(recoveryKey));
+  const challenge = await api.challenge(email, 'recovery');
+  return { proof: signChallenge(api, challenge, secrets.loginSeed), kek: secrets.kek };
+}
+
+export interface LoggedIn {
+  response: LoginResponse;
+  keys: UnlockedKeys;
+}
+
+export async function logIn(
+  api: ApiClient,
+  input: { email: string; password: string; label?: string; session?: 'bearer' | 'cookie' },
+): Promise<LoggedIn> {
+  const { proof, kek } = await passwordProof(api, input.email, input.password);
+  const response = await api.login({ ...proof, label: input.label, session: input.session });
+  if (response.session.token) api.setSessionToken(response.session.token);
+  const keys = unlockWithPassword({ accountId: response.accountId, ...response.keys }, kek);
+  return { response, keys };
+}
+
+/** Logs in with the recovery key; follow with setNewPassword, as the old password is lost. */
+export async function logInWithRecoveryKey(
+  api: ApiClient,
+  input: { email: string; recoveryKey: string; label?: string },
+): Promise<LoggedIn> {
+  const { proof, kek } = await recoveryProof(api, input.email, input.recoveryKey);
+  const response = await api.login({ ...proof, label: input.label });
+  if (response.session.token) api.setSessionToken(response.session.token);
+  const keys = unlockWithRecovery({ accountId: response.accountId, ...response.keys }, kek);
+  return { response, keys };
+}
+
+/** A fresh proof for a logged-in session (password change, wipe). */
+export async function proveIdentity(
+  api: ApiClient,
+  input: { email: string } & ({ password: string } | { recoveryKey: string }),
+) {
+  const { proof } =
+    'password' in input
+      ? await passwordProof(api, input.email, input.password)
+      : await recoveryProof(api, input.email, input.recoveryKey);
+  return proof;
+}
+
+/**
+ * Re-wraps the master key under a new password. The current password or the recovery key proves
+ * it is the owner; the server then signs out every other session.
+ */
+export async function changePassword(
+  api: ApiClient,
+  input: {
+    accountId: string;
+    email: string;
+    masterKey: Uint8Array;
+    newPassword: string;
+    kdf?: KdfCost;
+  } & ({ currentPassword: string } | { recoveryKey: string }),
+) {
+  const proof = await proveIdentity(
+    api,
+    'currentPassword' in input
+      ? { email: input.email, password: input.currentPassword }
+      : { email: input.email, recoveryKey: input.recoveryKey },
+  );
+  const rewrapped = await rewrapForPassword({
+    accountId: input.accountId,
+    masterKey: input.masterKey,
+    password: input.newPassword,
+    kdf: input.kdf,
+  });
+  return api.changePassword({
+    proof,
+    kdf: rewrapped.kdf,
+    loginPublicKey: rewrapped.loginPublicKey,
+    wrappedMasterKey: rewrapped.wrappedMasterKey,
+  });
+}

@@ -1,0 +1,111 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// Times are Unix milliseconds from deps.clock. Keys and wrapped secrets are base64url text:
+// the server stores them for the client and can open none of them.
+
+export const accounts = sqliteTable(
+  'accounts',
+  {
+    id: text('id').primaryKey(),
+    // Personal data the server must read (to send mail or SMS) is sealed under the server key
+    // and found by a keyed hash, so a copy of the database alone reveals neither.
+    emailCiphertext: text('email_ciphertext').notNull(),
+    emailIndex: text('email_index').notNull(),
+    phoneCiphertext: text('phone_ciphertext'),
+    phoneIndex: text('phone_index'),
+    kdfSalt: text('kdf_salt').notNull(),
+    kdfOpsLimit: integer('kdf_ops_limit').notNull(),
+    kdfMemLimit: integer('kdf_mem_limit').notNull(),
+    loginPublicKey: text('login_public_key').notNull(),
+    wrappedMasterKey: text('wrapped_master_key').notNull(),
+    recoveryLoginPublicKey: text('recovery_login_public_key').notNull(),
+    recoveryWrappedMasterKey: text('recovery_wrapped_master_key').notNull(),
+    x25519PublicKey: text('x25519_public_key').notNull(),
+    wrappedX25519SecretKey: text('wrapped_x25519_secret_key').notNull(),
+    ed25519PublicKey: text('ed25519_public_key').notNull(),
+    wrappedEd25519SecretKey: text('wrapped_ed25519_secret_key').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('accounts_email_index').on(t.emailIndex),
+    uniqueIndex('accounts_phone_index').on(t.phoneIndex),
+  ],
+);
+
+export const loginChallenges = sqliteTable(
+  'login_challenges',
+  {
+    id: text('id').primaryKey(),
+    // Null when the email is unknown: the decoy challenge is stored like a real one so the two
+    // cost the same, and it can never verify.
+    accountId: text('account_id'),
+    // Keys the failure backoff, which must treat known and unknown emails alike.
+    emailIndex: text('email_index').notNull(),
+    method: text('method', { enum: ['password', 'recovery'] }).notNull(),
+    nonce: text('nonce').notNull(),
+    origin: text('origin').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('login_challenges_expires').on(t.expiresAt)],
+);
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    kind: text('kind', { enum: ['bearer', 'cookie'] }).notNull(),
+    label: text('label'),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    // Set by a signed re-authentication; dangerous actions ask for a recent one.
+    reauthenticatedAt: integer('reauthenticated_at'),
+  },
+  (t) => [
+    uniqueIndex('sessions_token_hash').on(t.tokenHash),
+    index('sessions_account').on(t.accountId),
+    index('sessions_expires').on(t.expiresAt),
+  ],
+);
+
+export const devices = sqliteTable(
+  'devices',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    model: text('model').notNull(),
+    platform: text('platform', { enum: ['android', 'ios', 'other'] }).notNull(),
+    // The client sends a hash of the hardware identifier; the server keys it again so the
+    // stored value cannot be matched against identifiers seen elsewhere.
+    identifierHash: text('identifier_hash').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at'),
+  },
+  (t) => [
+    uniqueIndex('devices_token_hash').on(t.tokenHash),
+    uniqueIndex('devices_account_identifier').on(t.accountId, t.identifierHash),
+  ],
+);
+
+export const throttles = sqliteTable(
+  'throttles',
+  {
+    key: text('key').primaryKey(),
+    count: integer('count').notNull().default(0),
+    windowStartedAt: integer('window_started_at').notNull(),
+    blockedUntil: integer('blocked_until').notNull().default(0),
+    updatedAt: integer('updated_at').notNull().default(sql`0`),
+  },
+  (t) => [index('throttles_updated').on(t.updatedAt)],
+);

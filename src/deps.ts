@@ -1,0 +1,16 @@
+import type { Clock } from './adapters/clock.js';
+import type { Logger } from './adapters/log.js';
+import type { Random } from './adapters/random.js';
+import type { Config } from './config.js';
+import type { ServerSecrets } from './crypto/server-secrets.js';
+import type { Db } from './db/client.js';
+
+/** Everything the app needs from its runtime, built once by src/node.ts or src/worker.ts. */
+export interface Deps {
+  db: Db;
+  clock: Clock;
+  random: Random;
+  config: Config;
+  log: Logger;
+  secrets: ServerSecrets;
+}

@@ -1,0 +1,74 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { Deps } from '../../deps.js';
+import { requireSession } from '../../http/auth.js';
+import { createRouter, SESSION_SECURITY } from '../../http/router.js';
+import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
+import { changePassword } from '../auth/service.js';
+import { SIGNUPS_PER_ADDRESS, type Throttles } from '../throttles/service.js';
+import { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody, signupResponse } from './schemas.js';
+import { getAccount, signUp } from './service.js';
+
+export function accountRoutes(deps: Deps, throttles: Throttles) {
+  const router = createRouter();
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/accounts',
+      tags: ['Accounts'],
+      summary: 'Sign up with keys made on the device',
+      description:
+        'The client derives every key from the password and a fresh recovery key (docs/CRYPTO.md) and sends only public keys and wrapped secrets.',
+      request: { body: jsonBody(signupBody) },
+      responses: {
+        201: jsonResponse(signupResponse, 'Account created; log in next'),
+        ...errorResponses(400, 409, 413, 415, 429),
+      },
+    }),
+    async (c) => {
+      await throttles.hit(throttles.keyOf('signups:address', c.get('clientAddress')), SIGNUPS_PER_ADDRESS);
+      return c.json(await signUp(deps, c.req.valid('json')), 201);
+    },
+  );
+
+  router.use('/v1/account', requireSession(deps));
+  router.use('/v1/account/*', requireSession(deps));
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/account',
+      tags: ['Accounts'],
+      summary: 'The logged-in account',
+      security: SESSION_SECURITY,
+      responses: { 200: jsonResponse(accountResponse, 'The account'), ...errorResponses(401) },
+    }),
+    async (c) => c.json(await getAccount(deps, c.get('session').accountId), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/account/password',
+      tags: ['Accounts'],
+      summary: 'Change the password',
+      description:
+        'Proves the current password or the recovery key with a fresh signed challenge, replaces the password-derived login key and wrapped master key, and signs out every other session.',
+      security: SESSION_SECURITY,
+      request: { body: jsonBody(passwordChangeBody) },
+      responses: {
+        200: jsonResponse(passwordChangeResponse, 'Password changed'),
+        ...errorResponses(400, 401, 403, 413, 415, 429),
+      },
+    }),
+    async (c) => {
+      const { accountId, sessionId } = c.get('session');
+      const result = await changePassword(deps, throttles, { accountId, sessionId }, c.req.valid('json'), {
+        clientAddress: c.get('clientAddress'),
+      });
+      return c.json(result, 200);
+    },
+  );
+
+  return router;
+}

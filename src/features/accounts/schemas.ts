@@ -1,0 +1,70 @@
+import { z } from '@hono/zod-openapi';
+import { base64urlBytes, id, publicKey, sealedKey, timestamp } from '../../http/schemas.js';
+
+export const email = z.email().max(254).openapi({ example: 'ada@example.org' });
+export const phoneNumber = z
+  .string()
+  .regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 number such as +447700900123')
+  .openapi({ example: '+447700900123' });
+
+export const kdfParams = z
+  .strictObject({
+    salt: base64urlBytes(16, 'Argon2id salt (crypto_pwhash_SALTBYTES)'),
+    opsLimit: z.number().int().min(1).max(16).openapi({ example: 2 }),
+    memLimit: z
+      .number()
+      .int()
+      .min(8192)
+      .max(1024 * 1024 * 1024)
+      .refine((n) => n % 1024 === 0, 'must be a multiple of 1024')
+      .openapi({ description: 'bytes, as crypto_pwhash memlimit', example: 67108864 }),
+  })
+  .openapi('KdfParams');
+
+export const signupBody = z
+  .strictObject({
+    accountId: id('Chosen by the client: 16 random bytes, base64url. It is bound into every wrapped key.'),
+    email,
+    phoneNumber: phoneNumber.optional(),
+    kdf: kdfParams,
+    loginPublicKey: publicKey('Ed25519 public key derived from the password'),
+    wrappedMasterKey: sealedKey('Master key sealed by the password-derived kek'),
+    recoveryLoginPublicKey: publicKey('Ed25519 public key derived from the recovery key'),
+    recoveryWrappedMasterKey: sealedKey('Master key sealed by the recovery kek'),
+    x25519PublicKey: publicKey('X25519 key that location reports are sealed to'),
+    wrappedX25519SecretKey: sealedKey('X25519 secret sealed by the master key'),
+    ed25519PublicKey: publicKey('Ed25519 key that signs remote commands'),
+    wrappedEd25519SecretKey: sealedKey('Ed25519 seed sealed by the master key'),
+  })
+  .openapi('SignupRequest');
+
+export const signupResponse = z.object({ accountId: z.string() }).openapi('SignupResponse');
+
+export const accountResponse = z
+  .object({
+    accountId: z.string(),
+    email: z.string(),
+    phoneNumber: z.string().nullable(),
+    createdAt: timestamp('When the account was created'),
+  })
+  .openapi('Account');
+
+export const proof = z
+  .strictObject({
+    challengeId: id('From POST /v1/auth/challenge'),
+    signature: base64urlBytes(64, 'Ed25519 signature of the login challenge message'),
+  })
+  .openapi('ChallengeProof');
+
+export const passwordChangeBody = z
+  .strictObject({
+    proof: proof.openapi({ description: 'A fresh challenge signed with the current password or the recovery key' }),
+    kdf: kdfParams,
+    loginPublicKey: publicKey('The new password-derived Ed25519 public key'),
+    wrappedMasterKey: sealedKey('The master key sealed by the new kek'),
+  })
+  .openapi('PasswordChangeRequest');
+
+export const passwordChangeResponse = z
+  .object({ revokedSessions: z.number().int().openapi({ description: 'Other sessions signed out' }) })
+  .openapi('PasswordChangeResponse');

@@ -1,0 +1,131 @@
+import { createRoute } from '@hono/zod-openapi';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import type { Deps } from '../../deps.js';
+import { requireSession, SESSION_COOKIE } from '../../http/auth.js';
+import { createRouter, SESSION_SECURITY } from '../../http/router.js';
+import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
+import { csrfTokenOf, revokeSession } from '../sessions/service.js';
+import type { Throttles } from '../throttles/service.js';
+import {
+  challengeBody,
+  challengeResponse,
+  currentSession,
+  loginBody,
+  loginResponse,
+  proof,
+  reauthenticateResponse,
+} from './schemas.js';
+import { createChallenge, login, reauthenticate } from './service.js';
+
+export function authRoutes(deps: Deps, throttles: Throttles) {
+  const router = createRouter();
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/challenge',
+      tags: ['Auth'],
+      summary: 'Ask for a login challenge',
+      description:
+        'Returns a single-use challenge and, for the password method, the Argon2id salt and parameters. Unknown emails get a stable decoy salt and the same shape, so this does not reveal who is registered.',
+      request: { body: jsonBody(challengeBody) },
+      responses: { 200: jsonResponse(challengeResponse, 'A challenge to sign'), ...errorResponses(400, 413, 415, 429) },
+    }),
+    async (c) => c.json(await createChallenge(deps, throttles, c.req.valid('json'), ctxOf(c)), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/login',
+      tags: ['Auth'],
+      summary: 'Log in with a signed challenge',
+      description:
+        'Verifies the Ed25519 signature over the challenge message and opens a session. No password or password equivalent is sent. Returns the wrapped key bundle.',
+      request: { body: jsonBody(loginBody) },
+      responses: { 200: jsonResponse(loginResponse, 'Logged in'), ...errorResponses(400, 401, 413, 415, 429) },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const result = await login(deps, throttles, { ...body, sessionKind: body.session }, ctxOf(c));
+      const { token, ...session } = result.session;
+      if (session.kind === 'cookie') {
+        setCookie(c, SESSION_COOKIE, token, {
+          httpOnly: true,
+          secure: true,
+          sameSite: 'Strict',
+          path: '/',
+          maxAge: Math.floor(deps.config.sessionTtlMs / 1000),
+        });
+        return c.json({ ...result, session: { ...session, csrfToken: csrfTokenOf(deps, session.id) } }, 200);
+      }
+      return c.json({ ...result, session: { ...session, token } }, 200);
+    },
+  );
+
+  router.use('/v1/auth/session', requireSession(deps));
+  router.use('/v1/auth/logout', requireSession(deps));
+  router.use('/v1/auth/reauthenticate', requireSession(deps));
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/auth/session',
+      tags: ['Auth'],
+      summary: 'The current session (and its CSRF token, for cookie sessions)',
+      security: SESSION_SECURITY,
+      responses: { 200: jsonResponse(currentSession, 'The session'), ...errorResponses(401) },
+    }),
+    (c) => {
+      const s = c.get('session');
+      return c.json(
+        {
+          accountId: s.accountId,
+          sessionId: s.sessionId,
+          kind: s.kind,
+          reauthenticatedAt: s.reauthenticatedAt,
+          ...(s.kind === 'cookie' ? { csrfToken: csrfTokenOf(deps, s.sessionId) } : {}),
+        },
+        200,
+      );
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/reauthenticate',
+      tags: ['Auth'],
+      summary: 'Prove the password again',
+      description: 'Records a fresh signed challenge on this session; dangerous actions (such as wipe) require one from the last 5 minutes.',
+      security: SESSION_SECURITY,
+      request: { body: jsonBody(proof) },
+      responses: {
+        200: jsonResponse(reauthenticateResponse, 'Re-authenticated'),
+        ...errorResponses(400, 401, 403, 413, 415, 429),
+      },
+    }),
+    async (c) => c.json(await reauthenticate(deps, throttles, c.get('session'), c.req.valid('json'), ctxOf(c)), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/auth/logout',
+      tags: ['Auth'],
+      summary: 'End this session',
+      security: SESSION_SECURITY,
+      responses: { 204: { description: 'Logged out' }, ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      const s = c.get('session');
+      await revokeSession(deps, s.accountId, s.sessionId);
+      if (s.kind === 'cookie') deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
+      return c.body(null, 204);
+    },
+  );
+
+  return router;
+}
+
+const ctxOf = (c: { get(key: 'clientAddress'): string }) => ({ clientAddress: c.get('clientAddress') });

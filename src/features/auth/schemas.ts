@@ -1,0 +1,78 @@
+import { z } from '@hono/zod-openapi';
+import { base64urlBytes, id, publicKey, sealedKey, timestamp } from '../../http/schemas.js';
+import { email, kdfParams, proof } from '../accounts/schemas.js';
+
+const method = z.enum(['password', 'recovery']).default('password').openapi({
+  description: 'password: sign with the password-derived key; recovery: sign with the recovery-key-derived key',
+});
+
+export const challengeBody = z.strictObject({ email, method }).openapi('ChallengeRequest');
+
+export const challengeResponse = z
+  .object({
+    challengeId: z.string(),
+    challenge: base64urlBytes(32, 'Random bytes to sign'),
+    origin: z.string().openapi({ description: 'The origin the signature is bound to', example: 'https://homing.example' }),
+    expiresAt: timestamp('When the challenge stops being accepted'),
+    kdf: kdfParams.optional().openapi({ description: 'Argon2id parameters (password method only)' }),
+  })
+  .openapi('Challenge');
+
+export const loginBody = z
+  .strictObject({
+    challengeId: id('From POST /v1/auth/challenge'),
+    signature: base64urlBytes(64, 'Ed25519 signature of the login challenge message (docs/CRYPTO.md)'),
+    session: z
+      .enum(['bearer', 'cookie'])
+      .default('bearer')
+      .openapi({ description: 'bearer: token in the body (apps, CLI); cookie: HttpOnly cookie + CSRF token (web page)' }),
+    label: z.string().trim().min(1).max(100).optional().openapi({ description: 'Shown in the session list', example: 'CLI on laptop' }),
+  })
+  .openapi('LoginRequest');
+
+export const keyBundle = z
+  .object({
+    kdf: kdfParams,
+    wrappedMasterKey: sealedKey('Master key sealed by the password kek (password method)').optional(),
+    recoveryWrappedMasterKey: sealedKey('Master key sealed by the recovery kek (recovery method)').optional(),
+    x25519PublicKey: publicKey('X25519 public key'),
+    wrappedX25519SecretKey: sealedKey('X25519 secret sealed by the master key'),
+    ed25519PublicKey: publicKey('Ed25519 command public key'),
+    wrappedEd25519SecretKey: sealedKey('Ed25519 seed sealed by the master key'),
+  })
+  .openapi('KeyBundle');
+
+export const sessionInfo = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['bearer', 'cookie']),
+    expiresAt: timestamp('Absolute expiry'),
+    token: z.string().optional().openapi({ description: 'Bearer sessions only: the token (hs_…), shown once' }),
+    csrfToken: z.string().optional().openapi({ description: 'Cookie sessions only: send as X-CSRF-Token on every change' }),
+  })
+  .openapi('NewSession');
+
+export const loginResponse = z
+  .object({
+    accountId: z.string(),
+    method: z.enum(['password', 'recovery']),
+    session: sessionInfo,
+    keys: keyBundle,
+  })
+  .openapi('LoginResponse');
+
+export const reauthenticateResponse = z
+  .object({ reauthenticatedAt: timestamp('When this session last proved the password') })
+  .openapi('ReauthenticateResponse');
+
+export const currentSession = z
+  .object({
+    accountId: z.string(),
+    sessionId: z.string(),
+    kind: z.enum(['bearer', 'cookie']),
+    reauthenticatedAt: timestamp('Last signed proof').nullable(),
+    csrfToken: z.string().optional(),
+  })
+  .openapi('CurrentSession');
+
+export { proof };

@@ -1,0 +1,190 @@
+import { fromBase64Url, toBase64Url } from '../../client/crypto/encoding.js';
+import { ed25519PublicKeyFromSeed, loginChallengeMessage, verifyDetached } from '../../client/crypto/signing.js';
+import type { z } from '@hono/zod-openapi';
+import { atomic } from '../../db/client.js';
+import type { Deps } from '../../deps.js';
+import { AppError } from '../../errors.js';
+import * as accounts from '../accounts/repo.js';
+import type { passwordChangeBody } from '../accounts/schemas.js';
+import { assertKdfFloor, emailIndexOf, keyBundleOf } from '../accounts/service.js';
+import { deleteOtherSessions, listSessions as listSessionRows, markReauthenticated } from '../sessions/repo.js';
+import * as sessions from '../sessions/service.js';
+import type { Throttles } from '../throttles/service.js';
+import {
+  CHALLENGES_PER_ACCOUNT,
+  CHALLENGES_PER_ADDRESS,
+  LOGIN_FAILURES_PER_ACCOUNT,
+  LOGIN_FAILURES_PER_ADDRESS,
+} from '../throttles/service.js';
+import * as repo from './repo.js';
+
+export type LoginMethod = 'password' | 'recovery';
+type PasswordChangeInput = z.infer<typeof passwordChangeBody>;
+
+// Verified against when a challenge belongs to no account, so both paths do the same work.
+// A real curve point, so verification runs in full instead of failing early on decoding.
+const DECOY_PUBLIC_KEY = ed25519PublicKeyFromSeed(new Uint8Array(32).fill(0x5a));
+
+const badProof = () => new AppError('invalid_credentials', 'the email, password or recovery key is wrong');
+
+interface Context {
+  clientAddress: string;
+}
+
+const throttleKeys = (throttles: Throttles, emailIndex: string, clientAddress: string) => ({
+  account: throttles.keyOf('login-failures:account', emailIndex),
+  address: throttles.keyOf('login-failures:address', clientAddress),
+});
+
+/**
+ * Issues a single-use challenge bound to the account, this server's origin and a short expiry.
+ * An unknown email gets the same answer: a challenge row (that can never verify) and a decoy salt
+ * derived from the email under the server key, stable across requests, with the server's default
+ * parameters. Known and unknown emails cost one lookup and one insert each.
+ */
+export async function createChallenge(
+  deps: Deps,
+  throttles: Throttles,
+  input: { email: string; method: LoginMethod },
+  ctx: Context,
+) {
+  const emailIndex = emailIndexOf(deps, input.email);
+  await throttles.hit(throttles.keyOf('challenges:address', ctx.clientAddress), CHALLENGES_PER_ADDRESS);
+  await throttles.hit(throttles.keyOf('challenges:account', emailIndex), CHALLENGES_PER_ACCOUNT);
+  const keys = throttleKeys(throttles, emailIndex, ctx.clientAddress);
+  await throttles.assertNotBlocked([keys.account, keys.address]);
+
+  const account = await accounts.findAccountByEmailIndex(deps.db, emailIndex);
+  const now = deps.clock.now();
+  const challenge = {
+    id: deps.random.id(),
+    accountId: account?.id ?? null,
+    emailIndex,
+    method: input.method,
+    nonce: toBase64Url(deps.random.bytes(32)),
+    origin: deps.config.publicOrigin,
+    expiresAt: now + deps.config.challengeTtlMs,
+    createdAt: now,
+  };
+  await repo.insertChallenge(deps.db, challenge);
+
+  const kdf = account
+    ? { salt: account.kdfSalt, opsLimit: account.kdfOpsLimit, memLimit: account.kdfMemLimit }
+    : {
+        salt: toBase64Url(deps.secrets.derive('decoy-salt', emailIndex, 16)),
+        ...deps.config.kdfMinimum,
+      };
+  return {
+    challengeId: challenge.id,
+    challenge: challenge.nonce,
+    origin: challenge.origin,
+    expiresAt: challenge.expiresAt,
+    // A recovery key is high-entropy and needs no Argon2 parameters.
+    ...(input.method === 'password' ? { kdf } : {}),
+  };
+}
+
+/**
+ * Checks a signed challenge and returns the account it proves. Unknown account and wrong
+ * signature fail identically (same code, same work); an expired, used or unknown challenge fails
+ * as challenge_invalid, which says nothing about the account either, since decoys are stored too.
+ * Failures count towards backoff per account and per address.
+ */
+export async function verifyProof(
+  deps: Deps,
+  throttles: Throttles,
+  proof: { challengeId: string; signature: string },
+  ctx: Context & { expectedAccountId?: string },
+) {
+  const challenge = await repo.consumeChallenge(deps.db, proof.challengeId, deps.clock.now());
+  if (!challenge) throw new AppError('challenge_invalid', 'the challenge is unknown, used or expired; ask for a new one');
+
+  const account = challenge.accountId ? await accounts.findAccountById(deps.db, challenge.accountId) : undefined;
+  const keys = throttleKeys(throttles, challenge.emailIndex, ctx.clientAddress);
+  await throttles.assertNotBlocked([keys.account, keys.address]);
+
+  const publicKey = account
+    ? fromBase64Url(challenge.method === 'password' ? account.loginPublicKey : account.recoveryLoginPublicKey)
+    : DECOY_PUBLIC_KEY;
+  const message = loginChallengeMessage({
+    origin: challenge.origin,
+    challengeId: challenge.id,
+    challenge: fromBase64Url(challenge.nonce),
+  });
+  const valid = verifyDetached(publicKey, message, fromBase64Url(proof.signature));
+  const forThisAccount = ctx.expectedAccountId === undefined || ctx.expectedAccountId === account?.id;
+
+  if (!account || !valid || !forThisAccount) {
+    await throttles.recordFailure(keys.account, LOGIN_FAILURES_PER_ACCOUNT);
+    await throttles.recordFailure(keys.address, LOGIN_FAILURES_PER_ADDRESS);
+    deps.log.info('login proof refused', { method: challenge.method });
+    throw badProof();
+  }
+  await throttles.clear(keys.account);
+  return { account, method: challenge.method as LoginMethod };
+}
+
+export async function login(
+  deps: Deps,
+  throttles: Throttles,
+  input: { challengeId: string; signature: string; sessionKind: sessions.SessionKind; label?: string },
+  ctx: Context,
+) {
+  const { account, method } = await verifyProof(deps, throttles, input, ctx);
+  const { statement, session } = sessions.prepareSession(deps, account.id, input.sessionKind, input.label);
+  await statement;
+  deps.log.info('logged in', { accountId: account.id, sessionId: session.id, method });
+  return { accountId: account.id, method, session, keys: keyBundleOf(account, method) };
+}
+
+/** A fresh signed challenge from a logged-in session, recorded so dangerous actions can ask for it. */
+export async function reauthenticate(
+  deps: Deps,
+  throttles: Throttles,
+  session: { sessionId: string; accountId: string },
+  proof: { challengeId: string; signature: string },
+  ctx: Context,
+) {
+  await verifyProof(deps, throttles, proof, { ...ctx, expectedAccountId: session.accountId });
+  const now = deps.clock.now();
+  await markReauthenticated(deps.db, session.sessionId, now);
+  return { reauthenticatedAt: now };
+}
+
+/**
+ * Replaces the password-derived login key and wrapped master key. A session alone is not enough:
+ * a fresh proof of the current password or the recovery key is required, so a stolen session
+ * cannot lock the owner out. The key change and the sign-out of every other session commit together.
+ */
+export async function changePassword(
+  deps: Deps,
+  throttles: Throttles,
+  session: { sessionId: string; accountId: string },
+  input: PasswordChangeInput,
+  ctx: Context,
+) {
+  assertKdfFloor(deps, input.kdf);
+  await verifyProof(deps, throttles, input.proof, { ...ctx, expectedAccountId: session.accountId });
+  const others = (await listSessionRows(deps.db, session.accountId)).filter((s) => s.id !== session.sessionId);
+  await atomic(deps.db, [
+    accounts.updatePasswordKeys(
+      deps.db,
+      session.accountId,
+      {
+        kdfSalt: input.kdf.salt,
+        kdfOpsLimit: input.kdf.opsLimit,
+        kdfMemLimit: input.kdf.memLimit,
+        loginPublicKey: input.loginPublicKey,
+        wrappedMasterKey: input.wrappedMasterKey,
+      },
+      deps.clock.now(),
+    ),
+    deleteOtherSessions(deps.db, session.accountId, session.sessionId),
+  ]);
+  deps.log.info('password changed', { accountId: session.accountId, revokedSessions: others.length });
+  return { revokedSessions: others.length };
+}
+
+export async function purgeExpiredChallenges(deps: Deps) {
+  await repo.deleteExpiredChallenges(deps.db, deps.clock.now());
+}

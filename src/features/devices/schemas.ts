@@ -1,0 +1,37 @@
+import { z } from '@hono/zod-openapi';
+import { base64urlBytes, id, timestamp } from '../../http/schemas.js';
+
+const name = z.string().trim().min(1).max(100).openapi({ example: "Ada's Pixel" });
+
+export const registerDeviceBody = z
+  .strictObject({
+    name,
+    model: z.string().trim().min(1).max(100).openapi({ example: 'Pixel 9' }),
+    platform: z.enum(['android', 'ios', 'other']),
+    identifierHash: base64urlBytes(32, 'SHA-256 of the hardware identifier, computed on the device'),
+  })
+  .openapi('RegisterDeviceRequest');
+
+export const renameDeviceBody = z.strictObject({ name }).openapi('RenameDeviceRequest');
+
+export const device = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    model: z.string(),
+    platform: z.enum(['android', 'ios', 'other']),
+    createdAt: timestamp('When the device was registered'),
+    lastSeenAt: timestamp('When the device last used its token').nullable(),
+  })
+  .openapi('Device');
+
+export const registeredDevice = z
+  .object({
+    device,
+    token: z.string().openapi({ description: 'The device token (hd_…). Shown once; only its hash is kept.' }),
+  })
+  .openapi('RegisteredDevice');
+
+export const deviceList = z.object({ devices: z.array(device) }).openapi('DeviceList');
+
+export const deviceIdParam = z.object({ deviceId: id('Device id') });

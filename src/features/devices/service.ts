@@ -1,0 +1,74 @@
+import { hashToken } from '../../crypto/tokens.js';
+import type { Deps } from '../../deps.js';
+import { AppError, notFound } from '../../errors.js';
+import * as repo from './repo.js';
+
+export const DEVICE_TOKEN_PREFIX = 'hd';
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface DeviceRegistration {
+  name: string;
+  model: string;
+  platform: 'android' | 'ios' | 'other';
+  identifierHash: string;
+}
+
+const view = (row: repo.DeviceRow) => ({
+  id: row.id,
+  name: row.name,
+  model: row.model,
+  platform: row.platform,
+  createdAt: row.createdAt,
+  lastSeenAt: row.lastSeenAt,
+});
+
+export async function registerDevice(deps: Deps, accountId: string, input: DeviceRegistration) {
+  const token = deps.random.token(DEVICE_TOKEN_PREFIX);
+  const row = await repo.upsertDevice(deps.db, {
+    id: deps.random.id(),
+    accountId,
+    name: input.name,
+    model: input.model,
+    platform: input.platform,
+    identifierHash: deps.secrets.blindIndex('device-identifier', input.identifierHash),
+    tokenHash: hashToken(token),
+    createdAt: deps.clock.now(),
+    lastSeenAt: null,
+  });
+  deps.log.info('device registered', { accountId, deviceId: row.id });
+  return { device: view(row), token };
+}
+
+/**
+ * A device token authenticates exactly one device of one account. Removing the device deletes
+ * the row holding the token's hash, so the token stops working on the next request.
+ */
+export async function authenticateDevice(deps: Deps, token: string) {
+  const row = await repo.findDeviceByTokenHash(deps.db, hashToken(token));
+  if (!row) throw new AppError('unauthorized', 'the device token is unknown or the device was removed');
+  const now = deps.clock.now();
+  if (row.lastSeenAt === null || now - row.lastSeenAt >= TOUCH_INTERVAL_MS) await repo.touchDevice(deps.db, row.id, now);
+  return { deviceId: row.id, accountId: row.accountId };
+}
+
+export async function listDevices(deps: Deps, accountId: string) {
+  return (await repo.listDevices(deps.db, accountId)).map(view);
+}
+
+// "Not yours" and "does not exist" are one answer: every lookup is keyed by the account.
+export async function getDevice(deps: Deps, accountId: string, deviceId: string) {
+  const row = await repo.findDevice(deps.db, accountId, deviceId);
+  if (!row) throw notFound('device');
+  return view(row);
+}
+
+export async function renameDevice(deps: Deps, accountId: string, deviceId: string, name: string) {
+  const row = await repo.renameDevice(deps.db, accountId, deviceId, name);
+  if (!row) throw notFound('device');
+  return view(row);
+}
+
+export async function removeDevice(deps: Deps, accountId: string, deviceId: string) {
+  if (!(await repo.deleteDevice(deps.db, accountId, deviceId))) throw notFound('device');
+  deps.log.info('device removed', { accountId, deviceId });
+}

@@ -1,0 +1,46 @@
+import { and, eq, lt, ne, or } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { sessions } from '../../db/schema.js';
+
+export type SessionRow = typeof sessions.$inferSelect;
+
+export function insertSession(db: Db, row: typeof sessions.$inferInsert) {
+  return db.insert(sessions).values(row);
+}
+
+export async function findSessionByTokenHash(db: Db, tokenHash: string) {
+  const [row] = await db.select().from(sessions).where(eq(sessions.tokenHash, tokenHash)).limit(1);
+  return row;
+}
+
+export async function touchSession(db: Db, id: string, now: number) {
+  await db.update(sessions).set({ lastUsedAt: now }).where(eq(sessions.id, id));
+}
+
+export async function markReauthenticated(db: Db, id: string, now: number) {
+  await db.update(sessions).set({ reauthenticatedAt: now, lastUsedAt: now }).where(eq(sessions.id, id));
+}
+
+export function listSessions(db: Db, accountId: string) {
+  return db.select().from(sessions).where(eq(sessions.accountId, accountId)).orderBy(sessions.createdAt);
+}
+
+/** Deletes one session only if it belongs to the account; returns whether one was deleted. */
+export async function deleteSession(db: Db, accountId: string, id: string) {
+  const deleted = await db
+    .delete(sessions)
+    .where(and(eq(sessions.id, id), eq(sessions.accountId, accountId)))
+    .returning({ id: sessions.id });
+  return deleted.length === 1;
+}
+
+export function deleteOtherSessions(db: Db, accountId: string, keepId: string) {
+  return db
+    .delete(sessions)
+    .where(and(eq(sessions.accountId, accountId), ne(sessions.id, keepId)))
+    .returning({ id: sessions.id });
+}
+
+export async function deleteDeadSessions(db: Db, now: number, idleMs: number) {
+  await db.delete(sessions).where(or(lt(sessions.expiresAt, now), lt(sessions.lastUsedAt, now - idleMs)));
+}

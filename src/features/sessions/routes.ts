@@ -1,0 +1,78 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Deps } from '../../deps.js';
+import { requireSession } from '../../http/auth.js';
+import { createRouter, SESSION_SECURITY } from '../../http/router.js';
+import { errorResponses, id, jsonResponse, timestamp } from '../../http/schemas.js';
+import { listSessions, revokeOtherSessions, revokeSession } from './service.js';
+
+const session = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['bearer', 'cookie']),
+    label: z.string().nullable(),
+    createdAt: timestamp('Logged in at'),
+    lastUsedAt: timestamp('Last used at (to the minute)'),
+    expiresAt: timestamp('Absolute expiry'),
+    current: z.boolean().openapi({ description: 'The session making this request' }),
+  })
+  .openapi('Session');
+
+export function sessionRoutes(deps: Deps) {
+  const router = createRouter();
+  router.use('/v1/sessions', requireSession(deps));
+  router.use('/v1/sessions/*', requireSession(deps));
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/sessions',
+      tags: ['Sessions'],
+      summary: "List this account's sessions",
+      security: SESSION_SECURITY,
+      responses: {
+        200: jsonResponse(z.object({ sessions: z.array(session) }).openapi('SessionList'), 'Sessions'),
+        ...errorResponses(401),
+      },
+    }),
+    async (c) => {
+      const s = c.get('session');
+      return c.json({ sessions: await listSessions(deps, s.accountId, s.sessionId) }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/sessions/revoke-others',
+      tags: ['Sessions'],
+      summary: 'Sign out every other session',
+      security: SESSION_SECURITY,
+      responses: {
+        200: jsonResponse(z.object({ revoked: z.number().int() }).openapi('RevokeOthersResponse'), 'Revoked'),
+        ...errorResponses(401, 403),
+      },
+    }),
+    async (c) => {
+      const s = c.get('session');
+      return c.json({ revoked: await revokeOtherSessions(deps, s.accountId, s.sessionId) }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/sessions/{sessionId}',
+      tags: ['Sessions'],
+      summary: 'Revoke one session',
+      security: SESSION_SECURITY,
+      request: { params: z.object({ sessionId: id('Session id') }) },
+      responses: { 204: { description: 'Revoked' }, ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      await revokeSession(deps, c.get('session').accountId, c.req.valid('param').sessionId);
+      return c.body(null, 204);
+    },
+  );
+
+  return router;
+}

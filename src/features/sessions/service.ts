@@ -1,0 +1,80 @@
+import { toBase64Url } from '../../client/crypto/encoding.js';
+import { constantTimeEqual, hashToken } from '../../crypto/tokens.js';
+import type { Deps } from '../../deps.js';
+import { AppError, notFound } from '../../errors.js';
+import * as repo from './repo.js';
+
+export const SESSION_TOKEN_PREFIX = 'hs';
+// Writing last-used on every request would turn reads into writes; a minute's precision will do.
+const TOUCH_INTERVAL_MS = 60_000;
+
+export type SessionKind = 'bearer' | 'cookie';
+
+/** Builds the insert for a new session; the caller runs it, alone or in a batch. */
+export function prepareSession(deps: Deps, accountId: string, kind: SessionKind, label: string | undefined) {
+  const now = deps.clock.now();
+  const token = deps.random.token(SESSION_TOKEN_PREFIX);
+  const id = deps.random.id();
+  const expiresAt = now + deps.config.sessionTtlMs;
+  const statement = repo.insertSession(deps.db, {
+    id,
+    accountId,
+    tokenHash: hashToken(token),
+    kind,
+    label: label ?? null,
+    createdAt: now,
+    lastUsedAt: now,
+    expiresAt,
+    reauthenticatedAt: now,
+  });
+  return { statement, session: { id, token, kind, expiresAt } };
+}
+
+/**
+ * Resolves a presented token to its session. A token is good only while its row exists (so
+ * revoking is immediate), before its absolute expiry and within the idle timeout. A token
+ * presented through the wrong channel (a cookie token as a bearer, or the reverse) is refused,
+ * so a leaked bearer token cannot ride the browser's cookie protections or escape CSRF checks.
+ */
+export async function authenticateSession(deps: Deps, token: string, channel: SessionKind) {
+  const row = await repo.findSessionByTokenHash(deps.db, hashToken(token));
+  const now = deps.clock.now();
+  if (!row || row.kind !== channel || row.expiresAt <= now || row.lastUsedAt + deps.config.sessionIdleMs <= now) {
+    throw new AppError('unauthorized', 'the session is missing, expired or revoked; log in again');
+  }
+  if (now - row.lastUsedAt >= TOUCH_INTERVAL_MS) await repo.touchSession(deps.db, row.id, now);
+  return { sessionId: row.id, accountId: row.accountId, kind: row.kind, reauthenticatedAt: row.reauthenticatedAt };
+}
+
+/** The CSRF token of a cookie session: derived from its id, so nothing extra is stored. */
+export const csrfTokenOf = (deps: Deps, sessionId: string) =>
+  toBase64Url(deps.secrets.derive('csrf', sessionId, 32));
+
+export const csrfTokenMatches = (deps: Deps, sessionId: string, presented: string | undefined) =>
+  presented !== undefined && constantTimeEqual(csrfTokenOf(deps, sessionId), presented);
+
+export async function listSessions(deps: Deps, accountId: string, currentSessionId: string) {
+  const rows = await repo.listSessions(deps.db, accountId);
+  return rows.map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    label: row.label,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    expiresAt: row.expiresAt,
+    current: row.id === currentSessionId,
+  }));
+}
+
+export async function revokeSession(deps: Deps, accountId: string, sessionId: string) {
+  if (!(await repo.deleteSession(deps.db, accountId, sessionId))) throw notFound('session');
+}
+
+export async function revokeOtherSessions(deps: Deps, accountId: string, keepSessionId: string) {
+  const revoked = await repo.deleteOtherSessions(deps.db, accountId, keepSessionId);
+  return revoked.length;
+}
+
+export async function purgeDeadSessions(deps: Deps) {
+  await repo.deleteDeadSessions(deps.db, deps.clock.now(), deps.config.sessionIdleMs);
+}

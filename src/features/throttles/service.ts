@@ -1,0 +1,78 @@
+import type { Deps } from '../../deps.js';
+import { AppError } from '../../errors.js';
+import * as repo from './repo.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+export interface BackoffPolicy {
+  /** Failures allowed in the window before each further one adds a growing wait. */
+  freeFailures: number;
+  windowMs: number;
+  maxBlockMs: number;
+}
+
+export const LOGIN_FAILURES_PER_ACCOUNT: BackoffPolicy = { freeFailures: 5, windowMs: HOUR, maxBlockMs: 15 * MINUTE };
+// Many people can share one address behind NAT, so an address gets more room than an account.
+export const LOGIN_FAILURES_PER_ADDRESS: BackoffPolicy = { freeFailures: 20, windowMs: HOUR, maxBlockMs: 15 * MINUTE };
+
+export interface RateLimit {
+  limit: number;
+  windowMs: number;
+}
+
+export const CHALLENGES_PER_ACCOUNT: RateLimit = { limit: 10, windowMs: MINUTE };
+export const CHALLENGES_PER_ADDRESS: RateLimit = { limit: 30, windowMs: MINUTE };
+export const SIGNUPS_PER_ADDRESS: RateLimit = { limit: 10, windowMs: HOUR };
+
+/**
+ * Abuse limits. Keys are keyed hashes, so the table never holds a raw address or email.
+ * Callers key accounts by blind index, which exists for unknown emails too: a locked-out
+ * stranger's email and a locked-out member's behave the same.
+ */
+export function createThrottles(deps: Deps) {
+  const keyOf = (scope: string, value: string) => `${scope}:${deps.secrets.blindIndex('throttle', value)}`;
+
+  const refuse = (untilMs: number, now: number): never => {
+    throw new AppError('rate_limited', 'too many attempts; wait and try again', (untilMs - now) / 1000);
+  };
+
+  return {
+    keyOf,
+
+    /** Refuses while any of the keys is in a backoff period. */
+    async assertNotBlocked(keys: string[]) {
+      const now = deps.clock.now();
+      const until = await repo.findBlockedUntil(deps.db, keys);
+      if (until > now) refuse(until, now);
+    },
+
+    /** Records a failure; past the free ones, each doubles the wait, up to the policy's cap. */
+    async recordFailure(key: string, policy: BackoffPolicy) {
+      const now = deps.clock.now();
+      const { count } = await repo.countInWindow(deps.db, key, now, policy.windowMs);
+      const excess = count - policy.freeFailures;
+      if (excess > 0) {
+        const waitMs = Math.min(1000 * 2 ** (excess - 1), policy.maxBlockMs);
+        await repo.blockUntil(deps.db, key, now + waitMs);
+      }
+    },
+
+    async clear(key: string) {
+      await repo.clear(deps.db, key);
+    },
+
+    /** Counts a request against a fixed-window limit and refuses once it is exceeded. */
+    async hit(key: string, limit: RateLimit) {
+      const now = deps.clock.now();
+      const { count, windowStartedAt } = await repo.countInWindow(deps.db, key, now, limit.windowMs);
+      if (count > limit.limit) refuse(windowStartedAt + limit.windowMs, now);
+    },
+
+    async purgeStale() {
+      await repo.deleteStale(deps.db, deps.clock.now() - 24 * HOUR);
+    },
+  };
+}
+
+export type Throttles = ReturnType<typeof createThrottles>;

@@ -1,0 +1,56 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from '../adapters/log.js';
+import { AppError, type ErrorCode } from '../errors.js';
+import type { AppEnv } from './env.js';
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  validation_failed: 400,
+  malformed_json: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  challenge_invalid: 401,
+  reauthentication_required: 401,
+  csrf_failed: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+};
+
+export const statusOf = (code: ErrorCode) => STATUS[code];
+
+export function errorResponse(c: Context<AppEnv>, code: ErrorCode, message: string, retryAfterSeconds?: number) {
+  if (retryAfterSeconds !== undefined) c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
+  return c.json({ error: { code, message, requestId: c.get('requestId') } }, STATUS[code]);
+}
+
+/** The app's onError: known errors keep their code; anything else is logged and answered plainly. */
+export function handleError(log: Logger) {
+  return (err: Error, c: Context<AppEnv>) => {
+    if (err instanceof AppError) return errorResponse(c, err.code, err.message, err.retryAfterSeconds);
+    if (err instanceof HTTPException) {
+      // Hono's own validators throw these, e.g. for a body that is not JSON.
+      if (err.status === 400 && /json/i.test(err.message)) {
+        return errorResponse(c, 'malformed_json', 'the request body is not valid JSON');
+      }
+      if (err.status === 413) return errorResponse(c, 'payload_too_large', 'the request body is too large');
+      if (err.status === 415) {
+        return errorResponse(c, 'unsupported_media_type', 'send the request body as application/json');
+      }
+    }
+    log.error('unhandled error', {
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      route: c.req.routePath,
+      error: err.name,
+      detail: err.message.slice(0, 500),
+    });
+    return errorResponse(c, 'internal_error', 'internal error');
+  };
+}

@@ -1,0 +1,65 @@
+import { z } from '@hono/zod-openapi';
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** Bytes carried as base64url without padding, with their exact length checked. */
+export function base64urlBytes(bytes: number, description: string) {
+  const chars = Math.ceil((bytes * 4) / 3);
+  return z
+    .string()
+    .length(chars, `must be ${bytes} bytes in base64url (${chars} characters)`)
+    .regex(BASE64URL, 'must be base64url without padding')
+    .openapi({ description, example: 'A'.repeat(chars) });
+}
+
+export const SEALED_KEY_BYTES = 24 + 32 + 16; // XChaCha20 nonce + 32-byte key + Poly1305 tag
+
+export const sealedKey = (description: string) => base64urlBytes(SEALED_KEY_BYTES, description);
+export const publicKey = (description: string) => base64urlBytes(32, description);
+
+export const id = (description: string) =>
+  z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'must be a 22-character id').openapi({ description, example: 'q3XbUoXQk0Rk2xXm3oQy1A' });
+
+export const timestamp = (description: string) =>
+  z.number().int().openapi({ description: `${description} (Unix milliseconds)`, example: 1767225600000 });
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'validation_failed' }),
+      message: z.string().openapi({ example: 'body.email: Invalid email address' }),
+      requestId: z.string(),
+    }),
+  })
+  .openapi('Error');
+
+/** Error responses for a route, in the one error shape. */
+export function errorResponses(...statuses: number[]) {
+  const descriptions: Record<number, string> = {
+    400: 'Invalid request (validation_failed, malformed_json)',
+    401: 'Not authenticated, or the proof failed',
+    403: 'CSRF token missing or wrong (cookie sessions)',
+    404: 'Not found, or not yours',
+    409: 'Conflict with the current state',
+    413: 'Request body too large',
+    415: 'Body is not application/json',
+    429: 'Rate limited; see Retry-After',
+  };
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: descriptions[status] ?? 'Error', content: { 'application/json': { schema: errorSchema } } },
+    ]),
+  );
+}
+
+export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
+  required: true as const,
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});

@@ -1,0 +1,75 @@
+import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { createJsonLogger } from './adapters/log.js';
+import { cryptoRandom } from './adapters/random.js';
+import { loadOrCreateServerKey } from './adapters/server-key-file.js';
+import { openSqlite } from './adapters/sqlite-node.js';
+import { systemClock } from './adapters/clock.js';
+import { createApp } from './app.js';
+import { fromBase64Url } from './client/crypto/encoding.js';
+import { ConfigError, parseConfig } from './config.js';
+import { createServerSecrets } from './crypto/server-secrets.js';
+import type { Deps } from './deps.js';
+import { runMaintenance } from './jobs.js';
+
+const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
+
+function main() {
+  const config = parseConfig(process.env);
+  const log = createJsonLogger(config.logLevel);
+  const serverKey = config.serverKey
+    ? { key: fromBase64Url(config.serverKey), created: false, path: 'HOMING_SERVER_KEY' }
+    : loadOrCreateServerKey(config.dataDir, cryptoRandom.bytes);
+  if (serverKey.created) log.warn('created a server key; back it up with the database', { path: serverKey.path });
+
+  const sqlite = openSqlite(config.databasePath);
+  const deps: Deps = {
+    db: sqlite.db,
+    clock: systemClock,
+    random: cryptoRandom,
+    config,
+    log,
+    secrets: createServerSecrets(serverKey.key, cryptoRandom.bytes),
+  };
+  const app = createApp(deps, { peerAddress: (c) => getConnInfo(c).remote.address });
+
+  const maintain = () => runMaintenance(deps).catch((err) => log.error('maintenance failed', { error: String(err) }));
+  void maintain();
+  const timer = setInterval(maintain, MAINTENANCE_INTERVAL_MS);
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    log.info('homing listening', { url: `http://${info.address}:${info.port}`, publicOrigin: config.publicOrigin });
+  });
+
+  // Stop taking connections, let requests in flight finish, then close the database cleanly.
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    clearInterval(timer);
+    const force = setTimeout(() => {
+      log.error('requests still open after 10 s; closing anyway');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    server.close(() => {
+      sqlite.close();
+      log.info('stopped');
+      process.exit(0);
+    });
+    (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+try {
+  main();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`homing: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}
