@@ -1,3 +1,4 @@
+import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Deps } from './deps.js';
 import { accountRoutes } from './features/accounts/routes.js';
@@ -11,6 +12,7 @@ import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/errors.js';
 import { clientAddress, limitBody, requestId, securityHeaders } from './http/middleware.js';
 import { createRouter } from './http/router.js';
+import { jsonResponse } from './http/schemas.js';
 
 export interface AppOptions {
   /** The peer address as the runtime sees it; Node and Workers each supply their own. */
@@ -64,7 +66,16 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
     c.header('Content-Security-Policy', DOCS_CSP);
     return c.html(renderDocsPage(openApiDocument() as unknown as Record<string, unknown>));
   });
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: ['Operations'],
+      summary: 'Liveness check',
+      responses: { 200: jsonResponse(z.object({ ok: z.boolean() }).openapi('Health'), 'The process is serving') },
+    }),
+    (c) => c.json({ ok: true }, 200),
+  );
 
   app.notFound((c) => errorResponse(c, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError(deps.log));

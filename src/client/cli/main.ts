@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+import { createHash, randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { logIn, signUp } from '../account.js';
+import { createApiClient, HomingApiError } from '../api.js';
+import { INTERACTIVE_KDF } from '../crypto/kdf.js';
+import { toBase64Url } from '../crypto/encoding.js';
+import { readSecret } from './prompt.js';
+import { type CliState, defaultStatePath, loadState, saveState } from './state.js';
+import { formatAge, table } from './format.js';
+
+const USAGE = `homing device CLI — stands in for a phone against a homing server
+
+usage: npm run device -- <command> [options]
+
+commands:
+  signup   --email E [--phone +447700900123]   create an account (prints the recovery key once)
+  login    --email E [--label L]               log in; the session is saved in the state file
+  register --name N [--model M] [--platform android|ios|other]
+                                               register this machine as a device
+  devices                                      list the account's devices
+  whoami                                       show the device this CLI is registered as
+  remove   --device ID                         remove a device (its token stops working)
+  logout                                       end the saved session
+
+options:
+  --server URL     homing server (default: $HOMING_URL, the saved one, or http://localhost:8787)
+  --state FILE     where tokens are kept (default: $HOMING_CLI_STATE or ~/.config/homing/cli.json)
+  --kdf-ops N --kdf-mem BYTES   Argon2id cost for signup (default 2 and 64 MiB)
+
+The password is read from $HOMING_PASSWORD, a hidden prompt, or the first line of stdin.`;
+
+const OPTIONS = {
+  server: { type: 'string' },
+  state: { type: 'string' },
+  email: { type: 'string' },
+  phone: { type: 'string' },
+  label: { type: 'string' },
+  name: { type: 'string' },
+  model: { type: 'string' },
+  platform: { type: 'string' },
+  device: { type: 'string' },
+  'kdf-ops': { type: 'string' },
+  'kdf-mem': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+class UsageError extends Error {}
+
+const required = (flags: Flags, name: keyof Flags) => {
+  const value = flags[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+};
+
+async function run(argv: string[]) {
+  const { values: flags, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  const command = positionals[0];
+  if (flags.help || !command) {
+    console.log(USAGE);
+    return;
+  }
+  const statePath = flags.state ?? defaultStatePath();
+  const state = loadState(statePath);
+  const server = flags.server ?? process.env.HOMING_URL ?? state.server ?? 'http://localhost:8787';
+  const save = (changes: Partial<CliState>) => saveState(statePath, Object.assign(state, { server }, changes));
+  const api = createApiClient({ baseUrl: server, sessionToken: state.sessionToken, deviceToken: state.deviceToken });
+  const needSession = () => {
+    if (!state.sessionToken) throw new UsageError('not logged in: run `login --email …` first');
+  };
+
+  switch (command) {
+    case 'signup': {
+      const email = required(flags, 'email');
+      const password = await readSecret('Choose a password', 'HOMING_PASSWORD');
+      if (password.length < 8) throw new UsageError('choose a password of at least 8 characters');
+      const kdf = {
+        opsLimit: flags['kdf-ops'] ? Number(flags['kdf-ops']) : INTERACTIVE_KDF.opsLimit,
+        memLimit: flags['kdf-mem'] ? Number(flags['kdf-mem']) : INTERACTIVE_KDF.memLimit,
+      };
+      const { accountId, recoveryKey } = await signUp(api, { email, password, phoneNumber: flags.phone, kdf });
+      save({ email, accountId });
+      console.log(`account created: ${accountId}`);
+      console.log('\nRecovery key (shown once; write it down and keep it offline):\n');
+      console.log(`  ${recoveryKey}\n`);
+      console.log('It is the only way back into your data if you forget the password.');
+      return;
+    }
+    case 'login': {
+      const email = required(flags, 'email');
+      const password = await readSecret('Password', 'HOMING_PASSWORD');
+      const { response } = await logIn(api, { email, password, label: flags.label ?? 'device CLI' });
+      save({ email, accountId: response.accountId, sessionToken: response.session.token });
+      console.log(`logged in to ${server} as ${email} (session ${response.session.id})`);
+      return;
+    }
+    case 'register': {
+      needSession();
+      const platform = flags.platform ?? 'other';
+      if (!['android', 'ios', 'other'].includes(platform)) throw new UsageError('--platform must be android, ios or other');
+      // A phone hashes its hardware id; the CLI invents one per state file and keeps it.
+      const hardwareId = state.hardwareId ?? randomUUID();
+      const identifierHash = toBase64Url(createHash('sha256').update(hardwareId).digest());
+      const { device, token } = await api.registerDevice({
+        name: required(flags, 'name'),
+        model: flags.model ?? 'homing device CLI',
+        platform: platform as 'android' | 'ios' | 'other',
+        identifierHash,
+      });
+      save({ hardwareId, deviceId: device.id, deviceToken: token });
+      console.log(`registered device ${device.name} (${device.id})`);
+      return;
+    }
+    case 'devices': {
+      needSession();
+      const { devices } = await api.devices();
+      if (devices.length === 0) {
+        console.log('no devices yet: run `register --name …`');
+        return;
+      }
+      console.log(
+        table(
+          ['id', 'name', 'model', 'platform', 'last seen'],
+          devices.map((d) => [
+            d.id,
+            d.name + (d.id === state.deviceId ? ' (this one)' : ''),
+            d.model,
+            d.platform,
+            d.lastSeenAt ? formatAge(Date.now() - d.lastSeenAt) : 'never',
+          ]),
+        ),
+      );
+      return;
+    }
+    case 'whoami': {
+      const device = await api.thisDevice();
+      console.log(`this is device ${device.name} (${device.id}), ${device.platform}, ${device.model}`);
+      return;
+    }
+    case 'remove': {
+      needSession();
+      const id = required(flags, 'device');
+      await api.removeDevice(id);
+      if (id === state.deviceId) save({ deviceId: undefined, deviceToken: undefined });
+      console.log(`removed device ${id}`);
+      return;
+    }
+    case 'logout': {
+      needSession();
+      await api.logout();
+      save({ sessionToken: undefined });
+      console.log('logged out');
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"; run with --help`);
+  }
+}
+
+run(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof HomingApiError) {
+    console.error(`error: ${err.message} (${err.code}, HTTP ${err.status}${err.requestId ? `, request ${err.requestId}` : ''})`);
+  } else {
+    console.error(`error: ${(err as Error).message}`);
+  }
+  process.exit(err instanceof UsageError ? 2 : 1);
+});

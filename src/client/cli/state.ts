@@ -1,0 +1,32 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** What the CLI remembers between runs. Tokens are secrets, so the file is owner-only. */
+export interface CliState {
+  server?: string;
+  email?: string;
+  accountId?: string;
+  sessionToken?: string;
+  hardwareId?: string;
+  deviceId?: string;
+  deviceToken?: string;
+}
+
+export const defaultStatePath = () =>
+  process.env.HOMING_CLI_STATE ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'homing', 'cli.json');
+
+export function loadState(path: string): CliState {
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as CliState;
+  } catch {
+    throw new Error(`${path} is not valid JSON; delete it to start over`);
+  }
+}
+
+export function saveState(path: string, state: CliState) {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}

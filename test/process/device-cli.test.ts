@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, run, type Running, start, waitForHealth } from './spawn.js';
+
+let dir: string;
+let server: Running;
+let url: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'homing-cli-'));
+  const port = await freePort();
+  url = `http://localhost:${port}`;
+  server = start('src/node.ts', {
+    cwd: dir,
+    env: { PORT: String(port), KDF_MIN_OPS_LIMIT: '1', KDF_MIN_MEM_LIMIT: '8192', LOG_LEVEL: 'warn' },
+  });
+  await waitForHealth(url, server);
+});
+
+afterAll(async () => {
+  server.child.kill('SIGTERM');
+  await server.exited;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const cli = (args: string[], options: { state: string; password?: string; stdin?: string }) =>
+  run('src/client/cli/main.ts', {
+    cwd: dir,
+    args: [...args, '--server', url, '--state', options.state],
+    env: options.password ? { HOMING_PASSWORD: options.password } : {},
+    stdin: options.stdin,
+  });
+
+describe('device CLI against a running server', () => {
+  it('signs up, logs in, registers, lists and removes devices', async () => {
+    const state = join(dir, 'phone.json');
+    const signup = await cli(['signup', '--email', 'ada@example.org', '--kdf-ops', '1', '--kdf-mem', '8192'], {
+      state,
+      stdin: 'a long password\n',
+    });
+    expect(signup.code).toBe(0);
+    expect(signup.output).toMatch(/Recovery key[^\n]*\n\n\s+[0-9a-f]{8}(-[0-9a-f]{8}){7}/);
+
+    const login = await cli(['login', '--email', 'ada@example.org'], { state, password: 'a long password' });
+    expect(login.code).toBe(0);
+    expect(login.output).toContain('logged in');
+    expect(statSync(state).mode & 0o777).toBe(0o600);
+
+    const register = await cli(['register', '--name', 'Test phone', '--platform', 'android'], { state });
+    expect(register.output).toContain('registered device Test phone');
+
+    const whoami = await cli(['whoami'], { state });
+    expect(whoami.output).toContain('this is device Test phone');
+
+    const devices = await cli(['devices'], { state });
+    expect(devices.output).toMatch(/id\s+name\s+model\s+platform\s+last seen/);
+    expect(devices.output).toMatch(/Test phone \(this one\)\s+homing device CLI\s+android\s+just now/);
+    const deviceId = devices.output.split('\n')[2]!.split(/\s+/)[0]!;
+
+    expect((await cli(['remove', '--device', deviceId], { state })).output).toContain(`removed device ${deviceId}`);
+    expect((await cli(['devices'], { state })).output).toContain('no devices yet');
+  });
+
+  it('prints readable errors with the server code', async () => {
+    const state = join(dir, 'stranger.json');
+    const wrong = await cli(['login', '--email', 'nobody@example.org'], { state, password: 'whatever' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.output).toMatch(/^error: the email, password or recovery key is wrong \(invalid_credentials, HTTP 401, request \S+\)$/m);
+
+    const usage = await cli(['devices'], { state });
+    expect(usage.code).toBe(2);
+    expect(usage.output).toContain('error: not logged in');
+
+    const unknown = await cli(['fly'], { state });
+    expect(unknown.output).toContain('unknown command "fly"');
+  });
+});
