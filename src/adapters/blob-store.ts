@@ -1,0 +1,72 @@
+// The one interface every blob store implements: the filesystem (embedded default), any
+// S3-compatible store, and R2 on Workers. Keys are always chosen by the server and start with
+// the owning account's prefix (see blobKey); no client-chosen path ever reaches a store.
+
+export interface BlobRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+export interface StoredObject {
+  body: ReadableStream<Uint8Array>;
+  /** Bytes in body (the range's length when a range was asked for). */
+  size: number;
+  /** Size of the whole object. */
+  totalSize: number;
+}
+
+export interface MultipartPart {
+  partNumber: number;
+  etag: string;
+}
+
+export interface PresignedRequest {
+  url: string;
+  method: 'PUT' | 'GET';
+  /** Headers the client must send exactly as given (they may be covered by the signature). */
+  headers: Record<string, string>;
+  expiresAt: number;
+}
+
+export interface BlobStore {
+  readonly name: string;
+  /**
+   * Stores body, which must yield exactly `size` bytes, under key. The object becomes visible
+   * whole or not at all. Rejects if the stream errors, or yields more or fewer bytes.
+   */
+  put(key: string, body: ReadableStream<Uint8Array>, size: number): Promise<void>;
+  /** The object (or the inclusive range of it), or null when there is no such object. */
+  get(key: string, range?: BlobRange): Promise<StoredObject | null>;
+  head(key: string): Promise<{ size: number } | null>;
+  /** Deletes the keys that exist; missing keys are not an error. */
+  delete(keys: string[]): Promise<void>;
+  /** Keys under prefix, a page at a time, in lexicographic order. */
+  list(prefix: string, cursor?: string): Promise<{ keys: { key: string; size: number }[]; cursor?: string }>;
+
+  createMultipart(key: string): Promise<{ uploadId: string }>;
+  /** Parts may arrive in any order; every part but the last must be at least 5 MiB on S3. */
+  uploadPart(key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, size: number): Promise<MultipartPart>;
+  completeMultipart(key: string, uploadId: string, parts: MultipartPart[]): Promise<void>;
+  /** Discards an unfinished upload and its parts; unknown uploads are not an error. */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+
+  /** Direct-to-bucket transfer, where the store can sign requests; undefined where it cannot. */
+  presign?: {
+    put(key: string, size: number, expiresInSeconds: number): Promise<PresignedRequest>;
+    get(key: string, expiresInSeconds: number): Promise<PresignedRequest>;
+  };
+}
+
+/** Thrown by stores when the backing service cannot be reached or fails; the API answers 503. */
+export class BlobStoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BlobStoreUnavailableError';
+  }
+}
+
+/** The only way object keys are made: the account prefix first, server-chosen ids after. */
+export const blobKey = (accountId: string, blobId: string) => `accounts/${accountId}/blobs/${blobId}`;
+export const accountPrefix = (accountId: string) => `accounts/${accountId}/`;
