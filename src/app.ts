@@ -3,7 +3,9 @@ import type { Context } from 'hono';
 import type { Deps } from './deps.js';
 import { accountRoutes } from './features/accounts/routes.js';
 import { authRoutes } from './features/auth/routes.js';
+import { blobRoutes } from './features/blobs/routes.js';
 import { deviceRoutes } from './features/devices/routes.js';
+import { syncRoutes } from './features/sync/routes.js';
 import { sessionRoutes } from './features/sessions/routes.js';
 import { createThrottles } from './features/throttles/service.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './http/auth.js';
@@ -40,6 +42,8 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', accountRoutes(deps, throttles));
   app.route('/', sessionRoutes(deps));
   app.route('/', deviceRoutes(deps));
+  app.route('/', syncRoutes(deps));
+  app.route('/', blobRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'http',

@@ -25,6 +25,19 @@ const envSchema = z.object({
   CHALLENGE_TTL_SECONDS: integer(120, 10, 900),
   KDF_MIN_OPS_LIMIT: integer(2, 1, 16),
   KDF_MIN_MEM_LIMIT: integer(64 * MiB, 8192, 1024 * MiB),
+  BLOB_STORE: z.enum(['fs', 's3']).default('fs'),
+  BLOB_DIR: z.string().min(1).optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_BUCKET: z.string().min(3).max(63).optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true'),
+  S3_PRESIGN: z.enum(['true', 'false']).default('false'),
+  MAX_BLOB_BYTES: integer(4 * 1024 * MiB, 1024, 5 * 1024 * 1024 * MiB),
+  ACCOUNT_QUOTA_BYTES: integer(10 * 1024 * MiB, 1024, 1024 * 1024 * 1024 * MiB),
+  TRASH_RETENTION_DAYS: integer(30, 1, 3650),
+  UPLOAD_EXPIRY_HOURS: integer(24, 1, 24 * 30),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -45,6 +58,22 @@ export interface Config {
   challengeTtlMs: number;
   kdfMinimum: { opsLimit: number; memLimit: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  blobs:
+    | { store: 'fs'; dir: string }
+    | {
+        store: 's3';
+        endpoint?: string;
+        region: string;
+        bucket: string;
+        accessKeyId: string;
+        secretAccessKey: string;
+        forcePathStyle: boolean;
+        presign: boolean;
+      };
+  maxBlobBytes: number;
+  accountQuotaBytes: number;
+  trashRetentionMs: number;
+  uploadExpiryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +100,21 @@ export function parseConfig(env: Env): Config {
   if (e.KDF_MIN_MEM_LIMIT % 1024 !== 0) {
     throw new ConfigError([`KDF_MIN_MEM_LIMIT=${e.KDF_MIN_MEM_LIMIT}: must be a multiple of 1024`]);
   }
+  let blobs: Config['blobs'] = { store: 'fs', dir: e.BLOB_DIR ?? `${e.HOMING_DATA_DIR}/blobs` };
+  if (e.BLOB_STORE === 's3') {
+    const missing = (['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const).filter((name) => !e[name]);
+    if (missing.length) throw new ConfigError(missing.map((name) => `${name}: required when BLOB_STORE=s3`));
+    blobs = {
+      store: 's3',
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      bucket: e.S3_BUCKET!,
+      accessKeyId: e.S3_ACCESS_KEY_ID!,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY!,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true',
+      presign: e.S3_PRESIGN === 'true',
+    };
+  }
   const publicUrl = new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
   return {
     port: e.PORT,
@@ -86,5 +130,10 @@ export function parseConfig(env: Env): Config {
     challengeTtlMs: e.CHALLENGE_TTL_SECONDS * 1000,
     kdfMinimum: { opsLimit: e.KDF_MIN_OPS_LIMIT, memLimit: e.KDF_MIN_MEM_LIMIT },
     logLevel: e.LOG_LEVEL,
+    blobs,
+    maxBlobBytes: e.MAX_BLOB_BYTES,
+    accountQuotaBytes: e.ACCOUNT_QUOTA_BYTES,
+    trashRetentionMs: e.TRASH_RETENTION_DAYS * 86_400_000,
+    uploadExpiryMs: e.UPLOAD_EXPIRY_HOURS * 3_600_000,
   };
 }

@@ -1,4 +1,6 @@
+import type { BlobStore } from './adapters/blob-store.js';
 import type { Clock } from './adapters/clock.js';
+import type { HashFactory } from './adapters/hash.js';
 import type { Logger } from './adapters/log.js';
 import type { Random } from './adapters/random.js';
 import type { Config } from './config.js';
@@ -13,4 +15,7 @@ export interface Deps {
   config: Config;
   log: Logger;
   secrets: ServerSecrets;
+  blobs: BlobStore;
+  /** Incremental SHA-256 for blobs streaming past; node:crypto on Node, portable elsewhere. */
+  sha256: HashFactory;
 }

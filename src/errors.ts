@@ -10,8 +10,13 @@ export const ERROR_CODES = [
   'reauthentication_required',
   'csrf_failed',
   'not_found',
-  'method_not_allowed',
   'conflict',
+  'version_conflict',
+  'length_required',
+  'integrity_mismatch',
+  'blob_too_large',
+  'quota_exceeded',
+  'range_not_satisfiable',
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',
@@ -21,14 +26,25 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+export interface AppErrorOptions {
+  retryAfterSeconds?: number;
+  /** Machine-readable facts a client needs to recover, e.g. the current versions on a conflict. */
+  details?: Record<string, unknown>;
+}
+
 export class AppError extends Error {
+  readonly retryAfterSeconds?: number;
+  readonly details?: Record<string, unknown>;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly retryAfterSeconds?: number,
+    options: AppErrorOptions = {},
   ) {
     super(message);
     this.name = 'AppError';
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.details = options.details;
   }
 }
 

@@ -1,16 +1,20 @@
 import type { Deps } from './deps.js';
 import { purgeExpiredChallenges } from './features/auth/service.js';
+import { collectGarbage } from './features/blobs/service.js';
 import { purgeDeadSessions } from './features/sessions/service.js';
+import { purgeExpiredTrash } from './features/sync/service.js';
 import { createThrottles } from './features/throttles/service.js';
 
 /**
- * Housekeeping that keeps the database to what is still needed: expired challenges, dead
- * sessions and old abuse counters. Node runs it on a timer; Workers from a cron trigger.
+ * Housekeeping that keeps storage to what is still needed: expired challenges, dead sessions,
+ * old abuse counters, trash past its retention, and uploads that never became part of an item. Node runs it on a timer; Workers from a cron trigger.
  */
 export async function runMaintenance(deps: Deps) {
   const started = deps.clock.now();
   await purgeExpiredChallenges(deps);
   await purgeDeadSessions(deps);
   await createThrottles(deps).purgeStale();
+  await purgeExpiredTrash(deps);
+  await collectGarbage(deps);
   deps.log.debug('maintenance done', { ms: deps.clock.now() - started });
 }

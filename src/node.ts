@@ -1,5 +1,7 @@
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { createNodeBlobStore } from './adapters/blob-store-node.js';
+import { nodeSha256 } from './adapters/hash-node.js';
 import { createJsonLogger } from './adapters/log.js';
 import { cryptoRandom } from './adapters/random.js';
 import { loadOrCreateServerKey } from './adapters/server-key-file.js';
@@ -14,7 +16,7 @@ import { runMaintenance } from './jobs.js';
 
 const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
 
-function main() {
+async function main() {
   const config = parseConfig(process.env);
   const log = createJsonLogger(config.logLevel);
   const serverKey = config.serverKey
@@ -23,6 +25,7 @@ function main() {
   if (serverKey.created) log.warn('created a server key; back it up with the database', { path: serverKey.path });
 
   const sqlite = openSqlite(config.databasePath);
+  const blobs = await createNodeBlobStore(config.blobs);
   const deps: Deps = {
     db: sqlite.db,
     clock: systemClock,
@@ -30,6 +33,8 @@ function main() {
     config,
     log,
     secrets: createServerSecrets(serverKey.key, cryptoRandom.bytes),
+    blobs,
+    sha256: nodeSha256,
   };
   const app = createApp(deps, { peerAddress: (c) => getConnInfo(c).remote.address });
 
@@ -38,7 +43,11 @@ function main() {
   const timer = setInterval(maintain, MAINTENANCE_INTERVAL_MS);
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-    log.info('homing listening', { url: `http://${info.address}:${info.port}`, publicOrigin: config.publicOrigin });
+    log.info('homing listening', {
+      url: `http://${info.address}:${info.port}`,
+      publicOrigin: config.publicOrigin,
+      blobStore: blobs.name,
+    });
   });
 
   // Stop taking connections, let requests in flight finish, then close the database cleanly.
@@ -64,12 +73,11 @@ function main() {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-try {
-  main();
-} catch (err) {
+main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     console.error(`homing: ${err.message}`);
     process.exit(2);
   }
-  throw err;
-}
+  console.error(`homing: could not start: ${(err as Error).message}`);
+  process.exit(1);
+});

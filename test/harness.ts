@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BlobStore } from '../src/adapters/blob-store.js';
+import { createFsBlobStore } from '../src/adapters/blob-store-fs.js';
 import { createManualClock } from '../src/adapters/clock.js';
+import { nodeSha256 } from '../src/adapters/hash-node.js';
 import { createJsonLogger } from '../src/adapters/log.js';
 import { cryptoRandom } from '../src/adapters/random.js';
 import { openSqlite } from '../src/adapters/sqlite-node.js';
@@ -17,10 +20,11 @@ export const TEST_KDF = { opsLimit: 1, memLimit: 8192 };
 export const TEST_ORIGIN = 'http://localhost:8787';
 
 /**
- * A real app on a real SQLite file in a fresh temp folder, with a clock the test moves and the
- * log captured. Nothing is mocked; the API is reached through app.request().
+ * A real app on a real SQLite file and a real blob store (a folder by default) in a fresh temp
+ * folder, with a clock the test moves and the log captured. Nothing is mocked; the API is reached
+ * through app.request().
  */
-export function createTestApp(env: Env = {}) {
+export function createTestApp(env: Env = {}, options: { blobs?: BlobStore } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'homing-test-'));
   const config = parseConfig({
     HOMING_DATA_DIR: dir,
@@ -40,6 +44,8 @@ export function createTestApp(env: Env = {}) {
     config,
     log: createJsonLogger('debug', (line) => logLines.push(line), clock.now),
     secrets: createServerSecrets(cryptoRandom.bytes(32), cryptoRandom.bytes),
+    blobs: options.blobs ?? createFsBlobStore(join(dir, 'blobs')),
+    sha256: nodeSha256,
   };
   const app = createApp(deps);
   const fetchViaApp = (input: string, init: RequestInit) => app.request(input, init);

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // Times are Unix milliseconds from deps.clock. Keys and wrapped secrets are base64url text:
 // the server stores them for the client and can open none of them.
@@ -109,3 +109,122 @@ export const throttles = sqliteTable(
   },
   (t) => [index('throttles_updated').on(t.updatedAt)],
 );
+
+// ---- Encrypted sync -------------------------------------------------------------------------
+// Rows hold ciphertext and the little the server needs to keep devices in step: ids, versions,
+// kinds, sizes and the per-account change sequence.
+
+export const syncState = sqliteTable('sync_state', {
+  accountId: text('account_id')
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  // The last change sequence handed out. Every commit takes the next one inside its own atomic
+  // write, and SQLite commits one writer at a time, so sequence order is commit order.
+  seq: integer('seq').notNull().default(0),
+  // Bytes of committed blobs, counted by the server from what it stored.
+  bytesUsed: integer('bytes_used').notNull().default(0),
+});
+
+export const collections = sqliteTable(
+  'collections',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    kind: text('kind').notNull(),
+    wrappedKey: text('wrapped_key').notNull(),
+    encryptedMetadata: text('encrypted_metadata').notNull(),
+    version: integer('version').notNull(),
+    changeSeq: integer('change_seq').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index('collections_changes').on(t.accountId, t.changeSeq)],
+);
+
+export const items = sqliteTable(
+  'items',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    collectionId: text('collection_id').notNull(),
+    version: integer('version').notNull(),
+    state: text('state', { enum: ['live', 'trashed', 'deleted'] }).notNull(),
+    // Null on tombstones: a deleted item keeps only what sync needs to tell other devices.
+    wrappedKey: text('wrapped_key'),
+    encryptedMetadata: text('encrypted_metadata'),
+    blobId: text('blob_id'),
+    trashedAt: integer('trashed_at'),
+    changeSeq: integer('change_seq').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index('items_changes').on(t.accountId, t.changeSeq),
+    index('items_trash').on(t.state, t.trashedAt),
+    // One item per blob: a blob is never shared, so purging an item can delete its blob.
+    uniqueIndex('items_blob').on(t.accountId, t.blobId),
+  ],
+);
+
+export const blobs = sqliteTable(
+  'blobs',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    size: integer('size').notNull(),
+    sha256: text('sha256').notNull(),
+    // pending: being stored, not yet checked; committed: stored whole with its hash checked.
+    // deleting: dropped by its item, its object on the way out. Only committed blobs can be
+    // referenced by an item, so a blob being deleted can never be picked up again.
+    state: text('state', { enum: ['pending', 'committed', 'deleting'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    committedAt: integer('committed_at'),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index('blobs_age').on(t.state, t.createdAt)],
+);
+
+export const uploads = sqliteTable(
+  'uploads',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    blobId: text('blob_id').notNull(),
+    storeUploadId: text('store_upload_id').notNull(),
+    size: integer('size').notNull(),
+    sha256: text('sha256').notNull(),
+    partSize: integer('part_size').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index('uploads_expiry').on(t.expiresAt)],
+);
+
+export const uploadParts = sqliteTable(
+  'upload_parts',
+  {
+    accountId: text('account_id').notNull(),
+    uploadId: text('upload_id').notNull(),
+    partNumber: integer('part_number').notNull(),
+    size: integer('size').notNull(),
+    etag: text('etag').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.uploadId, t.partNumber] })],
+);
+
+/**
+ * Never holds a row. A batch that must stop when a condition fails inserts NULL here, which
+ * violates NOT NULL and aborts the whole batch: D1 has no interactive transactions, so this is
+ * how a multi-statement write checks versions and quotas and still commits all or nothing.
+ */
+export const writeGuards = sqliteTable('write_guards', {
+  ok: integer('ok').notNull(),
+});

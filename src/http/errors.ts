@@ -2,7 +2,8 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../adapters/log.js';
-import { AppError, type ErrorCode } from '../errors.js';
+import { BlobStoreUnavailableError } from '../adapters/blob-store.js';
+import { AppError, type AppErrorOptions, type ErrorCode } from '../errors.js';
 import type { AppEnv } from './env.js';
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
@@ -14,8 +15,13 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   reauthentication_required: 401,
   csrf_failed: 403,
   not_found: 404,
-  method_not_allowed: 405,
   conflict: 409,
+  version_conflict: 409,
+  length_required: 411,
+  integrity_mismatch: 422,
+  blob_too_large: 413,
+  quota_exceeded: 507,
+  range_not_satisfiable: 416,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -25,15 +31,22 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 
 export const statusOf = (code: ErrorCode) => STATUS[code];
 
-export function errorResponse(c: Context<AppEnv>, code: ErrorCode, message: string, retryAfterSeconds?: number) {
+export function errorResponse(c: Context<AppEnv>, code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+  const { retryAfterSeconds, details } = options;
   if (retryAfterSeconds !== undefined) c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
-  return c.json({ error: { code, message, requestId: c.get('requestId') } }, STATUS[code]);
+  return c.json({ error: { code, message, requestId: c.get('requestId'), ...(details ? { details } : {}) } }, STATUS[code]);
 }
 
 /** The app's onError: known errors keep their code; anything else is logged and answered plainly. */
 export function handleError(log: Logger) {
   return (err: Error, c: Context<AppEnv>) => {
-    if (err instanceof AppError) return errorResponse(c, err.code, err.message, err.retryAfterSeconds);
+    if (err instanceof AppError) return errorResponse(c, err.code, err.message, err);
+    if (err instanceof BlobStoreUnavailableError) {
+      log.warn('blob store unavailable', { requestId: c.get('requestId'), detail: err.message.slice(0, 300) });
+      return errorResponse(c, 'service_unavailable', 'storage is unavailable right now; nothing was saved; try again', {
+        retryAfterSeconds: 5,
+      });
+    }
     if (err instanceof HTTPException) {
       // Hono's own validators throw these, e.g. for a body that is not JSON.
       if (err.status === 400 && /json/i.test(err.message)) {

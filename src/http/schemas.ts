@@ -29,6 +29,7 @@ export const errorSchema = z
       code: z.string().openapi({ example: 'validation_failed' }),
       message: z.string().openapi({ example: 'body.email: Invalid email address' }),
       requestId: z.string(),
+      details: z.record(z.string(), z.unknown()).optional().openapi({ description: 'Only on some codes, e.g. version_conflict' }),
     }),
   })
   .openapi('Error');
@@ -43,7 +44,12 @@ export function errorResponses(...statuses: number[]) {
     409: 'Conflict with the current state',
     413: 'Request body too large',
     415: 'Body is not application/json',
+    411: 'Content-Length required',
+    416: 'Range not satisfiable',
+    422: 'Size or SHA-256 does not match what was declared (integrity_mismatch)',
     429: 'Rate limited; see Retry-After',
+    503: 'Storage unavailable; nothing was saved',
+    507: 'Account storage quota exceeded',
   };
   return Object.fromEntries(
     statuses.map((status) => [

@@ -129,3 +129,8 @@ export async function expectError(resOrPromise: Response | Promise<Response>, st
 
 /** A random 22-character id, the shape of every id the server hands out. */
 export const randomId = () => toBase64Url(randomBytes(16));
+
+/** Moves everything from the WAL into the main database file, so a scan of that file sees it all. */
+export function checkpoint(t: TestApp) {
+  (t.deps.db as unknown as { $client: { pragma(source: string): unknown } }).$client.pragma('wal_checkpoint(TRUNCATE)');
+}

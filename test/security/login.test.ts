@@ -90,6 +90,17 @@ describe('errors', () => {
     expect((await postLogin(t, signFor(second, seed, TEST_ORIGIN), address)).status).toBe(200);
   });
 
+  it('a proof signed with the old password is refused once the password has changed', async () => {
+    const m = await signUpAndLogIn(t);
+    const address = freshAddress();
+    const before = await challengeOf(m.email, address);
+    const staleProof = signFor(before, await loginSeedFor(before, m.password));
+    await changePassword(m.api, {
+      accountId: m.accountId, email: m.email, masterKey: m.masterKey, currentPassword: m.password, newPassword: 'fresh', kdf: TEST_KDF,
+    });
+    await expectError(postLogin(t, staleProof, address), 401, 'invalid_credentials');
+  });
+
   it("a challenge issued for A and signed with B's key is refused", async () => {
     const a = await signUpAndLogIn(t);
     const b = await signUpAndLogIn(t);
@@ -253,6 +264,16 @@ describe('security', () => {
     expect(known.attempt).toBe(7);
     expect(unknown.message).toBe(known.message);
     expect(unknown.headers.get('Retry-After')).toBe(known.headers.get('Retry-After'));
+  });
+
+  it('counts failures against the account whatever the case of the email', async () => {
+    const m = { email: uniqueEmail(), password: 'right' };
+    await signUp(t.api(), { ...m, kdf: TEST_KDF });
+    const variants = [m.email.toUpperCase(), m.email.replace(/^./, (c) => c.toUpperCase()), m.email.replace('example', 'EXAMPLE')];
+    for (let i = 0; i < 6; i++) {
+      await expectError(attemptLogin(t, { email: variants[i % 3]!, password: 'wrong', address: freshAddress() }), 401, 'invalid_credentials');
+    }
+    await expectError(attemptLogin(t, { ...m, address: freshAddress() }), 429, 'rate_limited');
   });
 
   it('backs off per address across many different emails', async () => {

@@ -1,7 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import { base64urlBytes, id, publicKey, sealedKey, timestamp } from '../../http/schemas.js';
 
-export const email = z.email().max(254).openapi({ example: 'ada@example.org' });
+export const email = z
+  .preprocess((value) => (typeof value === 'string' ? value.trim() : value), z.email().max(254))
+  .openapi({ type: 'string', format: 'email', example: 'ada@example.org' });
 export const phoneNumber = z
   .string()
   .regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 number such as +447700900123')

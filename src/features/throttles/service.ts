@@ -34,7 +34,7 @@ export function createThrottles(deps: Deps) {
   const keyOf = (scope: string, value: string) => `${scope}:${deps.secrets.blindIndex('throttle', value)}`;
 
   const refuse = (untilMs: number, now: number): never => {
-    throw new AppError('rate_limited', 'too many attempts; wait and try again', (untilMs - now) / 1000);
+    throw new AppError('rate_limited', 'too many attempts; wait and try again', { retryAfterSeconds: (untilMs - now) / 1000 });
   };
 
   return {

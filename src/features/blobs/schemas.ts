@@ -1,0 +1,68 @@
+import { z } from '@hono/zod-openapi';
+import { id, timestamp } from '../../http/schemas.js';
+
+export const SHA256_HEADER = 'X-Homing-SHA256';
+
+export const sha256Hex = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lowercase hex (64 characters)')
+  .openapi({ example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' });
+
+export const declaredBlob = z
+  .strictObject({
+    size: z.number().int().min(0).openapi({ description: 'Exact size in bytes of the (encrypted) blob' }),
+    sha256: sha256Hex,
+  })
+  .openapi('DeclaredBlob');
+
+export const createUploadBody = declaredBlob
+  .extend({
+    partSize: z
+      .number()
+      .int()
+      .min(5 * 1024 * 1024)
+      .max(1024 * 1024 * 1024)
+      .optional()
+      .openapi({ description: 'Bytes per part (every part but the last); at least 5 MiB' }),
+  })
+  .openapi('CreateUploadRequest');
+
+export const blobInfo = z
+  .object({ blobId: z.string(), size: z.number().int(), sha256: z.string() })
+  .openapi('Blob');
+
+export const upload = z
+  .object({
+    uploadId: z.string(),
+    blobId: z.string(),
+    partSize: z.number().int(),
+    partCount: z.number().int(),
+    expiresAt: timestamp('Unfinished uploads are discarded after this'),
+  })
+  .openapi('Upload');
+
+export const presignedRequest = z
+  .object({
+    url: z.string(),
+    method: z.enum(['PUT', 'GET']),
+    headers: z.record(z.string(), z.string()),
+    expiresAt: timestamp('The URL stops working'),
+  })
+  .openapi('PresignedRequest');
+
+export const binaryBody = (description: string) => ({
+  required: true as const,
+  description,
+  content: { 'application/octet-stream': { schema: z.string().openapi({ type: 'string', format: 'binary' }) } },
+});
+
+export const blobHeaders = z.object({
+  'content-length': z.string().optional().openapi({ description: 'Required: the exact size in bytes' }),
+  'x-homing-sha256': sha256Hex.openapi({ description: 'SHA-256 of the body, lowercase hex' }),
+});
+
+export const blobIdParam = z.object({ blobId: id('Blob id') });
+export const uploadIdParam = z.object({ uploadId: id('Upload id') });
+export const partParams = uploadIdParam.extend({
+  partNumber: z.coerce.number().int().min(1).max(10_000).openapi({ param: { name: 'partNumber', in: 'path' }, example: 1 }),
+});

@@ -1,0 +1,272 @@
+import type { z } from '@hono/zod-openapi';
+import { atomic, isGuardFailure, isUniqueViolation, type Statement } from '../../db/client.js';
+import type { Deps } from '../../deps.js';
+import { AppError, notFound } from '../../errors.js';
+import { releaseBlobs } from '../blobs/service.js';
+import * as repo from './repo.js';
+import type { createCollectionBody, itemChange } from './schemas.js';
+
+export type ItemChange = z.infer<typeof itemChange>;
+
+// ---- views: what a client is sent ----
+
+export const collectionView = (row: repo.CollectionRow) => ({
+  id: row.id,
+  kind: row.kind,
+  wrappedKey: row.wrappedKey,
+  encryptedMetadata: row.encryptedMetadata,
+  version: row.version,
+  seq: row.changeSeq,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+function itemViews(rows: repo.ItemRow[], blobRows: repo.BlobRow[]) {
+  const blobsById = new Map(blobRows.map((b) => [b.id, b]));
+  return rows.map((row) => {
+    const blob = row.blobId ? blobsById.get(row.blobId) : undefined;
+    return {
+      id: row.id,
+      collectionId: row.collectionId,
+      version: row.version,
+      state: row.state,
+      wrappedKey: row.wrappedKey,
+      encryptedMetadata: row.encryptedMetadata,
+      blob: blob ? { id: blob.id, size: blob.size, sha256: blob.sha256 } : null,
+      trashedAt: row.trashedAt,
+      seq: row.changeSeq,
+      updatedAt: row.updatedAt,
+    };
+  });
+}
+
+async function withBlobs(deps: Deps, accountId: string, rows: repo.ItemRow[]) {
+  const blobIds = rows.flatMap((r) => (r.blobId ? [r.blobId] : []));
+  return itemViews(rows, await repo.blobsByIds(deps.db, accountId, blobIds));
+}
+
+// ---- collections ----
+
+export async function createCollection(deps: Deps, accountId: string, input: z.infer<typeof createCollectionBody>) {
+  const now = deps.clock.now();
+  try {
+    await atomic(deps.db, [
+      repo.ensureSyncState(deps.db, accountId),
+      repo.advanceSeq(deps.db, accountId),
+      repo.insertCollection(deps.db, { accountId, ...input, createdAt: now, updatedAt: now }),
+    ]);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('conflict', `collection ${input.id} already exists`);
+    throw err;
+  }
+  return collectionView((await repo.findCollection(deps.db, accountId, input.id))!);
+}
+
+export async function updateCollection(
+  deps: Deps,
+  accountId: string,
+  collectionId: string,
+  input: { baseVersion: number; encryptedMetadata: string },
+) {
+  const current = await repo.findCollection(deps.db, accountId, collectionId);
+  if (!current) throw notFound('collection');
+  try {
+    await atomic(deps.db, [
+      repo.guardCollectionVersion(accountId, collectionId, input.baseVersion),
+      repo.advanceSeq(deps.db, accountId),
+      repo.updateCollection(deps.db, accountId, collectionId, input.encryptedMetadata, deps.clock.now()),
+    ]);
+  } catch (err) {
+    if (!isGuardFailure(err)) throw err;
+    const latest = await repo.findCollection(deps.db, accountId, collectionId);
+    throw new AppError('version_conflict', `collection ${collectionId} is at version ${latest?.version}, not ${input.baseVersion}`, {
+      details: { collections: [{ id: collectionId, version: latest?.version ?? null }] },
+    });
+  }
+  return collectionView((await repo.findCollection(deps.db, accountId, collectionId))!);
+}
+
+export async function listCollections(deps: Deps, accountId: string) {
+  return (await repo.listCollections(deps.db, accountId)).map(collectionView);
+}
+
+// ---- items ----
+
+/** The states each operation may start from. */
+const FROM_STATES: Record<Exclude<ItemChange['op'], 'create'>, repo.ItemRow['state'][]> = {
+  update: ['live'],
+  trash: ['live'],
+  restore: ['trashed'],
+  delete: ['live', 'trashed'],
+};
+
+function statementsFor(deps: Deps, accountId: string, change: ItemChange, now: number): Statement[] {
+  const { db } = deps;
+  if (change.op === 'create') {
+    return [
+      repo.guardCollectionExists(accountId, change.collectionId),
+      ...(change.blobId ? [repo.guardCommittedBlob(accountId, change.blobId)] : []),
+      repo.insertItem(db, {
+        accountId,
+        id: change.itemId,
+        collectionId: change.collectionId,
+        wrappedKey: change.wrappedKey,
+        encryptedMetadata: change.encryptedMetadata,
+        blobId: change.blobId ?? null,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    ];
+  }
+  const checks = [repo.guardItem(accountId, change.itemId, change.baseVersion, FROM_STATES[change.op])];
+  switch (change.op) {
+    case 'update':
+      return [
+        ...checks,
+        ...(change.blobId ? [repo.guardCommittedBlob(accountId, change.blobId)] : []),
+        repo.updateItem(
+          db,
+          accountId,
+          change.itemId,
+          {
+            encryptedMetadata: change.encryptedMetadata,
+            ...(change.wrappedKey ? { wrappedKey: change.wrappedKey } : {}),
+            ...(change.blobId !== undefined ? { blobId: change.blobId } : {}),
+          },
+          now,
+        ),
+      ];
+    case 'trash':
+      return [...checks, repo.updateItem(db, accountId, change.itemId, { state: 'trashed', trashedAt: now }, now)];
+    case 'restore':
+      return [...checks, repo.updateItem(db, accountId, change.itemId, { state: 'live', trashedAt: null }, now)];
+    case 'delete':
+      return [...checks, repo.updateItem(db, accountId, change.itemId, tombstone, now)];
+  }
+}
+
+const tombstone = { state: 'deleted', wrappedKey: null, encryptedMetadata: null, blobId: null, trashedAt: null } as const;
+
+/** Blobs the changes leave behind: replaced, dropped or deleted with their item. */
+function releasedBlobs(changes: ItemChange[], before: Map<string, repo.ItemRow>) {
+  return changes.flatMap((change) => {
+    const old = before.get(change.itemId)?.blobId;
+    if (!old) return [];
+    if (change.op === 'delete') return [old];
+    if (change.op === 'update' && change.blobId !== undefined && change.blobId !== old) return [old];
+    return [];
+  });
+}
+
+/**
+ * Applies a batch of item changes all-or-nothing, as one commit with one sequence number.
+ * Each change names the version it was made against; if any item has moved on (or a blob is not
+ * committed, or a collection is missing) nothing is written and the client gets the current
+ * versions to merge against. Blobs the batch leaves unreferenced are deleted after it commits.
+ */
+export async function applyChanges(deps: Deps, accountId: string, changes: ItemChange[]) {
+  const ids = changes.map((c) => c.itemId);
+  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (duplicate) throw new AppError('validation_failed', `body.changes: item ${duplicate} appears more than once`);
+
+  const before = new Map((await repo.findItems(deps.db, accountId, ids)).map((row) => [row.id, row]));
+  const now = deps.clock.now();
+  try {
+    await atomic(deps.db, [
+      repo.ensureSyncState(deps.db, accountId),
+      repo.advanceSeq(deps.db, accountId),
+      ...changes.flatMap((change) => statementsFor(deps, accountId, change, now)),
+    ]);
+  } catch (err) {
+    if (isGuardFailure(err) || isUniqueViolation(err)) throw await explainRefusal(deps, accountId, changes);
+    throw err;
+  }
+  await releaseBlobs(deps, accountId, releasedBlobs(changes, before));
+  const after = await repo.findItems(deps.db, accountId, ids);
+  const { seq } = await repo.readSyncState(deps.db, accountId);
+  return { seq, items: await withBlobs(deps, accountId, after) };
+}
+
+/**
+ * Works out, after a refused batch, which change could not apply and why. Anything missing (or
+ * another account's, which is the same to this account) is 404; a moved-on version is 409.
+ */
+async function explainRefusal(deps: Deps, accountId: string, changes: ItemChange[]) {
+  const current = new Map((await repo.findItems(deps.db, accountId, changes.map((c) => c.itemId))).map((r) => [r.id, r]));
+  const blobIds = changes.flatMap((c) => ('blobId' in c && c.blobId ? [c.blobId] : []));
+  const blobs = new Map((await repo.blobsByIds(deps.db, accountId, blobIds)).map((b) => [b.id, b]));
+
+  for (const change of changes) {
+    if (change.op !== 'create' && !current.has(change.itemId)) return notFound(`item ${change.itemId}`);
+    if (change.op === 'create' && !(await repo.findCollection(deps.db, accountId, change.collectionId))) {
+      return notFound(`collection ${change.collectionId}`);
+    }
+    if ('blobId' in change && change.blobId && blobs.get(change.blobId)?.state !== 'committed') {
+      return notFound(`blob ${change.blobId}`);
+    }
+  }
+  const conflicts = changes.flatMap((change) => {
+    const row = current.get(change.itemId);
+    const stale =
+      change.op === 'create' ? row !== undefined : row!.version !== change.baseVersion || !FROM_STATES[change.op].includes(row!.state);
+    return stale ? [{ itemId: change.itemId, version: row!.version, state: row!.state }] : [];
+  });
+  if (conflicts.length > 0) {
+    return new AppError('version_conflict', `${conflicts.length} of the changes were made against an old version; nothing was written`, {
+      details: { conflicts },
+    });
+  }
+  return new AppError('conflict', 'a blob in the batch is already attached to another item; nothing was written');
+}
+
+export async function getItem(deps: Deps, accountId: string, itemId: string) {
+  const [row] = await repo.findItems(deps.db, accountId, [itemId]);
+  if (!row) throw notFound('item');
+  return (await withBlobs(deps, accountId, [row]))[0]!;
+}
+
+// ---- delta sync ----
+
+/**
+ * One page of changes after `since`, in commit order. A page ends on a commit boundary, so it
+ * never holds half of a batch; its cost is two index range scans, whatever the account's size.
+ */
+export async function changesSince(deps: Deps, accountId: string, since: number, limit: number) {
+  const first = await repo.changesAfter(deps.db, accountId, since, limit + 1);
+  const seqs = [...first.itemRows.map((r) => r.changeSeq), ...first.collectionRows.map((r) => r.changeSeq)].sort((a, b) => a - b);
+  let page = first;
+  let through = seqs.at(-1) ?? since;
+  let hasMore = false;
+  if (seqs.length > limit) {
+    // Cut after the commit that holds the limit-th row, then take that whole commit.
+    through = seqs[limit - 1]!;
+    hasMore = seqs.some((s) => s > through) || first.itemRows.length > limit || first.collectionRows.length > limit;
+    page = await repo.changesThrough(deps.db, accountId, since, through);
+    if (!hasMore) hasMore = (await repo.changesAfter(deps.db, accountId, through, 1)).itemRows.length > 0;
+  }
+  return {
+    collections: page.collectionRows.map(collectionView),
+    items: await withBlobs(deps, accountId, page.itemRows),
+    cursor: String(through),
+    hasMore,
+  };
+}
+
+// ---- trash retention ----
+
+/** Turns items trashed longer than the retention period into tombstones and deletes their blobs. */
+export async function purgeExpiredTrash(deps: Deps, batch = 200) {
+  const expired = await repo.expiredTrash(deps.db, deps.clock.now() - deps.config.trashRetentionMs, batch);
+  let purged = 0;
+  for (const row of expired) {
+    try {
+      await applyChanges(deps, row.accountId, [{ op: 'delete', itemId: row.id, baseVersion: row.version }]);
+      purged++;
+    } catch (err) {
+      // Restored or changed since we looked: the next run will see its new state.
+      if (!(err instanceof AppError && err.code === 'version_conflict')) throw err;
+    }
+  }
+  if (purged) deps.log.info('trash purged', { items: purged });
+  return purged;
+}

@@ -1,0 +1,106 @@
+import { eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toBase64Url } from '../../src/client/crypto/encoding.js';
+import { devices } from '../../src/db/schema.js';
+import { createTestApp, type TestApp } from '../harness.js';
+import { expectError, json, randomId, signUpAndLogIn } from './helpers.js';
+
+let t: TestApp;
+beforeEach(() => {
+  t = createTestApp();
+});
+afterEach(() => t.close());
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+const hardware = (n: number) => toBase64Url(new Uint8Array(32).fill(n));
+const registration = (n: number, name = `Phone ${n}`) => ({ name, model: 'Pixel 9', platform: 'android' as const, identifierHash: hardware(n) });
+const deviceRow = async (id: string) => (await t.deps.db.select().from(devices).where(eq(devices.id, id)))[0];
+
+describe('errors', () => {
+  it('a random device id is 404 not_found for GET, PATCH and DELETE', async () => {
+    const m = await signUpAndLogIn(t);
+    const id = randomId();
+    await expectError(t.request('GET', `/v1/devices/${id}`, { headers: bearer(m.token) }), 404, 'not_found');
+    await expectError(t.request('PATCH', `/v1/devices/${id}`, { headers: bearer(m.token), body: { name: 'x' } }), 404, 'not_found');
+    await expectError(t.request('DELETE', `/v1/devices/${id}`, { headers: bearer(m.token) }), 404, 'not_found');
+  });
+});
+
+describe('security', () => {
+  it("a removed device's token stops working at once", async () => {
+    const m = await signUpAndLogIn(t);
+    const { device, token } = await m.api.registerDevice(registration(1));
+    expect((await t.request('GET', '/v1/device', { headers: bearer(token) })).status).toBe(200);
+    await m.api.removeDevice(device.id);
+    await expectError(t.request('GET', '/v1/device', { headers: bearer(token) }), 401, 'unauthorized');
+    expect(await deviceRow(device.id)).toBeUndefined();
+  });
+
+  it("account B cannot read, rename or remove A's device, and cannot tell it exists", async () => {
+    const a = await signUpAndLogIn(t);
+    const b = await signUpAndLogIn(t);
+    const { device, token } = await a.api.registerDevice(registration(1, 'Ada phone'));
+    const before = await deviceRow(device.id);
+    const missing = randomId();
+
+    const attempts: [string, unknown?][] = [['GET'], ['PATCH', { name: 'pwned' }], ['DELETE']];
+    for (const [method, body] of attempts) {
+      const foreign = await expectError(t.request(method, `/v1/devices/${device.id}`, { headers: bearer(b.token), body }), 404, 'not_found');
+      const random = await expectError(t.request(method, `/v1/devices/${missing}`, { headers: bearer(b.token), body }), 404, 'not_found');
+      expect(foreign.message).toBe(random.message);
+    }
+
+    expect(await deviceRow(device.id)).toEqual(before);
+    expect((await a.api.device(device.id)).name).toBe('Ada phone');
+    expect((await t.request('GET', '/v1/device', { headers: bearer(token) })).status).toBe(200);
+    expect((await b.api.devices()).devices).toEqual([]);
+  });
+
+  it('a device token is not a session token, and a session token is not a device token', async () => {
+    const m = await signUpAndLogIn(t);
+    const { token } = await m.api.registerDevice(registration(1));
+    await expectError(t.request('GET', '/v1/devices', { headers: bearer(token) }), 401, 'unauthorized');
+    await expectError(t.request('POST', '/v1/devices', { headers: bearer(token), body: registration(2) }), 401, 'unauthorized');
+    await expectError(t.request('GET', '/v1/account', { headers: bearer(token) }), 401, 'unauthorized');
+    await expectError(t.request('GET', '/v1/device', { headers: bearer(m.token) }), 401, 'unauthorized');
+    // Relabelling the secret part under the other prefix does not help either.
+    await expectError(t.request('GET', '/v1/devices', { headers: bearer(`hs_${token.slice(3)}`) }), 401, 'unauthorized');
+    await expectError(t.request('GET', '/v1/device', { headers: bearer(`hd_${m.token.slice(3)}`) }), 401, 'unauthorized');
+    expect((await t.deps.db.select().from(devices)).length).toBe(1);
+    // Controls: each token works where it belongs.
+    expect((await t.request('GET', '/v1/devices', { headers: bearer(m.token) })).status).toBe(200);
+    expect((await t.request('GET', '/v1/device', { headers: bearer(token) })).status).toBe(200);
+  });
+
+  it('a device token acts only for its own device, even when another account registers the same hardware', async () => {
+    const a = await signUpAndLogIn(t);
+    const b = await signUpAndLogIn(t);
+    const first = await a.api.registerDevice(registration(1, 'A first'));
+    const second = await a.api.registerDevice(registration(2, 'A second'));
+    const theirs = await b.api.registerDevice(registration(1, 'B same hardware'));
+    expect(theirs.device.id).not.toBe(first.device.id);
+
+    for (const [token, id, name] of [
+      [first.token, first.device.id, 'A first'],
+      [second.token, second.device.id, 'A second'],
+      [theirs.token, theirs.device.id, 'B same hardware'],
+    ] as const) {
+      const res = await t.request('GET', '/v1/device', { headers: bearer(token) });
+      expect(res.status).toBe(200);
+      expect(await json(res)).toMatchObject({ id, name });
+    }
+    expect((await a.api.devices()).devices.map((d) => d.name).sort()).toEqual(['A first', 'A second']);
+    expect((await b.api.devices()).devices.map((d) => d.id)).toEqual([theirs.device.id]);
+    expect((await deviceRow(first.device.id))!.accountId).toBe(a.accountId);
+  });
+
+  it('stores the hardware identifier hash keyed again, never as submitted', async () => {
+    const m = await signUpAndLogIn(t);
+    const submitted = hardware(7);
+    const { device } = await m.api.registerDevice(registration(7));
+    const row = (await deviceRow(device.id))!;
+    expect(row.identifierHash).toEqual(expect.any(String));
+    expect(row.identifierHash).not.toBe(submitted);
+    expect(JSON.stringify(row)).not.toContain(submitted);
+  });
+});
