@@ -1,6 +1,6 @@
 import type { BlobStore } from './adapters/blob-store.js';
 import type { Clock } from './adapters/clock.js';
-import type { HashFactory } from './adapters/hash.js';
+import type { HashFactory } from './client/crypto/sha256.js';
 import type { Logger } from './adapters/log.js';
 import type { Random } from './adapters/random.js';
 import type { Config } from './config.js';

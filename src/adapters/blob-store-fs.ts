@@ -125,10 +125,10 @@ export function createFsBlobStore(root: string, options: { listPageSize?: number
       await rm(dir, { recursive: true, force: true });
     },
 
-    async abortMultipart(_key, uploadId) {
+    async abortMultipart(key, uploadId) {
       let dir: string;
       try {
-        dir = uploadDir(uploadId);
+        dir = await openUpload(key, uploadId);
       } catch {
         return;
       }

@@ -146,7 +146,7 @@ export function createS3BlobStore(config: S3BlobStoreConfig): BlobStore {
           (next) => async (args) => {
             const request = args.request as { body?: unknown; headers?: Record<string, string> };
             if (typeof request.body === 'string' && request.headers) {
-              void createHash('md5').update(request.body).digest('base64');
+              request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
             }
             return next(args);
           },

@@ -1,7 +1,9 @@
 import type { z } from '@hono/zod-openapi';
 import type { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody } from '../features/accounts/schemas.js';
 import type { challengeResponse, currentSession, loginResponse, reauthenticateResponse } from '../features/auth/schemas.js';
+import type { blobInfo, upload } from '../features/blobs/schemas.js';
 import type { device, registerDeviceBody, registeredDevice } from '../features/devices/schemas.js';
+import type { applyChangesResponse, changesResponse, collection, createCollectionBody, item, itemChange } from '../features/sync/schemas.js';
 
 // Types come from the server's own request and response schemas (type-only imports), so the
 // client and the API cannot drift apart without the type check noticing.
@@ -15,6 +17,15 @@ export type RegisteredDevice = z.infer<typeof registeredDevice>;
 export type RegisterDeviceRequest = z.input<typeof registerDeviceBody>;
 export type PasswordChangeRequest = z.input<typeof passwordChangeBody>;
 export type CurrentSession = z.infer<typeof currentSession>;
+export type KeyBundle = LoginResponse['keys'];
+export type Collection = z.infer<typeof collection>;
+export type CreateCollectionRequest = z.input<typeof createCollectionBody>;
+export type Item = z.infer<typeof item>;
+export type ItemChange = z.input<typeof itemChange>;
+export type ChangesPage = z.infer<typeof changesResponse>;
+export type AppliedChanges = z.infer<typeof applyChangesResponse>;
+export type BlobInfo = z.infer<typeof blobInfo>;
+export type Upload = z.infer<typeof upload>;
 export interface Proof {
   challengeId: string;
   signature: string;
@@ -36,6 +47,7 @@ export class HomingApiError extends Error {
     readonly code: string,
     message: string,
     readonly requestId: string | undefined,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'HomingApiError';
@@ -52,48 +64,72 @@ export interface ApiClientOptions {
 
 type Auth = 'none' | 'session' | 'device';
 
+async function throwApiError(response: Response): Promise<never> {
+  let error: { code?: string; message?: string; requestId?: string; details?: Record<string, unknown> } | undefined;
+  try {
+    error = ((await response.json()) as { error?: typeof error })?.error;
+  } catch {
+    // not our error shape: a proxy's page, say
+  }
+  throw new HomingApiError(
+    response.status,
+    error?.code ?? 'unknown',
+    error?.message ?? `HTTP ${response.status}`,
+    error?.requestId ?? response.headers.get('X-Request-Id') ?? undefined,
+    error?.details,
+  );
+}
+
 export function createApiClient(options: ApiClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
   let sessionToken = options.sessionToken;
   const deviceToken = options.deviceToken;
 
-  async function call<T>(method: string, path: string, auth: Auth, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+  /** Sends a request and returns the response, throwing HomingApiError for an error answer. */
+  async function send(
+    method: string,
+    path: string,
+    auth: Auth,
+    body?: { json: unknown } | { raw: ReadableStream<Uint8Array> | Uint8Array; size: number },
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...extraHeaders };
     const token = auth === 'session' ? sessionToken : auth === 'device' ? deviceToken : undefined;
     if (auth !== 'none') {
       if (!token) throw new Error(auth === 'session' ? 'not logged in' : 'this device is not registered');
       headers.Authorization = `Bearer ${token}`;
     }
+    const init: RequestInit & { duplex?: 'half' } = { method, headers };
+    if (body && 'json' in body) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body.json);
+    } else if (body) {
+      headers['Content-Type'] = 'application/octet-stream';
+      headers['Content-Length'] = String(body.size);
+      init.body = body.raw as BodyInit;
+      // A streamed request body needs half-duplex fetch (Node, Chromium).
+      if (body.raw instanceof ReadableStream) init.duplex = 'half';
+    }
     let response: Response;
     try {
-      response = await doFetch(`${baseUrl}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      response = await doFetch(`${baseUrl}${path}`, init);
     } catch (err) {
       throw new Error(`cannot reach ${baseUrl}: ${(err as Error).message}`);
     }
+    if (!response.ok) await throwApiError(response);
+    return response;
+  }
+
+  async function call<T>(method: string, path: string, auth: Auth, body?: unknown): Promise<T> {
+    const response = await send(method, path, auth, body === undefined ? undefined : { json: body });
     if (response.status === 204) return undefined as T;
     const text = await response.text();
-    let parsed: unknown;
     try {
-      parsed = text ? JSON.parse(text) : undefined;
+      return (text ? JSON.parse(text) : undefined) as T;
     } catch {
       throw new HomingApiError(response.status, 'invalid_response', `the server answered ${response.status} with non-JSON`, undefined);
     }
-    if (!response.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string; requestId?: string } })?.error;
-      throw new HomingApiError(
-        response.status,
-        error?.code ?? 'unknown',
-        error?.message ?? `HTTP ${response.status}`,
-        error?.requestId,
-      );
-    }
-    return parsed as T;
   }
 
   return {
@@ -125,6 +161,31 @@ export function createApiClient(options: ApiClientOptions) {
       call<Device>('PATCH', `/v1/devices/${encodeURIComponent(id)}`, 'session', { name }),
     removeDevice: (id: string) => call<void>('DELETE', `/v1/devices/${encodeURIComponent(id)}`, 'session'),
     thisDevice: () => call<Device>('GET', '/v1/device', 'device'),
+
+    keyBundle: () => call<KeyBundle>('GET', '/v1/account/keys', 'session'),
+    collections: () => call<{ collections: Collection[] }>('GET', '/v1/sync/collections', 'session'),
+    createCollection: (body: CreateCollectionRequest) => call<Collection>('POST', '/v1/sync/collections', 'session', body),
+    updateCollection: (id: string, body: { baseVersion: number; encryptedMetadata: string }) =>
+      call<Collection>('PATCH', `/v1/sync/collections/${encodeURIComponent(id)}`, 'session', body),
+    applyChanges: (changes: ItemChange[]) => call<AppliedChanges>('POST', '/v1/sync/changes', 'session', { changes }),
+    changes: (since: string, limit = 200) =>
+      call<ChangesPage>('GET', `/v1/sync/changes?since=${encodeURIComponent(since)}&limit=${limit}`, 'session'),
+    item: (id: string) => call<Item>('GET', `/v1/sync/items/${encodeURIComponent(id)}`, 'session'),
+
+    /** Streams an (already encrypted) blob of exactly `size` bytes whose SHA-256 is known. */
+    uploadBlob: async (body: ReadableStream<Uint8Array> | Uint8Array, size: number, sha256: string) =>
+      (await send('POST', '/v1/blobs', 'session', { raw: body, size }, { 'X-Homing-SHA256': sha256 })).json() as Promise<BlobInfo>,
+    /** The blob's bytes as a stream, or one range of them. */
+    downloadBlob: async (id: string, range?: { start: number; end: number }) => {
+      const headers: Record<string, string> = range ? { Range: `bytes=${range.start}-${range.end}` } : {};
+      const response = await send('GET', `/v1/blobs/${encodeURIComponent(id)}`, 'session', undefined, headers);
+      return response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    },
+    createUpload: (body: { size: number; sha256: string; partSize?: number }) => call<Upload>('POST', '/v1/uploads', 'session', body),
+    uploadPart: async (uploadId: string, partNumber: number, bytes: Uint8Array) =>
+      (await send('PUT', `/v1/uploads/${encodeURIComponent(uploadId)}/parts/${partNumber}`, 'session', { raw: bytes, size: bytes.length })).json(),
+    completeUpload: (uploadId: string) => call<BlobInfo>('POST', `/v1/uploads/${encodeURIComponent(uploadId)}/complete`, 'session'),
+    abortUpload: (uploadId: string) => call<void>('DELETE', `/v1/uploads/${encodeURIComponent(uploadId)}`, 'session'),
   };
 }
 

@@ -15,6 +15,7 @@ export function parseRange(header: string | undefined, size: number): BlobRange 
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(from);
+  if (start >= size) throw new AppError('range_not_satisfiable', `the blob has ${size} bytes`, { details: { size } });
   const end = to === '' ? size - 1 : Number(to);
   if (end < start) return undefined;
   return { start, end };

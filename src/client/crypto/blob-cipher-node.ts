@@ -80,7 +80,7 @@ export const nativeChunkCipher: ChunkCipher = {
       throw new DecryptionError();
     }
     const length = sealed.length - AEAD_TAG_BYTES;
-    const plaintext = new Uint8Array(length);
+    let body: Buffer | undefined;
     try {
       const decipher = createDecipheriv('chacha20-poly1305', subkeyFor(key, nonce), ietfNonce(nonce), {
         authTagLength: AEAD_TAG_BYTES,
@@ -88,14 +88,19 @@ export const nativeChunkCipher: ChunkCipher = {
       decipher.setAAD(ad, { plaintextLength: length });
       decipher.setAuthTag(sealed.subarray(length));
       // update() decrypts before the tag is checked: keep it private until final() verifies.
-      const body = decipher.update(sealed.subarray(0, length));
-      plaintext.set(body);
-      body.fill(0);
+      body = decipher.update(sealed.subarray(0, length));
       decipher.final();
     } catch {
-      plaintext.fill(0);
+      body?.fill(0);
       throw new DecryptionError();
     }
+    if (body.length !== length) throw new DecryptionError();
+    // Hand out the Buffer's memory only when it owns its whole ArrayBuffer (never for pooled ones).
+    if (body.byteOffset === 0 && body.buffer.byteLength === length && length > 0) {
+      return new Uint8Array(body.buffer, 0, length);
+    }
+    const plaintext = Uint8Array.from(body);
+    body.fill(0);
     return plaintext;
   },
 };

@@ -4,3 +4,4 @@ export { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, DecryptionError, keyW
 export type { KeyPurpose } from './aead.js';
 export * from './signing.js';
 export * from './account-keys.js';
+export * from './sync-keys.js';

@@ -6,7 +6,8 @@ import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
 import { changePassword } from '../auth/service.js';
 import { SIGNUPS_PER_ADDRESS, type Throttles } from '../throttles/service.js';
 import { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody, signupResponse } from './schemas.js';
-import { getAccount, signUp } from './service.js';
+import { getAccount, getKeyBundle, signUp } from './service.js';
+import { keyBundle } from '../auth/schemas.js';
 
 export function accountRoutes(deps: Deps, throttles: Throttles) {
   const router = createRouter();
@@ -44,6 +45,20 @@ export function accountRoutes(deps: Deps, throttles: Throttles) {
       responses: { 200: jsonResponse(accountResponse, 'The account'), ...errorResponses(401) },
     }),
     async (c) => c.json(await getAccount(deps, c.get('session').accountId), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/account/keys',
+      tags: ['Accounts'],
+      summary: "The account's wrapped key bundle",
+      description:
+        'The same bundle login returns: public keys and secrets sealed under keys only the client can derive. A logged-in device uses it to unlock its keys from the password without opening another session.',
+      security: SESSION_SECURITY,
+      responses: { 200: jsonResponse(keyBundle, 'The key bundle'), ...errorResponses(401) },
+    }),
+    async (c) => c.json(await getKeyBundle(deps, c.get('session').accountId), 200),
   );
 
   router.openapi(

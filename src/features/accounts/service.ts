@@ -70,6 +70,12 @@ export async function getAccount(deps: Deps, accountId: string) {
   };
 }
 
+export async function getKeyBundle(deps: Deps, accountId: string) {
+  const row = await repo.findAccountById(deps.db, accountId);
+  if (!row) throw notFound('account');
+  return keyBundleOf(row, 'password');
+}
+
 /** The wrapped keys a client needs after login; which master-key wrapping depends on the method. */
 export function keyBundleOf(row: repo.AccountRow, method: 'password' | 'recovery') {
   return {

@@ -1,4 +1,4 @@
-import type { HashFactory } from '../../adapters/hash.js';
+import type { HashFactory } from '../../client/crypto/sha256.js';
 import { AppError } from '../../errors.js';
 
 /**

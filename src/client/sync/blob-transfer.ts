@@ -1,0 +1,107 @@
+import type { ApiClient } from '../api.js';
+import { createDecryptStream, createEncryptStream, DEFAULT_CHUNK_SIZE, encryptedSize, type ChunkCipher } from '../crypto/blob-format.js';
+import { fromBase64Url, randomBytes } from '../crypto/encoding.js';
+import { type HashFactory, nobleSha256 } from '../crypto/sha256.js';
+
+// Moving encrypted blobs. The server wants the ciphertext's SHA-256 before the body, so a blob is
+// encrypted twice with the same nonce prefix: once to hash it, once to send it. Both passes
+// stream, so memory stays at one chunk (one part, for multipart uploads) whatever the size.
+
+export interface TransferOptions {
+  cipher?: ChunkCipher;
+  sha256?: HashFactory;
+  /** Called with plaintext bytes done so far. */
+  onProgress?: (bytes: number) => void;
+}
+
+/** Blobs above this go up in parts, so a dropped connection costs one part, not the whole. */
+export const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
+const PART_SIZE = 8 * 1024 * 1024;
+
+export interface EncryptedBlobRef {
+  blobId: string;
+  blobKey: Uint8Array;
+  chunkSize: number;
+}
+
+function encrypting(source: ReadableStream<Uint8Array>, key: Uint8Array, noncePrefix: Uint8Array, options: TransferOptions) {
+  return source.pipeThrough(createEncryptStream(key, { cipher: options.cipher, noncePrefix, chunkSize: DEFAULT_CHUNK_SIZE }));
+}
+
+function counting(onProgress?: (bytes: number) => void) {
+  let done = 0;
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      done += chunk.byteLength;
+      onProgress?.(done);
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+async function drainHash(stream: ReadableStream<Uint8Array>, hashFactory: HashFactory) {
+  const hash = hashFactory();
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return hash.hex();
+    hash.update(value);
+  }
+}
+
+/** Encrypts and uploads a blob; `open` must give the same plaintext each time it is called. */
+export async function uploadEncrypted(
+  api: ApiClient,
+  open: () => ReadableStream<Uint8Array>,
+  plainSize: number,
+  options: TransferOptions = {},
+): Promise<EncryptedBlobRef> {
+  const blobKey = randomBytes(32);
+  const noncePrefix = randomBytes(16);
+  const size = encryptedSize(plainSize, DEFAULT_CHUNK_SIZE);
+  const sha256 = await drainHash(encrypting(open(), blobKey, noncePrefix, options), options.sha256 ?? nobleSha256);
+  const body = encrypting(open().pipeThrough(counting(options.onProgress)), blobKey, noncePrefix, options);
+
+  const blob =
+    size <= MULTIPART_THRESHOLD ? await api.uploadBlob(body, size, sha256) : await uploadInParts(api, body, size, sha256);
+  if (blob.sha256 !== sha256 || blob.size !== size) throw new Error('the server acknowledged a different blob than was sent');
+  return { blobId: blob.blobId, blobKey, chunkSize: DEFAULT_CHUNK_SIZE };
+}
+
+async function uploadInParts(api: ApiClient, body: ReadableStream<Uint8Array>, size: number, sha256: string) {
+  const upload = await api.createUpload({ size, sha256, partSize: PART_SIZE });
+  try {
+    const reader = body.getReader();
+    let part = new Uint8Array(upload.partSize);
+    let filled = 0;
+    let partNumber = 1;
+    for (;;) {
+      const { done, value } = await reader.read();
+      let chunk = value ?? new Uint8Array(0);
+      while (chunk.length > 0) {
+        const take = Math.min(chunk.length, part.length - filled);
+        part.set(chunk.subarray(0, take), filled);
+        filled += take;
+        chunk = chunk.subarray(take);
+        if (filled === part.length) {
+          await api.uploadPart(upload.uploadId, partNumber++, part);
+          part = new Uint8Array(upload.partSize);
+          filled = 0;
+        }
+      }
+      if (done) break;
+    }
+    if (filled > 0) await api.uploadPart(upload.uploadId, partNumber, part.subarray(0, filled));
+    return await api.completeUpload(upload.uploadId);
+  } catch (err) {
+    await api.abortUpload(upload.uploadId).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Downloads a blob and decrypts it as it arrives; the stream errors if anything was tampered with. */
+export async function downloadDecrypted(api: ApiClient, blobId: string, blobKey: string | Uint8Array, options: TransferOptions = {}) {
+  const key = typeof blobKey === 'string' ? fromBase64Url(blobKey) : blobKey;
+  const encrypted = await api.downloadBlob(blobId);
+  return encrypted.pipeThrough(createDecryptStream(key, { cipher: options.cipher })).pipeThrough(counting(options.onProgress));
+}

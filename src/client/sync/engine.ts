@@ -1,0 +1,187 @@
+import { type ApiClient, type Collection, HomingApiError, type Item } from '../api.js';
+import { randomBytes, toBase64Url } from '../crypto/encoding.js';
+import {
+  newSymmetricKey,
+  openCollectionMetadata,
+  openItemMetadata,
+  sealCollectionMetadata,
+  sealItemMetadata,
+  unwrapCollectionKey,
+  unwrapItemKey,
+  wrapCollectionKey,
+  wrapItemKey,
+} from '../crypto/sync-keys.js';
+
+/** What a client keeps of the account between runs: plaintext metadata, so keep it private. */
+export interface SyncReplica {
+  cursor: string;
+  collections: Record<string, { kind: string; version: number; name: string }>;
+  items: Record<string, ReplicaItem>;
+}
+
+export interface ReplicaItem {
+  collectionId: string;
+  version: number;
+  state: Item['state'];
+  meta: ItemMetadata | null;
+  blob: Item['blob'];
+}
+
+/** Item metadata as the client sees it. blobKey/chunkSize open the item's blob, if it has one. */
+export interface ItemMetadata {
+  name: string;
+  [field: string]: unknown;
+}
+
+export const emptyReplica = (): SyncReplica => ({ cursor: '0', collections: {}, items: {} });
+
+export type SaveOutcome = 'created' | 'updated' | 'kept-both';
+
+/**
+ * Keeps a local replica in step with the account: pulls changes page by page and opens them,
+ * pushes local changes as version-checked batches, and on a conflict refetches and merges.
+ * The server only ever sees what this seals.
+ */
+export function createSyncEngine(input: { api: ApiClient; accountId: string; masterKey: Uint8Array; replica: SyncReplica }) {
+  const { api, accountId, masterKey, replica } = input;
+  const collectionKeys = new Map<string, Uint8Array>();
+
+  const collectionKey = async (collectionId: string) => {
+    let key = collectionKeys.get(collectionId);
+    if (!key) {
+      const { collections } = await api.collections();
+      const found = collections.find((c) => c.id === collectionId);
+      if (!found) throw new Error(`collection ${collectionId} is not in this account`);
+      learnCollection(found);
+      key = collectionKeys.get(collectionId)!;
+    }
+    return key;
+  };
+
+  function learnCollection(collection: Collection) {
+    const ids = { accountId, collectionId: collection.id };
+    const key = unwrapCollectionKey(masterKey, ids, collection.wrappedKey);
+    collectionKeys.set(collection.id, key);
+    const meta = openCollectionMetadata<{ name: string }>(key, ids, collection.version, collection.encryptedMetadata);
+    replica.collections[collection.id] = { kind: collection.kind, version: collection.version, name: meta.name };
+  }
+
+  async function learnItem(item: Item) {
+    if (item.state === 'deleted' || !item.wrappedKey || !item.encryptedMetadata) {
+      replica.items[item.id] = { collectionId: item.collectionId, version: item.version, state: item.state, meta: null, blob: null };
+      return;
+    }
+    const ids = { accountId, collectionId: item.collectionId, itemId: item.id };
+    const itemKey = unwrapItemKey(await collectionKey(item.collectionId), ids, item.wrappedKey);
+    const meta = openItemMetadata<ItemMetadata>(itemKey, ids, item.version, item.encryptedMetadata);
+    replica.items[item.id] = { collectionId: item.collectionId, version: item.version, state: item.state, meta, blob: item.blob };
+  }
+
+  /** Pulls every change since the replica's cursor; returns how many items changed. */
+  async function pull(onPage?: (changed: number) => void) {
+    let changed = 0;
+    for (;;) {
+      const page = await api.changes(replica.cursor);
+      for (const collection of page.collections) learnCollection(collection);
+      for (const item of page.items) await learnItem(item);
+      changed += page.items.length;
+      replica.cursor = page.cursor;
+      onPage?.(changed);
+      if (!page.hasMore) return changed;
+    }
+  }
+
+  /** The collection of a kind, created (with its own key) the first time it is needed. */
+  async function collectionFor(kind: string, name = kind) {
+    const existing = Object.entries(replica.collections).find(([, c]) => c.kind === kind);
+    if (existing) return existing[0];
+    const collectionId = toBase64Url(randomBytes(16));
+    const ids = { accountId, collectionId };
+    const key = newSymmetricKey();
+    const created = await api.createCollection({
+      id: collectionId,
+      kind,
+      wrappedKey: wrapCollectionKey(masterKey, ids, key),
+      encryptedMetadata: sealCollectionMetadata(key, ids, 1, { name }),
+    });
+    learnCollection(created);
+    return collectionId;
+  }
+
+  async function createItem(collectionId: string, meta: ItemMetadata, blobId?: string) {
+    const itemId = toBase64Url(randomBytes(16));
+    const ids = { accountId, collectionId, itemId };
+    const itemKey = newSymmetricKey();
+    const { items } = await api.applyChanges([
+      {
+        op: 'create',
+        itemId,
+        collectionId,
+        wrappedKey: wrapItemKey(await collectionKey(collectionId), ids, itemKey),
+        encryptedMetadata: sealItemMetadata(itemKey, ids, 1, meta),
+        blobId,
+      },
+    ]);
+    await learnItem(items[0]!);
+    return itemId;
+  }
+
+  /**
+   * Saves an item: a new one, or a new version of one the replica knows. If another device got
+   * there first, the change is not lost: after a refetch the local version is kept beside the
+   * other one, as a copy named for the conflict.
+   */
+  async function saveItem(input: { kind: string; meta: ItemMetadata; blobId?: string; itemId?: string }): Promise<{ itemId: string; outcome: SaveOutcome }> {
+    const collectionId = await collectionFor(input.kind);
+    const known = input.itemId ? replica.items[input.itemId] : undefined;
+    if (!input.itemId || !known || known.state !== 'live') {
+      return { itemId: await createItem(collectionId, input.meta, input.blobId), outcome: 'created' };
+    }
+    const ids = { accountId, collectionId: known.collectionId, itemId: input.itemId };
+    const itemKey = newSymmetricKey();
+    try {
+      const { items } = await api.applyChanges([
+        {
+          op: 'update',
+          itemId: input.itemId,
+          baseVersion: known.version,
+          wrappedKey: wrapItemKey(await collectionKey(known.collectionId), ids, itemKey),
+          encryptedMetadata: sealItemMetadata(itemKey, ids, known.version + 1, input.meta),
+          blobId: input.blobId ?? null,
+        },
+      ]);
+      await learnItem(items[0]!);
+      return { itemId: input.itemId, outcome: 'updated' };
+    } catch (err) {
+      if (!(err instanceof HomingApiError && err.code === 'version_conflict')) throw err;
+      await pull();
+      const meta = { ...input.meta, name: conflictName(input.meta.name) };
+      return { itemId: await createItem(collectionId, meta, input.blobId), outcome: 'kept-both' };
+    }
+  }
+
+  async function deleteItem(itemId: string) {
+    const known = replica.items[itemId];
+    if (!known || known.state === 'deleted') return;
+    const { items } = await api.applyChanges([{ op: 'delete', itemId, baseVersion: known.version }]);
+    await learnItem(items[0]!);
+  }
+
+  const liveItems = () =>
+    Object.entries(replica.items).flatMap(([id, item]) => (item.state === 'live' && item.meta ? [{ id, ...item, meta: item.meta }] : []));
+
+  return { replica, pull, collectionFor, saveItem, deleteItem, liveItems };
+}
+
+export type SyncEngine = ReturnType<typeof createSyncEngine>;
+
+/** "notes/todo.md" → "notes/todo (conflict 2026-11-29).md" */
+export function conflictName(name: string, now = new Date()) {
+  const stamp = now.toISOString().slice(0, 10);
+  const slash = name.lastIndexOf('/');
+  const dot = name.lastIndexOf('.');
+  const hasExtension = dot > slash + 1;
+  const stem = hasExtension ? name.slice(0, dot) : name;
+  const extension = hasExtension ? name.slice(dot) : '';
+  return `${stem} (conflict ${stamp})${extension}`;
+}
