@@ -185,6 +185,15 @@ describe('resumable uploads', () => {
     expect(await storedKeys(t, a.accountId)).toEqual([]);
   });
 
+  it('cannot be committed through the presigned-upload route, and still completes after such a try', async () => {
+    const a = await newAccount(t);
+    const { body } = await a.json('POST', '/v1/uploads', { size: bytes.length, sha256: sha256Hex(bytes), partSize: 5 * MiB });
+    expect((await a.json('POST', `/v1/blobs/${body.blobId}/commit`)).status).toBe(404);
+    await putPart(a, body.uploadId, 1, bytes.subarray(0, 5 * MiB));
+    await putPart(a, body.uploadId, 2, bytes.subarray(5 * MiB));
+    expect((await a.json('POST', `/v1/uploads/${body.uploadId}/complete`)).status).toBe(201);
+  });
+
   it('aborts: the upload and its parts are gone', async () => {
     const a = await newAccount(t);
     const { body } = await a.json('POST', '/v1/uploads', { size: bytes.length, sha256: sha256Hex(bytes) });

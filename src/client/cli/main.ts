@@ -8,6 +8,7 @@ import { toBase64Url } from '../crypto/encoding.js';
 import { readSecret } from './prompt.js';
 import { type CliState, defaultStatePath, loadState, saveState } from './state.js';
 import { formatAge, table } from './format.js';
+import { runSyncCommand } from './sync-commands.js';
 
 const USAGE = `homing device CLI — stands in for a phone against a homing server
 
@@ -21,6 +22,9 @@ commands:
   devices                                      list the account's devices
   whoami                                       show the device this CLI is registered as
   remove   --device ID                         remove a device (its token stops working)
+  backup   --dir FOLDER                        encrypt and upload new or changed files
+                                               (.vcf contacts, .md/.txt notes, images photos, …)
+  restore  --dir FOLDER                        download and decrypt every backed-up file into FOLDER
   logout                                       end the saved session
 
 options:
@@ -28,7 +32,8 @@ options:
   --state FILE     where tokens are kept (default: $HOMING_CLI_STATE or ~/.config/homing/cli.json)
   --kdf-ops N --kdf-mem BYTES   Argon2id cost for signup (default 2 and 64 MiB)
 
-The password is read from $HOMING_PASSWORD, a hidden prompt, or the first line of stdin.`;
+The password is read from $HOMING_PASSWORD, a hidden prompt, or the first line of stdin;
+backup and restore ask for it each time, so the master key is never written to disk.`;
 
 const OPTIONS = {
   server: { type: 'string' },
@@ -40,6 +45,7 @@ const OPTIONS = {
   model: { type: 'string' },
   platform: { type: 'string' },
   device: { type: 'string' },
+  dir: { type: 'string' },
   'kdf-ops': { type: 'string' },
   'kdf-mem': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -145,6 +151,12 @@ async function run(argv: string[]) {
       await api.removeDevice(id);
       if (id === state.deviceId) save({ deviceId: undefined, deviceToken: undefined });
       console.log(`removed device ${id}`);
+      return;
+    }
+    case 'backup':
+    case 'restore': {
+      needSession();
+      await runSyncCommand(command, api, { accountId: state.accountId!, statePath, dir: required(flags, 'dir') });
       return;
     }
     case 'logout': {

@@ -9,7 +9,7 @@ export function createProgress(label: string, totalBytes: number, out: NodeJS.Wr
   let filesDone = 0;
   const started = Date.now();
 
-  const render = (done: number) => {
+  const render = (done: number, force = false) => {
     const fraction = totalBytes === 0 ? 1 : Math.min(1, done / totalBytes);
     const seconds = Math.max(0.001, (Date.now() - started) / 1000);
     const rate = `${formatBytes(done / seconds)}/s`;
@@ -20,7 +20,7 @@ export function createProgress(label: string, totalBytes: number, out: NodeJS.Wr
       out.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\u001b[K`);
     } else {
       const decile = Math.floor(fraction * 10);
-      if (decile > lastDecile) {
+      if (decile > lastDecile || force) {
         lastDecile = decile;
         out.write(`${text}\n`);
       }
@@ -36,7 +36,7 @@ export function createProgress(label: string, totalBytes: number, out: NodeJS.Wr
       render(doneBefore);
     },
     finish() {
-      render(totalBytes);
+      render(totalBytes, true);
       if (interactive) out.write('\n');
     },
   };

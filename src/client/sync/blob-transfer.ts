@@ -12,6 +12,8 @@ export interface TransferOptions {
   sha256?: HashFactory;
   /** Called with plaintext bytes done so far. */
   onProgress?: (bytes: number) => void;
+  /** Encrypted size above which the upload goes in parts (default MULTIPART_THRESHOLD). */
+  multipartThreshold?: number;
 }
 
 /** Blobs above this go up in parts, so a dropped connection costs one part, not the whole. */
@@ -63,7 +65,9 @@ export async function uploadEncrypted(
   const body = encrypting(open().pipeThrough(counting(options.onProgress)), blobKey, noncePrefix, options);
 
   const blob =
-    size <= MULTIPART_THRESHOLD ? await api.uploadBlob(body, size, sha256) : await uploadInParts(api, body, size, sha256);
+    size <= (options.multipartThreshold ?? MULTIPART_THRESHOLD)
+      ? await api.uploadBlob(body, size, sha256)
+      : await uploadInParts(api, body, size, sha256);
   if (blob.sha256 !== sha256 || blob.size !== size) throw new Error('the server acknowledged a different blob than was sent');
   return { blobId: blob.blobId, blobKey, chunkSize: DEFAULT_CHUNK_SIZE };
 }

@@ -97,6 +97,14 @@ export async function findUpload(db: Db, accountId: string, id: string) {
   return row;
 }
 
+export async function findUploadOfBlob(db: Db, accountId: string, blobId: string) {
+  const [row] = await db
+    .select({ id: uploads.id })
+    .from(uploads)
+    .where(and(eq(uploads.accountId, accountId), eq(uploads.blobId, blobId)));
+  return row;
+}
+
 export async function recordPart(db: Db, part: typeof uploadParts.$inferInsert) {
   await db
     .insert(uploadParts)

@@ -39,8 +39,10 @@ async function commit(deps: Deps, blob: { accountId: string; id: string; size: n
     await atomic(deps.db, repo.commitBlobStatements(deps.db, blob, deps.config.accountQuotaBytes, deps.clock.now()));
   } catch (err) {
     if (!isGuardFailure(err)) throw err;
-    await discardPending(deps, blob.accountId, blob.id);
     const { bytesUsed } = await readSyncState(deps.db, blob.accountId);
+    // Either guard may have stopped it: over quota, or the blob was no longer pending.
+    if (bytesUsed + blob.size <= deps.config.accountQuotaBytes) throw notFound('blob');
+    await discardPending(deps, blob.accountId, blob.id);
     throw quotaExceeded(deps, bytesUsed);
   }
 }
@@ -204,7 +206,8 @@ export async function commitPresigned(deps: Deps, accountId: string, blobId: str
   const blob = await repo.findBlob(deps.db, accountId, blobId);
   if (!blob) throw notFound('blob');
   if (blob.state === 'committed') return view(blob);
-  if (blob.state !== 'pending') throw notFound('blob');
+  // A blob still being uploaded in parts is committed by completing its upload, not here.
+  if (blob.state !== 'pending' || (await repo.findUploadOfBlob(deps.db, accountId, blobId))) throw notFound('blob');
   await verifyStored(deps, blob);
   await commit(deps, blob);
   return view(blob);
