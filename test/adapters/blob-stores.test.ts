@@ -1,17 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BlobStore, BlobStoreUnavailableError, blobKey } from '../../src/adapters/blob-store.js';
 import { createFsBlobStore } from '../../src/adapters/blob-store-fs.js';
 import { createS3BlobStore, ensureBucket, type S3BlobStoreConfig } from '../../src/adapters/blob-store-s3.js';
 import { describeBlobStoreContract, generated, MiB, pattern, streamOf } from './blob-store-contract.js';
-
-const tempDir = () => mkdtemp(join(tmpdir(), 'homing-blobs-'));
+import { emptyAndDeleteBucket, s3rverConfig, startS3rver, swiftConfig, tempDir } from './s3-servers.js';
 
 describeBlobStoreContract(
   'fs',
@@ -35,19 +29,12 @@ describeBlobStoreContract(
 );
 
 const swift = process.env.S3_TEST_ENDPOINT;
+
 describe.skipIf(!swift)('Swift S3 API (S3_TEST_ENDPOINT)', () => {
   describeBlobStoreContract(
     'swift',
     async () => {
-      const config: S3BlobStoreConfig = {
-        endpoint: swift!,
-        region: process.env.S3_TEST_REGION ?? 'us-east-1',
-        bucket: `homing-test-${randomUUID()}`,
-        accessKeyId: process.env.S3_TEST_ACCESS_KEY_ID ?? '',
-        secretAccessKey: process.env.S3_TEST_SECRET_ACCESS_KEY ?? '',
-        forcePathStyle: true,
-      };
-      await ensureBucket(config);
+      const config = swiftConfig();
       await ensureBucket(config);
       const store = createS3BlobStore({ ...config, listPageSize: 2 });
       return { store, cleanup: () => emptyAndDeleteBucket(store, config) };
@@ -147,73 +134,3 @@ describe('S3 store failures', () => {
     }
   });
 });
-
-function s3rverConfig(port: number): S3BlobStoreConfig {
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    bucket: 'homing-test',
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-    forcePathStyle: true,
-  };
-}
-
-const S3RVER_SCRIPT = fileURLToPath(new URL('./run-s3rver.mjs', import.meta.url));
-
-/**
- * s3rver in a child process: it needs --openssl-legacy-provider to list objects, and the
- * mid-upload test must be able to kill it. It picks its own free port and prints it.
- */
-async function startS3rver(): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
-  const directory = await tempDir();
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', S3RVER_SCRIPT, directory], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let output = '';
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`s3rver did not start:\n${output}`)), 15_000);
-    child.stdout!.on('data', (chunk) => {
-      output += chunk;
-      const line = /^\{.*\}$/m.exec(output)?.[0];
-      if (line) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`s3rver exited with ${code}:\n${output}`));
-    });
-  });
-  return {
-    port,
-    child,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.stdin!.end();
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
-
-async function emptyAndDeleteBucket(store: BlobStore, config: S3BlobStoreConfig) {
-  let cursor: string | undefined;
-  do {
-    const page = await store.list('', cursor);
-    await store.delete(page.keys.map((k) => k.key));
-    cursor = page.cursor;
-  } while (cursor);
-  const client = new S3Client({
-    endpoint: config.endpoint,
-    region: config.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-  });
-  await client.send(new DeleteBucketCommand({ Bucket: config.bucket })).finally(() => client.destroy());
-}
