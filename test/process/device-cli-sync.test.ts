@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,28 @@ describe('device CLI: backup on one device, restore on another', () => {
     const again = await cli(['restore', '--dir', target], 'laptop.json');
     expect(again.output).toContain('1 written, 3 already up to date');
     expect(readFileSync(join(target, 'notes/todo.md'), 'utf8')).toBe('# Todo\n\n- done\n');
+  });
+
+  it('keeps both versions when two devices change the same file', async () => {
+    const phone = join(dir, 'phone-files');
+    const laptop = join(dir, 'laptop-files');
+    writeFileSync(join(laptop, 'notes/todo.md'), 'laptop edit\n');
+    expect((await cli(['backup', '--dir', laptop], 'laptop.json')).output).toContain('1 uploaded, 3 unchanged');
+
+    writeFileSync(join(phone, 'notes/todo.md'), 'phone edit\n');
+    const clash = await cli(['backup', '--dir', phone], 'phone.json');
+    expect(clash.output).toContain('1 changed on another device too, uploaded beside it as a conflict copy');
+
+    const fresh = join(dir, 'third-device');
+    expect((await cli(['restore', '--dir', fresh], 'laptop.json')).code).toBe(0);
+    const notes = readdirSync(join(fresh, 'notes')).sort();
+    expect(notes).toEqual([expect.stringMatching(/^todo \(conflict \d{4}-\d{2}-\d{2}\)\.md$/), 'todo.md']);
+    expect(readFileSync(join(fresh, 'notes/todo.md'), 'utf8')).toBe('laptop edit\n');
+    expect(readFileSync(join(fresh, 'notes', notes[0]!), 'utf8')).toBe('phone edit\n');
+
+    // A device that did not change a file does not push its older copy over a newer one.
+    const untouched = await cli(['backup', '--dir', fresh], 'laptop.json');
+    expect(untouched.output).toContain('0 uploaded, 5 unchanged');
   });
 
   it('says so plainly when the password is wrong', async () => {

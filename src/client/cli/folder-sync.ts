@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ApiClient } from '../api.js';
 import { nativeChunkCipher } from '../crypto/blob-cipher-node.js';
 import { toBase64Url } from '../crypto/encoding.js';
 import type { HashFactory } from '../crypto/sha256.js';
-import type { SyncEngine } from '../sync/engine.js';
+import { conflictName, type ItemMetadata, type SyncEngine } from '../sync/engine.js';
 import { downloadDecrypted, uploadEncrypted } from '../sync/blob-transfer.js';
 import { createProgress } from './progress.js';
 
@@ -63,22 +63,38 @@ export interface FileMeta {
   chunkSize: number;
 }
 
+type Plan = 'unchanged' | 'newer-elsewhere' | 'create' | 'update' | 'keep-both';
+
+/**
+ * What to do with a local file, given what this device last synced of it and what the account
+ * holds now. When both sides changed it since, neither wins: the local file goes up as a copy.
+ */
+function planFor(local: string, lastSynced: { version: number; sha256: unknown } | undefined, remote: { version: number; meta: ItemMetadata } | undefined): Plan {
+  if (!remote) return 'create';
+  if (remote.meta.sha256 === local) return 'unchanged';
+  const remoteChanged = !lastSynced || lastSynced.version !== remote.version;
+  if (!remoteChanged) return 'update';
+  return lastSynced && lastSynced.sha256 === local ? 'newer-elsewhere' : 'keep-both';
+}
+
 /** Uploads new and changed files; unchanged ones (same path and SHA-256) are skipped. */
 export async function backupFolder(api: ApiClient, engine: SyncEngine, root: string) {
+  const lastSynced = new Map(engine.liveItems().map((item) => [item.meta.name, { version: item.version, sha256: item.meta.sha256 }]));
   await engine.pull();
   const byName = new Map(engine.liveItems().map((item) => [item.meta.name, item]));
   const files = await walk(root);
   const sizes = await Promise.all(files.map(async (f) => (await stat(join(root, f))).size));
   const progress = createProgress('backup', sizes.reduce((a, b) => a + b, 0));
-  const counts = { uploaded: 0, unchanged: 0, keptBoth: 0 };
+  const counts = { uploaded: 0, unchanged: 0, keptBoth: 0, newerElsewhere: 0 };
 
   for (const [i, name] of files.entries()) {
     const path = join(root, name);
     const { size, mtimeMs } = await stat(path);
     const sha256 = await fileSha256(path);
     const existing = byName.get(name);
-    if (existing && existing.meta.sha256 === sha256) {
-      counts.unchanged++;
+    const plan = planFor(sha256, lastSynced.get(name), existing);
+    if (plan === 'unchanged' || plan === 'newer-elsewhere') {
+      counts[plan === 'unchanged' ? 'unchanged' : 'newerElsewhere']++;
       progress.fileDone(sizes[i]!);
       continue;
     }
@@ -86,9 +102,11 @@ export async function backupFolder(api: ApiClient, engine: SyncEngine, root: str
       ...transfer,
       onProgress: progress.update,
     });
-    const meta: FileMeta = { name, size, sha256, modifiedAt: Math.round(mtimeMs), blobKey: toBase64Url(blob.blobKey), chunkSize: blob.chunkSize };
-    const { outcome } = await engine.saveItem({ kind: kindOf(name), meta: { ...meta }, blobId: blob.blobId, itemId: existing?.id });
-    if (outcome === 'kept-both') counts.keptBoth++;
+    const savedName = plan === 'keep-both' ? conflictName(name) : name;
+    const meta: FileMeta = { name: savedName, size, sha256, modifiedAt: Math.round(mtimeMs), blobKey: toBase64Url(blob.blobKey), chunkSize: blob.chunkSize };
+    const itemId = plan === 'update' ? existing?.id : undefined;
+    const { outcome } = await engine.saveItem({ kind: kindOf(name), meta: { ...meta }, blobId: blob.blobId, itemId });
+    if (outcome === 'kept-both' || plan === 'keep-both') counts.keptBoth++;
     else counts.uploaded++;
     progress.fileDone(sizes[i]!);
   }
@@ -143,5 +161,3 @@ export async function restoreFolder(api: ApiClient, engine: SyncEngine, root: st
   progress.finish();
   return counts;
 }
-
-export { Writable };

@@ -39,8 +39,12 @@ export async function runSyncCommand(command: 'backup' | 'restore', api: ApiClie
   const engine = createSyncEngine({ api, accountId: input.accountId, masterKey: keys.masterKey, replica: loadReplica(path) });
   try {
     if (command === 'backup') {
-      const { uploaded, unchanged, keptBoth } = await backupFolder(api, engine, input.dir);
-      console.log(`backed up ${input.dir}: ${uploaded} uploaded, ${unchanged} unchanged${keptBoth ? `, ${keptBoth} kept beside a newer copy from another device` : ''}`);
+      const { uploaded, unchanged, keptBoth, newerElsewhere } = await backupFolder(api, engine, input.dir);
+      const notes = [
+        keptBoth ? `${keptBoth} changed on another device too, uploaded beside it as a conflict copy` : '',
+        newerElsewhere ? `${newerElsewhere} newer on another device (run restore to get them)` : '',
+      ].filter(Boolean);
+      console.log(`backed up ${input.dir}: ${uploaded} uploaded, ${unchanged} unchanged${notes.map((n) => `, ${n}`).join('')}`);
     } else {
       const { restored, unchanged } = await restoreFolder(api, engine, input.dir);
       console.log(`restored into ${input.dir}: ${restored} written, ${unchanged} already up to date`);

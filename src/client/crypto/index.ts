@@ -5,3 +5,5 @@ export type { KeyPurpose } from './aead.js';
 export * from './signing.js';
 export * from './account-keys.js';
 export * from './sync-keys.js';
+export * from './blob-format.js';
+export * from './sha256.js';
