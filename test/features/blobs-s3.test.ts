@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../../src/adapters/blob-store.js';
 import { createS3BlobStore, ensureBucket } from '../../src/adapters/blob-store-s3.js';
 import { emptyAndDeleteBucket, s3rverConfig, startS3rver, swiftConfig } from '../adapters/s3-servers.js';
@@ -14,62 +14,56 @@ const committedBlobs = (t: TestApp) =>
     .get() as { n: number };
 
 describe('blob API on s3rver', () => {
-  let t: TestApp | undefined;
-  afterEach(() => t?.close());
+  let t: TestApp;
+  let s3rver: Awaited<ReturnType<typeof startS3rver>>;
+  beforeEach(async () => {
+    s3rver = await startS3rver();
+    const config = s3rverConfig(s3rver.port);
+    await ensureBucket(config);
+    t = createTestApp({}, { blobs: createS3BlobStore(config) });
+  });
+  afterEach(async () => {
+    t.close();
+    await s3rver.stop();
+  });
 
   it('answers 503, commits nothing, and counts no quota when S3 dies mid-upload', async () => {
-    const s3rver = await startS3rver();
-    try {
-      const config = s3rverConfig(s3rver.port);
-      await ensureBucket(config);
-      t = createTestApp({}, { blobs: createS3BlobStore(config) });
-      const a = await newAccount(t);
-      const size = 16 * 1024 * 1024;
-      const chunk = randomBytes(64 * 1024);
-      let sent = 0;
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (sent === 4 * 1024 * 1024) s3rver.child.kill('SIGKILL');
-          if (sent >= size) return controller.close();
-          await new Promise((r) => setTimeout(r, 2));
-          controller.enqueue(chunk);
-          sent += chunk.length;
-        },
-      });
-      const res = await t.app.request(`${TEST_ORIGIN}/v1/blobs`, {
-        method: 'POST',
-        headers: { ...a.auth, 'Content-Length': String(size), 'X-Homing-SHA256': sha256Hex(new Uint8Array(1)) },
-        body,
-        duplex: 'half',
-      } as RequestInit);
-      expect(res.status).toBe(503);
-      const { error } = await res.json();
-      expect(error.code).toBe('service_unavailable');
-      expect(error.message).toContain('nothing was saved');
-      expect(res.headers.get('Retry-After')).toBeTruthy();
-      expect(committedBlobs(t).n).toBe(0);
-      expect((await a.json('GET', '/v1/sync/changes')).body.items).toEqual([]);
-    } finally {
-      await s3rver.stop();
-    }
+    const a = await newAccount(t);
+    const size = 16 * 1024 * 1024;
+    const chunk = randomBytes(64 * 1024);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent === 4 * 1024 * 1024) s3rver.child.kill('SIGKILL');
+        if (sent >= size) return controller.close();
+        await new Promise((r) => setTimeout(r, 2));
+        controller.enqueue(chunk);
+        sent += chunk.length;
+      },
+    });
+    const res = await t.app.request(`${TEST_ORIGIN}/v1/blobs`, {
+      method: 'POST',
+      headers: { ...a.auth, 'Content-Length': String(size), 'X-Homing-SHA256': sha256Hex(new Uint8Array(1)) },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(503);
+    const { error } = await res.json();
+    expect(error.code).toBe('service_unavailable');
+    expect(error.message).toContain('nothing was saved');
+    expect(res.headers.get('Retry-After')).toBeTruthy();
+    expect(committedBlobs(t).n).toBe(0);
+    expect((await a.json('GET', '/v1/sync/changes')).body.items).toEqual([]);
   });
 
   it('streams uploads and ranged downloads through to the bucket', async () => {
-    const s3rver = await startS3rver();
-    try {
-      const config = s3rverConfig(s3rver.port);
-      await ensureBucket(config);
-      t = createTestApp({}, { blobs: createS3BlobStore(config) });
-      const a = await newAccount(t);
-      const bytes = randomBytes(2 * 1024 * 1024 + 3);
-      const { blobId } = await (await a.uploadBlob(bytes)).json();
-      const range = await t.request('GET', `/v1/blobs/${blobId}`, { headers: { ...a.auth, Range: 'bytes=5-104' } });
-      expect(range.status).toBe(206);
-      expect(Buffer.from(await range.arrayBuffer()).equals(bytes.subarray(5, 105))).toBe(true);
-      expect(await t.deps.blobs.head(`accounts/${a.accountId}/blobs/${blobId}`)).toEqual({ size: bytes.length });
-    } finally {
-      await s3rver.stop();
-    }
+    const a = await newAccount(t);
+    const bytes = randomBytes(2 * 1024 * 1024 + 3);
+    const { blobId } = await (await a.uploadBlob(bytes)).json();
+    const range = await t.request('GET', `/v1/blobs/${blobId}`, { headers: { ...a.auth, Range: 'bytes=5-104' } });
+    expect(range.status).toBe(206);
+    expect(Buffer.from(await range.arrayBuffer()).equals(bytes.subarray(5, 105))).toBe(true);
+    expect(await t.deps.blobs.head(`accounts/${a.accountId}/blobs/${blobId}`)).toEqual({ size: bytes.length });
   });
 });
 

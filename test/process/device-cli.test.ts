@@ -1,29 +1,17 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, run, type Running, start, waitForHealth } from './spawn.js';
+import { run, startTestServer } from './spawn.js';
 
 let dir: string;
-let server: Running;
 let url: string;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'homing-cli-'));
-  const port = await freePort();
-  url = `http://localhost:${port}`;
-  server = start('src/node.ts', {
-    cwd: dir,
-    env: { PORT: String(port), KDF_MIN_OPS_LIMIT: '1', KDF_MIN_MEM_LIMIT: '8192', LOG_LEVEL: 'warn' },
-  });
-  await waitForHealth(url, server);
+  ({ dir, url, stop } = await startTestServer('cli'));
 });
 
-afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stop());
 
 const cli = (args: string[], options: { state: string; password?: string; stdin?: string }) =>
   run('src/client/cli/main.ts', {

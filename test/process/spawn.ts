@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -56,4 +59,29 @@ export async function waitForHealth(url: string, running: Running, timeoutMs = 3
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`server did not answer at ${url}:\n${running.output()}`);
+}
+
+/**
+ * A homing server process on a free port in a fresh temp folder, with cheap Argon2 parameters
+ * allowed so CLI sign-ups are quick. Call stop() when done.
+ */
+export async function startTestServer(name: string) {
+  const dir = mkdtempSync(join(tmpdir(), `homing-${name}-`));
+  const port = await freePort();
+  const url = `http://localhost:${port}`;
+  const server = start('src/node.ts', {
+    cwd: dir,
+    env: { PORT: String(port), KDF_MIN_OPS_LIMIT: '1', KDF_MIN_MEM_LIMIT: '8192', LOG_LEVEL: 'warn' },
+  });
+  await waitForHealth(url, server);
+  return {
+    dir,
+    url,
+    server,
+    async stop() {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
