@@ -3,12 +3,14 @@ import type { Context } from 'hono';
 import type { Deps } from './deps.js';
 import { accountRoutes } from './features/accounts/routes.js';
 import { authRoutes } from './features/auth/routes.js';
+import { auditRoutes } from './features/audit/routes.js';
 import { blobRoutes } from './features/blobs/routes.js';
+import { findRoutes } from './features/find/routes.js';
 import { deviceRoutes } from './features/devices/routes.js';
 import { syncRoutes } from './features/sync/routes.js';
 import { sessionRoutes } from './features/sessions/routes.js';
 import { createThrottles } from './features/throttles/service.js';
-import { CSRF_HEADER, SESSION_COOKIE } from './http/auth.js';
+import { CSRF_HEADER, requireDevice, requireSession, SESSION_COOKIE } from './http/auth.js';
 import { DOCS_CSP, renderDocsPage } from './http/docs-page.js';
 import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/errors.js';
@@ -38,12 +40,22 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.use('*', clientAddress(deps, options.peerAddress ?? (() => undefined)));
   app.use('*', limitBody(deps));
 
+  // Which credential each part of the API takes, in one place. A pattern ending in /* also
+  // covers the bare path. Everything else (sign-up, challenge, login, docs) is public.
+  const session = requireSession(deps);
+  for (const path of ['/v1/account/*', '/v1/auth/session', '/v1/auth/logout', '/v1/auth/reauthenticate', '/v1/sessions/*', '/v1/devices/*', '/v1/sync/*', '/v1/blobs/*', '/v1/uploads/*']) {
+    app.use(path, session);
+  }
+  app.use('/v1/device/*', requireDevice(deps));
+
   app.route('/', authRoutes(deps, throttles));
   app.route('/', accountRoutes(deps, throttles));
   app.route('/', sessionRoutes(deps));
   app.route('/', deviceRoutes(deps));
   app.route('/', syncRoutes(deps));
   app.route('/', blobRoutes(deps));
+  app.route('/', findRoutes(deps, throttles));
+  app.route('/', auditRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'http',

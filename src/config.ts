@@ -38,6 +38,7 @@ const envSchema = z.object({
   ACCOUNT_QUOTA_BYTES: integer(10 * 1024 * MiB, 1024, 1024 * 1024 * 1024 * MiB),
   TRASH_RETENTION_DAYS: integer(30, 1, 3650),
   UPLOAD_EXPIRY_HOURS: integer(24, 1, 24 * 30),
+  LOCATION_HISTORY_HOURS: integer(24, 1, 24 * 90),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -74,6 +75,7 @@ export interface Config {
   accountQuotaBytes: number;
   trashRetentionMs: number;
   uploadExpiryMs: number;
+  locationHistoryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -135,5 +137,6 @@ export function parseConfig(env: Env): Config {
     accountQuotaBytes: e.ACCOUNT_QUOTA_BYTES,
     trashRetentionMs: e.TRASH_RETENTION_DAYS * 86_400_000,
     uploadExpiryMs: e.UPLOAD_EXPIRY_HOURS * 3_600_000,
+    locationHistoryMs: e.LOCATION_HISTORY_HOURS * 3_600_000,
   };
 }

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'blob_too_large',
   'quota_exceeded',
   'range_not_satisfiable',
+  'find_disabled',
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',

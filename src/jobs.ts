@@ -1,13 +1,15 @@
 import type { Deps } from './deps.js';
 import { purgeExpiredChallenges } from './features/auth/service.js';
 import { collectGarbage } from './features/blobs/service.js';
+import { purgeOldLocations } from './features/find/service.js';
 import { purgeDeadSessions } from './features/sessions/service.js';
 import { purgeExpiredTrash } from './features/sync/service.js';
 import { createThrottles } from './features/throttles/service.js';
 
 /**
  * Housekeeping that keeps storage to what is still needed: expired challenges, dead sessions,
- * old abuse counters, trash past its retention, and uploads that never became part of an item. Node runs it on a timer; Workers from a cron trigger.
+ * old abuse counters, trash past its retention, uploads that never became part of an item, and
+ * location history past its window. Node runs it on a timer; Workers from a cron trigger.
  */
 export async function runMaintenance(deps: Deps) {
   const started = deps.clock.now();
@@ -16,5 +18,6 @@ export async function runMaintenance(deps: Deps) {
   await createThrottles(deps).purgeStale();
   await purgeExpiredTrash(deps);
   await collectGarbage(deps);
+  await purgeOldLocations(deps);
   deps.log.debug('maintenance done', { ms: deps.clock.now() - started });
 }

@@ -3,6 +3,7 @@ import type { accountResponse, passwordChangeBody, passwordChangeResponse, signu
 import type { challengeResponse, currentSession, loginResponse, reauthenticateResponse } from '../features/auth/schemas.js';
 import type { blobInfo, upload } from '../features/blobs/schemas.js';
 import type { device, registerDeviceBody, registeredDevice } from '../features/devices/schemas.js';
+import type { command, historyResponse, lastLocationResponse } from '../features/find/schemas.js';
 import type { applyChangesResponse, changesResponse, collection, createCollectionBody, item, itemChange } from '../features/sync/schemas.js';
 
 // Types come from the server's own request and response schemas (type-only imports), so the
@@ -26,6 +27,9 @@ export type ChangesPage = z.infer<typeof changesResponse>;
 export type AppliedChanges = z.infer<typeof applyChangesResponse>;
 export type BlobInfo = z.infer<typeof blobInfo>;
 export type Upload = z.infer<typeof upload>;
+export type Command = z.infer<typeof command>;
+export type LastLocation = z.infer<typeof lastLocationResponse>;
+export type LocationHistory = z.infer<typeof historyResponse>;
 export interface Proof {
   challengeId: string;
   signature: string;
@@ -186,6 +190,23 @@ export function createApiClient(options: ApiClientOptions) {
       (await send('PUT', `/v1/uploads/${encodeURIComponent(uploadId)}/parts/${partNumber}`, 'session', { raw: bytes, size: bytes.length })).json(),
     completeUpload: (uploadId: string) => call<BlobInfo>('POST', `/v1/uploads/${encodeURIComponent(uploadId)}/complete`, 'session'),
     abortUpload: (uploadId: string) => call<void>('DELETE', `/v1/uploads/${encodeURIComponent(uploadId)}`, 'session'),
+
+    setFindEnabled: (deviceId: string, enabled: boolean) =>
+      call<Device>('PUT', `/v1/devices/${encodeURIComponent(deviceId)}/find`, 'session', { enabled }),
+    lastLocation: (deviceId: string) => call<LastLocation>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/location`, 'session'),
+    locationHistory: (deviceId: string, from?: number) =>
+      call<LocationHistory>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/locations${from === undefined ? '' : `?from=${from}`}`, 'session'),
+    sendCommand: (deviceId: string, signed: { type: string; args: string; issuedAt: number; counter: number; signature: string }) =>
+      call<Command>('POST', `/v1/devices/${encodeURIComponent(deviceId)}/commands`, 'session', signed),
+    commands: (deviceId: string) => call<{ commands: Command[] }>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/commands`, 'session'),
+
+    // As the device itself (device token):
+    setThisDeviceFind: (enabled: boolean) => call<Device>('PUT', '/v1/device/find', 'device', { enabled }),
+    reportLocations: (sealed: string[]) =>
+      call<{ accepted: number }>('POST', '/v1/device/locations', 'device', { reports: sealed.map((s) => ({ sealed: s })) }),
+    pollCommands: (waitSeconds = 0) => call<{ commands: Command[] }>('GET', `/v1/device/commands?wait=${waitSeconds}`, 'device'),
+    ackCommand: (commandId: string, status: 'succeeded' | 'failed' | 'rejected', result?: string) =>
+      call<Command>('POST', `/v1/device/commands/${encodeURIComponent(commandId)}/ack`, 'device', { status, result }),
   };
 }
 

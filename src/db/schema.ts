@@ -91,6 +91,14 @@ export const devices = sqliteTable(
     tokenHash: text('token_hash').notNull(),
     createdAt: integer('created_at').notNull(),
     lastSeenAt: integer('last_seen_at'),
+    // Find Device is off until the owner (or the phone) turns it on: consent, per device.
+    findEnabled: integer('find_enabled', { mode: 'boolean' }).notNull().default(false),
+    // The highest command counter accepted for this device; a command must exceed it.
+    commandCounter: integer('command_counter').notNull().default(0),
+    // The last-known location, sealed to the account's X25519 key; kept until replaced or until
+    // Find Device is turned off, while older history expires.
+    lastLocation: text('last_location'),
+    lastLocationAt: integer('last_location_at'),
   },
   (t) => [
     uniqueIndex('devices_token_hash').on(t.tokenHash),
@@ -228,3 +236,66 @@ export const uploadParts = sqliteTable(
 export const writeGuards = sqliteTable('write_guards', {
   ok: integer('ok').notNull(),
 });
+
+// ---- Find Device ----------------------------------------------------------------------------
+
+export const locationReports = sqliteTable(
+  'location_reports',
+  {
+    accountId: text('account_id').notNull(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    // crypto_box_seal to the account's X25519 key: the server cannot read where the phone was.
+    sealed: text('sealed').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index('location_reports_device').on(t.accountId, t.deviceId, t.receivedAt),
+    index('location_reports_age').on(t.receivedAt),
+  ],
+);
+
+export const commands = sqliteTable(
+  'commands',
+  {
+    accountId: text('account_id').notNull(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    type: text('type', { enum: ['ring', 'stop-ring', 'lock', 'locate', 'wipe'] }).notNull(),
+    // Exactly the string the owner signed; the device verifies the signature itself.
+    args: text('args').notNull(),
+    issuedAt: integer('issued_at').notNull(),
+    counter: integer('counter').notNull(),
+    signature: text('signature').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'succeeded', 'failed', 'rejected', 'cancelled'] }).notNull(),
+    result: text('result'),
+    createdAt: integer('created_at').notNull(),
+    deliveredAt: integer('delivered_at'),
+    acknowledgedAt: integer('acknowledged_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index('commands_device').on(t.deviceId, t.status, t.createdAt),
+  ],
+);
+
+/** What happened to an account's sensitive data, for the account's own eyes. */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    at: integer('at').notNull(),
+    action: text('action').notNull(),
+    deviceId: text('device_id'),
+    sessionId: text('session_id'),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index('audit_log_account').on(t.accountId, t.at)],
+);

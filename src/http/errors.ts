@@ -22,6 +22,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   blob_too_large: 413,
   quota_exceeded: 507,
   range_not_satisfiable: 416,
+  find_disabled: 403,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -9,6 +9,7 @@ import { readSecret } from './prompt.js';
 import { type CliState, defaultStatePath, loadState, saveState } from './state.js';
 import { formatAge, table } from './format.js';
 import { runSyncCommand } from './sync-commands.js';
+import { pollCommands, reportLocation, setFind } from './find-commands.js';
 
 const USAGE = `homing device CLI — stands in for a phone against a homing server
 
@@ -22,6 +23,10 @@ commands:
   devices                                      list the account's devices
   whoami                                       show the device this CLI is registered as
   remove   --device ID                         remove a device (its token stops working)
+  find     --on | --off                        turn Find Device on or off for this device
+  locate   --lat N --lon N [--accuracy M]      report where this device is (sealed to the account key)
+  locate   --walk STEPS [--lat N --lon N]      report a simulated walk, as a batch queued while offline
+  poll     [--wait SECONDS] [--once]           wait for signed commands, verify, carry out and acknowledge
   backup   --dir FOLDER                        encrypt and upload new or changed files
                                                (.vcf contacts, .md/.txt notes, images photos, …)
   restore  --dir FOLDER                        download and decrypt every backed-up file into FOLDER
@@ -46,6 +51,14 @@ const OPTIONS = {
   platform: { type: 'string' },
   device: { type: 'string' },
   dir: { type: 'string' },
+  on: { type: 'boolean' },
+  off: { type: 'boolean' },
+  lat: { type: 'string' },
+  lon: { type: 'string' },
+  accuracy: { type: 'string' },
+  walk: { type: 'string' },
+  wait: { type: 'string' },
+  once: { type: 'boolean' },
   'kdf-ops': { type: 'string' },
   'kdf-mem': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -115,7 +128,15 @@ async function run(argv: string[]) {
         platform: platform as 'android' | 'ios' | 'other',
         identifierHash,
       });
-      save({ hardwareId, deviceId: device.id, deviceToken: token });
+      const keys = await api.keyBundle();
+      save({
+        hardwareId,
+        deviceId: device.id,
+        deviceToken: token,
+        x25519PublicKey: keys.x25519PublicKey,
+        ed25519PublicKey: keys.ed25519PublicKey,
+        commandCounter: 0,
+      });
       console.log(`registered device ${device.name} (${device.id})`);
       return;
     }
@@ -159,6 +180,17 @@ async function run(argv: string[]) {
       await runSyncCommand(command, api, { accountId: state.accountId!, statePath, dir: required(flags, 'dir') });
       return;
     }
+    case 'find': {
+      if (flags.on === flags.off) throw new UsageError('say --on or --off');
+      await setFind(api, Boolean(flags.on));
+      return;
+    }
+    case 'locate':
+      save(await reportLocation(api, state, flags));
+      return;
+    case 'poll':
+      await pollCommands(api, state, flags, save);
+      return;
     case 'logout': {
       needSession();
       await api.logout();

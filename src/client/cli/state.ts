@@ -11,6 +11,12 @@ export interface CliState {
   hardwareId?: string;
   deviceId?: string;
   deviceToken?: string;
+  /** The account's public keys: locations are sealed to the first, commands verified with the second. */
+  x25519PublicKey?: string;
+  ed25519PublicKey?: string;
+  /** The highest command counter this device accepted; anything at or below it is a replay. */
+  commandCounter?: number;
+  lastFix?: { lat: number; lon: number };
 }
 
 export const defaultStatePath = () =>

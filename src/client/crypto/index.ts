@@ -7,3 +7,6 @@ export * from './account-keys.js';
 export * from './sync-keys.js';
 export * from './blob-format.js';
 export * from './sha256.js';
+export * from './box-seal.js';
+export * from './location.js';
+export * from './commands.js';

@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
-import { requireSession } from '../../http/auth.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
 import { changePassword } from '../auth/service.js';
@@ -32,8 +31,6 @@ export function accountRoutes(deps: Deps, throttles: Throttles) {
     },
   );
 
-  router.use('/v1/account', requireSession(deps));
-  router.use('/v1/account/*', requireSession(deps));
 
   router.openapi(
     createRoute({

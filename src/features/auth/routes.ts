@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { Deps } from '../../deps.js';
-import { requireSession, SESSION_COOKIE } from '../../http/auth.js';
+import { SESSION_COOKIE } from '../../http/auth.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
 import { csrfTokenOf, revokeSession } from '../sessions/service.js';
@@ -63,9 +63,6 @@ export function authRoutes(deps: Deps, throttles: Throttles) {
     },
   );
 
-  router.use('/v1/auth/session', requireSession(deps));
-  router.use('/v1/auth/logout', requireSession(deps));
-  router.use('/v1/auth/reauthenticate', requireSession(deps));
 
   router.openapi(
     createRoute({

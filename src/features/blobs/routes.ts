@@ -2,7 +2,6 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
-import { requireSession } from '../../http/auth.js';
 import type { AppEnv } from '../../http/env.js';
 import { parseRange } from '../../http/range.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
@@ -45,10 +44,6 @@ const bodyOf = (c: Context<AppEnv>) => c.req.raw.body ?? new ReadableStream<Uint
 
 export function blobRoutes(deps: Deps) {
   const router = createRouter();
-  router.use('/v1/blobs', requireSession(deps));
-  router.use('/v1/blobs/*', requireSession(deps));
-  router.use('/v1/uploads', requireSession(deps));
-  router.use('/v1/uploads/*', requireSession(deps));
   const tags = ['Blobs'];
   const security = SESSION_SECURITY;
 

@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
-import { requireDevice, requireSession } from '../../http/auth.js';
 import { createRouter, DEVICE_SECURITY, SESSION_SECURITY } from '../../http/router.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
 import { device, deviceIdParam, deviceList, registerDeviceBody, registeredDevice, renameDeviceBody } from './schemas.js';
@@ -8,9 +7,6 @@ import { getDevice, listDevices, registerDevice, removeDevice, renameDevice } fr
 
 export function deviceRoutes(deps: Deps) {
   const router = createRouter();
-  router.use('/v1/devices', requireSession(deps));
-  router.use('/v1/devices/*', requireSession(deps));
-  router.use('/v1/device', requireDevice(deps));
 
   router.openapi(
     createRoute({

@@ -22,6 +22,7 @@ export const device = z
     platform: z.enum(['android', 'ios', 'other']),
     createdAt: timestamp('When the device was registered'),
     lastSeenAt: timestamp('When the device last used its token').nullable(),
+    findEnabled: z.boolean().openapi({ description: 'Find Device consent for this device' }),
   })
   .openapi('Device');
 

@@ -20,6 +20,7 @@ const view = (row: repo.DeviceRow) => ({
   platform: row.platform,
   createdAt: row.createdAt,
   lastSeenAt: row.lastSeenAt,
+  findEnabled: row.findEnabled,
 });
 
 export async function registerDevice(deps: Deps, accountId: string, input: DeviceRegistration) {
@@ -34,6 +35,10 @@ export async function registerDevice(deps: Deps, accountId: string, input: Devic
     tokenHash: hashToken(token),
     createdAt: deps.clock.now(),
     lastSeenAt: null,
+    findEnabled: false,
+    commandCounter: 0,
+    lastLocation: null,
+    lastLocationAt: null,
   });
   deps.log.info('device registered', { accountId, deviceId: row.id });
   return { device: view(row), token };

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
-import { requireSession } from '../../http/auth.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
 import { errorResponses, id, jsonResponse, timestamp } from '../../http/schemas.js';
 import { listSessions, revokeOtherSessions, revokeSession } from './service.js';
@@ -19,8 +18,6 @@ const session = z
 
 export function sessionRoutes(deps: Deps) {
   const router = createRouter();
-  router.use('/v1/sessions', requireSession(deps));
-  router.use('/v1/sessions/*', requireSession(deps));
 
   router.openapi(
     createRoute({

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
-import { requireSession } from '../../http/auth.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
 import { errorResponses, id, jsonBody, jsonResponse } from '../../http/schemas.js';
 import {
@@ -17,7 +16,6 @@ import { applyChanges, changesSince, createCollection, getItem, listCollections,
 
 export function syncRoutes(deps: Deps) {
   const router = createRouter();
-  router.use('/v1/sync/*', requireSession(deps));
   const tags = ['Sync'];
   const security = SESSION_SECURITY;
 

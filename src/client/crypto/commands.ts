@@ -1,0 +1,244 @@
+import { boxSeal, boxSealOpen } from './box-seal.js';
+import { EncodingError, fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import { signDetached, verifyDetached } from './signing.js';
+
+// Find Device commands are signed by the account's Ed25519 command key and verified by the device,
+// so the server can relay and store commands but cannot forge, alter, re-target or replay them
+// (docs/CRYPTO.md §10).
+
+export const COMMAND_TYPES = ['ring', 'stop-ring', 'lock', 'locate', 'wipe'] as const;
+export type CommandType = (typeof COMMAND_TYPES)[number];
+
+export const COMMAND_MESSAGE_PREFIX = 'homing/v1/command\n';
+/** Default tolerance between a command's issuedAt and the device clock. */
+export const DEFAULT_COMMAND_MAX_SKEW_MS = 10 * 60 * 1000;
+const SIGNATURE_BYTES = 64;
+
+export interface CommandFields {
+  deviceId: string;
+  type: CommandType;
+  /** Unix ms. */
+  issuedAt: number;
+  /** Integer ≥ 1, strictly increasing per device. */
+  counter: number;
+  /** The exact JSON text that is sent and signed. */
+  args: string;
+}
+
+/** What POST /v1/devices/{deviceId}/commands takes. */
+export interface SignedCommand {
+  type: CommandType;
+  args: string;
+  issuedAt: number;
+  counter: number;
+  /** base64url of the 64-byte Ed25519 signature. */
+  signature: string;
+}
+
+export const isCommandType = (value: unknown): value is CommandType =>
+  typeof value === 'string' && (COMMAND_TYPES as readonly string[]).includes(value);
+
+const isNonNegativeInteger = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * utf8("homing/v1/command\n" + deviceId + "\n" + type + "\n" + issuedAt + "\n" + counter + "\n" + args).
+ * The numbers are plain decimal integers. args comes last, so it alone may contain newlines.
+ */
+export function commandMessage(c: CommandFields): Uint8Array {
+  // A newline in deviceId or type would let two different commands sign the same bytes.
+  if (typeof c.deviceId !== 'string' || c.deviceId.length === 0 || c.deviceId.includes('\n')) {
+    throw new Error('command: deviceId must be a non-empty string without newlines');
+  }
+  if (!isCommandType(c.type)) throw new Error(`command: type must be one of ${COMMAND_TYPES.join(', ')}`);
+  if (!isNonNegativeInteger(c.issuedAt)) throw new Error('command: issuedAt must be a non-negative integer (Unix ms)');
+  if (!isNonNegativeInteger(c.counter) || c.counter < 1) throw new Error('command: counter must be an integer ≥ 1');
+  if (typeof c.args !== 'string') throw new Error('command: args must be a string');
+  return utf8(`${COMMAND_MESSAGE_PREFIX}${c.deviceId}\n${c.type}\n${c.issuedAt}\n${c.counter}\n${c.args}`);
+}
+
+/** The counter the API recommends: above every earlier one, and near the clock so it survives lost state. */
+export function nextCommandCounter(previous: number | undefined, now: number = Date.now()): number {
+  return Math.max((previous ?? 0) + 1, Math.floor(now), 1);
+}
+
+/**
+ * Serializes args with JSON.stringify exactly once and signs that very string, which is what gets
+ * sent: re-serializing on the way could change the bytes and break the signature.
+ */
+export function signCommand(
+  input: { deviceId: string; type: CommandType; args: object; issuedAt?: number; counter: number },
+  ed25519Seed: Uint8Array,
+): SignedCommand {
+  if (typeof input.args !== 'object' || input.args === null || Array.isArray(input.args)) {
+    throw new Error('command: args must be a JSON object ({} for none)');
+  }
+  const args = JSON.stringify(input.args);
+  if (typeof args !== 'string' || !args.startsWith('{')) {
+    throw new Error('command: args must serialize to a JSON object');
+  }
+  if (!(ed25519Seed instanceof Uint8Array) || ed25519Seed.length !== 32) {
+    throw new Error('command: ed25519 seed must be 32 bytes');
+  }
+  const fields: CommandFields = {
+    deviceId: input.deviceId,
+    type: input.type,
+    issuedAt: input.issuedAt ?? Date.now(),
+    counter: input.counter,
+    args,
+  };
+  const signature = signDetached(ed25519Seed, commandMessage(fields));
+  return {
+    type: fields.type,
+    args,
+    issuedAt: fields.issuedAt,
+    counter: fields.counter,
+    signature: toBase64Url(signature),
+  };
+}
+
+// ── lock arguments ─────────────────────────────────────────────────────────────────────────────
+
+export interface LockArgs {
+  /** Shown on the lock screen. */
+  message: string;
+  /** A number the finder can call, or null. */
+  callbackNumber: string | null;
+}
+
+function validateLockArgs(value: unknown): LockArgs {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error('lock args: must be a JSON object');
+  }
+  const { message, callbackNumber } = value as Record<string, unknown>;
+  if (typeof message !== 'string') throw new Error('lock args: message must be a string');
+  if (callbackNumber !== null && typeof callbackNumber !== 'string') {
+    throw new Error('lock args: callbackNumber must be a string or null');
+  }
+  return { message, callbackNumber };
+}
+
+/**
+ * The lock message and callback number are sealed to the account's X25519 key, like location
+ * reports, so the server relays them without reading them. Pass the result as signCommand's args.
+ */
+export function sealLockArgs(
+  lock: { message: string; callbackNumber?: string | null },
+  accountX25519PublicKey: Uint8Array,
+): { sealed: string } {
+  const plain = validateLockArgs({ message: lock.message, callbackNumber: lock.callbackNumber ?? null });
+  return { sealed: toBase64Url(boxSeal(utf8(JSON.stringify(plain)), accountX25519PublicKey)) };
+}
+
+/** Opens lock args on the device (which holds the account's X25519 key pair). Throws on any failure. */
+export function openLockArgs(args: unknown, publicKey: Uint8Array, secretKey: Uint8Array): LockArgs {
+  const sealed = typeof args === 'object' && args !== null ? (args as { sealed?: unknown }).sealed : undefined;
+  if (typeof sealed !== 'string') throw new Error('lock args: expected {"sealed": "<base64url>"}');
+  const plaintext = boxSealOpen(fromBase64Url(sealed), publicKey, secretKey);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
+  } catch {
+    throw new Error('lock args: plaintext is not UTF-8 JSON');
+  }
+  return validateLockArgs(value);
+}
+
+// ── device-side verification ───────────────────────────────────────────────────────────────────
+
+/** A command as the device receives it (the server's Command object has more fields; they are ignored). */
+export interface ReceivedCommand {
+  deviceId: string;
+  type: string;
+  args: string;
+  issuedAt: number;
+  counter: number;
+  signature: string;
+}
+
+export type CommandRejection = 'bad-signature' | 'other-device' | 'replayed' | 'stale' | 'malformed';
+
+export type CommandVerdict =
+  | { ok: true; type: CommandType; args: unknown; counter: number }
+  | { ok: false; reason: CommandRejection };
+
+export interface CommandVerifier {
+  verify(command: ReceivedCommand): CommandVerdict;
+  /** Highest accepted counter; persist it after every accepted command. */
+  lastCounter(): number;
+}
+
+/**
+ * Checks, in order: well-formed fields and a 64-byte base64url signature (else malformed); deviceId
+ * is ours (else other-device); the signature over commandMessage with our own deviceId (else
+ * bad-signature); args is a JSON object (else malformed); counter > lastCounter (else replayed);
+ * |now - issuedAt| ≤ maxSkewMs (else stale).
+ * Only an accepted command raises lastCounter. No I/O; time comes from `now`.
+ */
+export function createCommandVerifier(input: {
+  deviceId: string;
+  ed25519PublicKey: Uint8Array;
+  lastCounter?: number;
+  maxSkewMs?: number;
+  now?: () => number;
+}): CommandVerifier {
+  const { deviceId, ed25519PublicKey } = input;
+  const maxSkewMs = input.maxSkewMs ?? DEFAULT_COMMAND_MAX_SKEW_MS;
+  const now = input.now ?? Date.now;
+  let last = input.lastCounter ?? 0;
+  if (typeof deviceId !== 'string' || deviceId.length === 0 || deviceId.includes('\n')) {
+    throw new Error('command verifier: deviceId must be a non-empty string without newlines');
+  }
+  if (!(ed25519PublicKey instanceof Uint8Array) || ed25519PublicKey.length !== 32) {
+    throw new Error('command verifier: ed25519PublicKey must be 32 bytes');
+  }
+  if (!isNonNegativeInteger(last)) throw new Error('command verifier: lastCounter must be a non-negative integer');
+  if (typeof maxSkewMs !== 'number' || !(maxSkewMs >= 0)) {
+    throw new Error('command verifier: maxSkewMs must be a non-negative number');
+  }
+
+  function verify(command: ReceivedCommand): CommandVerdict {
+    const reject = (reason: CommandRejection): CommandVerdict => ({ ok: false, reason });
+    if (typeof command !== 'object' || command === null) return reject('malformed');
+    const { type, args, issuedAt, counter, signature } = command;
+    if (
+      typeof command.deviceId !== 'string' ||
+      !isCommandType(type) ||
+      typeof args !== 'string' ||
+      !isNonNegativeInteger(issuedAt) ||
+      !isNonNegativeInteger(counter) ||
+      counter < 1 ||
+      typeof signature !== 'string'
+    ) {
+      return reject('malformed');
+    }
+    let signatureBytes: Uint8Array;
+    try {
+      signatureBytes = fromBase64Url(signature);
+    } catch (error) {
+      if (error instanceof EncodingError) return reject('malformed');
+      throw error;
+    }
+    if (signatureBytes.length !== SIGNATURE_BYTES) return reject('malformed');
+    if (command.deviceId !== deviceId) return reject('other-device');
+
+    // Our own deviceId goes into the message, so a command signed for another device never verifies.
+    const message = commandMessage({ deviceId, type, issuedAt, counter, args });
+    if (!verifyDetached(ed25519PublicKey, message, signatureBytes)) return reject('bad-signature');
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(args);
+    } catch {
+      return reject('malformed');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return reject('malformed');
+
+    if (counter <= last) return reject('replayed');
+    if (!(Math.abs(now() - issuedAt) <= maxSkewMs)) return reject('stale');
+    last = counter;
+    return { ok: true, type, args: parsed, counter };
+  }
+
+  return { verify, lastCounter: () => last };
+}

@@ -1,0 +1,32 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { Deps } from '../../deps.js';
+import { auditLog } from '../../db/schema.js';
+
+export type AuditAction =
+  | 'location.read'
+  | 'location.history.read'
+  | 'find.enabled'
+  | 'find.disabled'
+  | 'command.created';
+
+/** Builds an audit entry; callers run it alone or inside the write it records. */
+export function auditEntry(deps: Deps, accountId: string, action: AuditAction, refs: { deviceId?: string; sessionId?: string } = {}) {
+  return deps.db.insert(auditLog).values({
+    accountId,
+    id: deps.random.id(),
+    at: deps.clock.now(),
+    action,
+    deviceId: refs.deviceId ?? null,
+    sessionId: refs.sessionId ?? null,
+  });
+}
+
+export async function recentAudit(deps: Deps, accountId: string, limit = 100) {
+  const rows = await deps.db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.accountId, accountId)))
+    .orderBy(desc(auditLog.at))
+    .limit(limit);
+  return rows.map(({ id, at, action, deviceId, sessionId }) => ({ id, at, action, deviceId, sessionId }));
+}

@@ -1,0 +1,89 @@
+import { z } from '@hono/zod-openapi';
+import { base64urlBytes, id, timestamp } from '../../http/schemas.js';
+
+// A sealed fix is ~32 + 16 + ~150 bytes of JSON; 2 KiB of base64url leaves room without inviting abuse.
+const sealed = z
+  .string()
+  .min(64)
+  .max(2048)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url without padding')
+  .openapi({ description: 'crypto_box_seal of the location JSON to the account X25519 key' });
+
+export const findToggleBody = z.strictObject({ enabled: z.boolean() }).openapi('FindToggle');
+
+export const reportLocationsBody = z
+  .strictObject({ reports: z.array(z.strictObject({ sealed })).min(1).max(100) })
+  .openapi('LocationReports');
+
+export const locationReport = z
+  .object({ sealed: z.string(), receivedAt: timestamp('When the server received it') })
+  .openapi('LocationReport');
+
+export const lastLocationResponse = z
+  .object({ deviceId: z.string(), report: locationReport.nullable() })
+  .openapi('LastLocation');
+
+export const historyQuery = z.object({
+  from: z.coerce.number().int().min(0).optional().openapi({ description: 'Unix ms; default 24 h ago' }),
+  to: z.coerce.number().int().min(0).optional().openapi({ description: 'Unix ms; default now' }),
+});
+
+export const historyResponse = z
+  .object({ deviceId: z.string(), reports: z.array(locationReport) })
+  .openapi('LocationHistory');
+
+export const COMMAND_TYPES = ['ring', 'stop-ring', 'lock', 'locate', 'wipe'] as const;
+export const COMMAND_STATUSES = ['pending', 'delivered', 'succeeded', 'failed', 'rejected', 'cancelled'] as const;
+
+export const createCommandBody = z
+  .strictObject({
+    type: z.enum(COMMAND_TYPES),
+    args: z
+      .string()
+      .max(4096)
+      .refine((text) => {
+        try {
+          return typeof JSON.parse(text) === 'object';
+        } catch {
+          return false;
+        }
+      }, 'must be a JSON object, as a string')
+      .openapi({ description: 'JSON string, signed exactly as sent', example: '{}' }),
+    issuedAt: z.number().int().min(0),
+    counter: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    signature: base64urlBytes(64, 'Ed25519 signature by the account command key (docs/CRYPTO.md §10)'),
+  })
+  .openapi('CreateCommand');
+
+export const command = z
+  .object({
+    id: z.string(),
+    deviceId: z.string(),
+    type: z.enum(COMMAND_TYPES),
+    args: z.string(),
+    issuedAt: z.number().int(),
+    counter: z.number().int(),
+    signature: z.string(),
+    status: z.enum(COMMAND_STATUSES),
+    result: z.string().nullable(),
+    createdAt: timestamp('Created'),
+    deliveredAt: timestamp('Fetched by the device').nullable(),
+    acknowledgedAt: timestamp('Acknowledged by the device').nullable(),
+  })
+  .openapi('Command');
+
+export const commandList = z.object({ commands: z.array(command) }).openapi('CommandList');
+
+export const pollQuery = z.object({
+  wait: z.coerce.number().int().min(0).max(25).default(0).openapi({ description: 'Seconds to wait for a command (long poll)' }),
+});
+
+export const ackBody = z
+  .strictObject({
+    status: z.enum(['succeeded', 'failed', 'rejected']),
+    result: z.string().max(1000).optional(),
+  })
+  .openapi('CommandAck');
+
+export const deviceIdParam = z.object({ deviceId: id('Device id') });
+export const commandIdParam = z.object({ commandId: id('Command id') });

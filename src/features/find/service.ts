@@ -1,0 +1,199 @@
+import { commandMessage } from '../../client/crypto/commands.js';
+import { fromBase64Url } from '../../client/crypto/encoding.js';
+import { verifyDetached } from '../../client/crypto/signing.js';
+import { atomic, isGuardFailure } from '../../db/client.js';
+import type { Deps } from '../../deps.js';
+import { AppError, notFound } from '../../errors.js';
+import { findAccountById } from '../accounts/repo.js';
+import { auditEntry } from '../audit/service.js';
+import type { Throttles } from '../throttles/service.js';
+import * as repo from './repo.js';
+
+const MINUTE = 60_000;
+export const REPORTS_PER_DEVICE = { limit: 60, windowMs: MINUTE };
+/** Wipe cannot be undone, so it needs a signed proof of the password this recent. */
+export const WIPE_REAUTH_MS = 5 * MINUTE;
+/** How far a command's issuedAt may be from the server's clock. */
+const COMMAND_SKEW_MS = 10 * MINUTE;
+
+const findDisabled = () =>
+  new AppError('find_disabled', 'Find Device is off for this device; turn it on to report or command it');
+
+// "Not yours" and "does not exist" are one answer: every lookup is keyed by the account.
+async function ownDevice(deps: Deps, accountId: string, deviceId: string) {
+  const device = await repo.findDevice(deps.db, accountId, deviceId);
+  if (!device) throw notFound('device');
+  return device;
+}
+
+/**
+ * Turns Find Device on or off. Turning it off is the user withdrawing consent: the device's
+ * location history and last-known location are deleted and its open commands cancelled, in the
+ * same atomic write.
+ */
+export async function setFindEnabled(deps: Deps, accountId: string, deviceId: string, enabled: boolean, sessionId?: string) {
+  await ownDevice(deps, accountId, deviceId);
+  await atomic(deps.db, [
+    repo.setFindEnabled(deps.db, accountId, deviceId, enabled),
+    ...(enabled ? [] : [repo.deleteDeviceLocations(deps.db, accountId, deviceId), repo.cancelOpenCommands(deps.db, accountId, deviceId)]),
+    auditEntry(deps, accountId, enabled ? 'find.enabled' : 'find.disabled', { deviceId, sessionId }),
+  ]);
+  deps.log.info(enabled ? 'find enabled' : 'find disabled', { accountId, deviceId });
+}
+
+/**
+ * Stores sealed reports from a device, with the server's own receive time; the last one becomes
+ * the last-known location. The device token decides which device they belong to, never the body.
+ */
+export async function reportLocations(
+  deps: Deps,
+  throttles: Throttles,
+  device: { accountId: string; deviceId: string },
+  reports: { sealed: string }[],
+) {
+  await throttles.hit(throttles.keyOf('locations:device', device.deviceId), REPORTS_PER_DEVICE);
+  const row = await ownDevice(deps, device.accountId, device.deviceId);
+  if (!row.findEnabled) throw findDisabled();
+  const now = deps.clock.now();
+  try {
+    await atomic(deps.db, [
+      // Consent withdrawn between the read above and this write must still win.
+      repo.guardFindEnabled(device.deviceId),
+      ...reports.map((r) =>
+        repo.insertReport(deps.db, { accountId: device.accountId, deviceId: device.deviceId, id: deps.random.id(), sealed: r.sealed, receivedAt: now }),
+      ),
+      repo.setLastLocation(deps.db, device.deviceId, reports.at(-1)!.sealed, now),
+    ]);
+  } catch (err) {
+    throw isGuardFailure(err) ? findDisabled() : err;
+  }
+  return { accepted: reports.length };
+}
+
+export async function lastLocation(deps: Deps, accountId: string, deviceId: string, sessionId: string) {
+  const device = await ownDevice(deps, accountId, deviceId);
+  await auditEntry(deps, accountId, 'location.read', { deviceId, sessionId });
+  const report = device.lastLocation ? { sealed: device.lastLocation, receivedAt: device.lastLocationAt! } : null;
+  return { deviceId, report };
+}
+
+export async function locationHistory(
+  deps: Deps,
+  accountId: string,
+  deviceId: string,
+  sessionId: string,
+  window: { from?: number; to?: number },
+) {
+  await ownDevice(deps, accountId, deviceId);
+  const to = window.to ?? deps.clock.now();
+  const from = window.from ?? to - deps.config.locationHistoryMs;
+  await auditEntry(deps, accountId, 'location.history.read', { deviceId, sessionId });
+  return { deviceId, reports: await repo.history(deps.db, accountId, deviceId, from, to) };
+}
+
+/** History past the retention window; last-known locations live on the device row and stay. */
+export async function purgeOldLocations(deps: Deps) {
+  await repo.deleteReportsBefore(deps.db, deps.clock.now() - deps.config.locationHistoryMs);
+}
+
+// ---- commands ----
+
+export const commandView = (row: repo.CommandRow) => ({
+  id: row.id,
+  deviceId: row.deviceId,
+  type: row.type,
+  args: row.args,
+  issuedAt: row.issuedAt,
+  counter: row.counter,
+  signature: row.signature,
+  status: row.status,
+  result: row.result,
+  createdAt: row.createdAt,
+  deliveredAt: row.deliveredAt,
+  acknowledgedAt: row.acknowledgedAt,
+});
+
+export interface NewCommand {
+  type: repo.CommandRow['type'];
+  args: string;
+  issuedAt: number;
+  counter: number;
+  signature: string;
+}
+
+/**
+ * Queues a command the owner signed. The device verifies the signature and the counter itself
+ * (so a compromised server still cannot command it); the server checks them too, so a forged or
+ * replayed command is refused at the door. The counter is raised in the same atomic write that
+ * stores the command, so two commands can never share one.
+ */
+export async function createCommand(
+  deps: Deps,
+  session: { accountId: string; sessionId: string; reauthenticatedAt: number | null },
+  deviceId: string,
+  input: NewCommand,
+) {
+  const device = await ownDevice(deps, session.accountId, deviceId);
+  if (!device.findEnabled) throw findDisabled();
+  const now = deps.clock.now();
+  if (input.type === 'wipe' && (session.reauthenticatedAt === null || now - session.reauthenticatedAt > WIPE_REAUTH_MS)) {
+    throw new AppError('reauthentication_required', 'wiping needs the password again: re-authenticate, then send the wipe within 5 minutes');
+  }
+  if (Math.abs(now - input.issuedAt) > COMMAND_SKEW_MS) {
+    throw new AppError('validation_failed', 'body.issuedAt: more than 10 minutes from the server clock');
+  }
+  const account = (await findAccountById(deps.db, session.accountId))!;
+  const message = commandMessage({ deviceId, type: input.type, issuedAt: input.issuedAt, counter: input.counter, args: input.args });
+  if (!verifyDetached(fromBase64Url(account.ed25519PublicKey), message, fromBase64Url(input.signature))) {
+    throw new AppError('validation_failed', 'body.signature: does not verify with the account command key for this device');
+  }
+  const row = { accountId: session.accountId, deviceId, id: deps.random.id(), ...input, status: 'pending' as const, result: null, createdAt: now, deliveredAt: null, acknowledgedAt: null };
+  try {
+    await atomic(deps.db, [
+      repo.guardCounter(deviceId, input.counter),
+      repo.raiseCounter(deps.db, deviceId, input.counter),
+      repo.insertCommand(deps.db, row),
+      auditEntry(deps, session.accountId, 'command.created', { deviceId, sessionId: session.sessionId }),
+    ]);
+  } catch (err) {
+    if (!isGuardFailure(err)) throw err;
+    throw new AppError('conflict', `body.counter: must be greater than ${(await ownDevice(deps, session.accountId, deviceId)).commandCounter}`);
+  }
+  deps.log.info('command queued', { accountId: session.accountId, deviceId, type: input.type });
+  return commandView(row);
+}
+
+export async function listCommands(deps: Deps, accountId: string, deviceId: string) {
+  await ownDevice(deps, accountId, deviceId);
+  return (await repo.listCommands(deps.db, accountId, deviceId)).map(commandView);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Hands a device its pending commands, waiting up to `waitSeconds` for one to arrive. */
+export async function pollCommands(deps: Deps, device: { accountId: string; deviceId: string }, waitSeconds: number) {
+  for (let waited = 0; ; waited++) {
+    const taken = await repo.takePending(deps.db, device.accountId, device.deviceId, deps.clock.now());
+    if (taken.length > 0 || waited >= waitSeconds) return taken.map(commandView);
+    await sleep(1000);
+  }
+}
+
+/** Records a device's result for one of its own commands; retrying the same answer is harmless. */
+export async function acknowledgeCommand(
+  deps: Deps,
+  device: { accountId: string; deviceId: string },
+  commandId: string,
+  ack: { status: 'succeeded' | 'failed' | 'rejected'; result?: string },
+) {
+  const updated = await repo.acknowledge(deps.db, device.accountId, device.deviceId, commandId, {
+    status: ack.status,
+    result: ack.result ?? null,
+    at: deps.clock.now(),
+  });
+  if (updated) return commandView(updated);
+  const existing = await repo.findCommand(deps.db, device.accountId, device.deviceId, commandId);
+  if (!existing) throw notFound('command');
+  if (existing.status === ack.status) return commandView(existing);
+  throw new AppError('conflict', `the command is already ${existing.status}`);
+}

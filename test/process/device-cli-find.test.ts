@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logIn } from '../../src/client/account.js';
+import { createApiClient } from '../../src/client/api.js';
+import { sealLockArgs, signCommand } from '../../src/client/crypto/commands.js';
+import { openLocation } from '../../src/client/crypto/location.js';
+import { run, startTestServer } from './spawn.js';
+
+let dir: string;
+let url: string;
+let stop: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ dir, url, stop } = await startTestServer('cli-find'));
+});
+
+afterAll(() => stop());
+
+const cli = (args: string[]) =>
+  run('src/client/cli/main.ts', {
+    cwd: dir,
+    args: [...args, '--server', url, '--state', join(dir, 'phone.json')],
+    env: { HOMING_PASSWORD: 'a long password' },
+  });
+
+describe('device CLI: Find Device without a phone', () => {
+  it('reports a walk, then verifies, carries out and acknowledges the owner’s signed commands', async () => {
+    await cli(['signup', '--email', 'lost@example.org', '--kdf-ops', '1', '--kdf-mem', '8192']);
+    await cli(['login', '--email', 'lost@example.org']);
+    await cli(['register', '--name', 'Lost phone', '--platform', 'android']);
+
+    const refused = await cli(['locate', '--lat', '1', '--lon', '2']);
+    expect(refused.output).toContain('Find Device is off for this device');
+    expect((await cli(['find', '--on'])).output).toContain('Find Device is on for Lost phone');
+    const walk = await cli(['locate', '--walk', '5', '--lat', '48.8584', '--lon', '2.2945']);
+    expect(walk.output).toMatch(/reported 5 locations; last 48\.\d{5}, 2\.\d{5}/);
+
+    // The owner, elsewhere: reads the location and sends signed commands.
+    const owner = createApiClient({ baseUrl: url });
+    const { keys } = await logIn(owner, { email: 'lost@example.org', password: 'a long password' });
+    const [device] = (await owner.devices()).devices;
+    const last = await owner.lastLocation(device!.id);
+    expect(openLocation(last.report!.sealed, keys.x25519PublicKey, keys.x25519SecretKey).lat).toBeCloseTo(48.8584, 2);
+    expect((await owner.locationHistory(device!.id)).reports).toHaveLength(5);
+
+    const now = Date.now();
+    await owner.sendCommand(device!.id, signCommand({ deviceId: device!.id, type: 'ring', args: {}, issuedAt: now, counter: now }, keys.ed25519Seed));
+    const lock = sealLockArgs({ message: 'Please return me', callbackNumber: '+447700900123' }, keys.x25519PublicKey);
+    await owner.sendCommand(device!.id, signCommand({ deviceId: device!.id, type: 'lock', args: lock, issuedAt: now, counter: now + 1 }, keys.ed25519Seed));
+
+    const poll = await cli(['poll', '--once', '--wait', '2']);
+    expect(poll.code, poll.output).toBe(0);
+    expect(poll.output).toContain('RING! RING!');
+    expect(poll.output).toContain('LOCKED. Lock screen: "Please return me" — call +447700900123');
+    const statuses = (await owner.commands(device!.id)).commands.map((c) => [c.type, c.status]);
+    expect(statuses).toEqual([
+      ['lock', 'succeeded'],
+      ['ring', 'succeeded'],
+    ]);
+
+    expect((await cli(['find', '--off'])).output).toContain('its stored locations were deleted');
+    expect((await owner.lastLocation(device!.id)).report).toBeNull();
+  });
+});
