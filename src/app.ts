@@ -6,6 +6,8 @@ import { authRoutes } from './features/auth/routes.js';
 import { auditRoutes } from './features/audit/routes.js';
 import { blobRoutes } from './features/blobs/routes.js';
 import { findRoutes } from './features/find/routes.js';
+import { simRoutes } from './features/sim/routes.js';
+import { webRoutes } from './web/routes.js';
 import { deviceRoutes } from './features/devices/routes.js';
 import { syncRoutes } from './features/sync/routes.js';
 import { sessionRoutes } from './features/sessions/routes.js';
@@ -56,6 +58,8 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', blobRoutes(deps));
   app.route('/', findRoutes(deps, throttles));
   app.route('/', auditRoutes(deps));
+  app.route('/', simRoutes(deps, throttles));
+  app.route('/', webRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'http',

@@ -39,6 +39,25 @@ const envSchema = z.object({
   TRASH_RETENTION_DAYS: integer(30, 1, 3650),
   UPLOAD_EXPIRY_HOURS: integer(24, 1, 24 * 30),
   LOCATION_HISTORY_HOURS: integer(24, 1, 24 * 90),
+  SMS_PROVIDER: z.enum(['log', 'twilio']).default('log'),
+  SMS_OUTBOX_PATH: z.string().min(1).optional(),
+  SMS_ALLOWED_PREFIXES: z
+    .string()
+    .regex(/^\+[1-9][0-9]{0,3}(,\+[1-9][0-9]{0,3})*$/, 'must be calling-code prefixes like +44,+1,+49')
+    .optional(),
+  SMS_INBOUND_NUMBER: z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 number').optional(),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+  TWILIO_API_KEY_SID: z.string().regex(/^SK[0-9a-fA-F]{32}$/, 'must look like SK followed by 32 hex digits').optional(),
+  TWILIO_API_KEY_SECRET: z.string().min(16).optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must look like MG followed by 32 hex digits').optional(),
+  TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 number').optional(),
+  TWILIO_REGION: z.string().regex(/^[a-z0-9]+$/).optional(),
+  TWILIO_EDGE: z.string().regex(/^[a-z0-9-]+$/).optional(),
+  TILE_URL_TEMPLATE: z
+    .url({ protocol: /^https?$/ })
+    .refine((t) => ['{z}', '{x}', '{y}'].every((p) => t.includes(p)), 'must contain {z}, {x} and {y}')
+    .optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -76,6 +95,25 @@ export interface Config {
   trashRetentionMs: number;
   uploadExpiryMs: number;
   locationHistoryMs: number;
+  sms:
+    | { provider: 'log'; outboxPath: string }
+    | {
+        provider: 'twilio';
+        accountSid: string;
+        authToken?: string;
+        apiKeySid?: string;
+        apiKeySecret?: string;
+        messagingServiceSid?: string;
+        fromNumber?: string;
+        region?: string;
+        edge?: string;
+      };
+  /** Calling-code prefixes SMS may go to; empty means any (guard against SMS pumping with it). */
+  smsAllowedPrefixes: string[];
+  /** The number phones text their inbound verification token to (Twilio only). */
+  smsInboundNumber?: string;
+  /** Raster tiles under the Find Device map; unset, the page draws offline and asks no third party. */
+  tileUrlTemplate?: string;
 }
 
 export class ConfigError extends Error {
@@ -117,6 +155,29 @@ export function parseConfig(env: Env): Config {
       presign: e.S3_PRESIGN === 'true',
     };
   }
+  let sms: Config['sms'] = { provider: 'log', outboxPath: e.SMS_OUTBOX_PATH ?? `${e.HOMING_DATA_DIR}/sms-outbox.jsonl` };
+  if (e.SMS_PROVIDER === 'twilio') {
+    const problems: string[] = [];
+    if (!e.TWILIO_ACCOUNT_SID) problems.push('TWILIO_ACCOUNT_SID: required when SMS_PROVIDER=twilio');
+    if (!e.TWILIO_AUTH_TOKEN && !(e.TWILIO_API_KEY_SID && e.TWILIO_API_KEY_SECRET)) {
+      problems.push('TWILIO_AUTH_TOKEN: required (or TWILIO_API_KEY_SID with TWILIO_API_KEY_SECRET) when SMS_PROVIDER=twilio');
+    }
+    if (Boolean(e.TWILIO_MESSAGING_SERVICE_SID) === Boolean(e.TWILIO_FROM_NUMBER)) {
+      problems.push('TWILIO_MESSAGING_SERVICE_SID: set exactly one of it and TWILIO_FROM_NUMBER');
+    }
+    if (problems.length) throw new ConfigError(problems);
+    sms = {
+      provider: 'twilio',
+      accountSid: e.TWILIO_ACCOUNT_SID!,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      apiKeySid: e.TWILIO_API_KEY_SID,
+      apiKeySecret: e.TWILIO_API_KEY_SECRET,
+      messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
+      fromNumber: e.TWILIO_FROM_NUMBER,
+      region: e.TWILIO_REGION,
+      edge: e.TWILIO_EDGE,
+    };
+  }
   const publicUrl = new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
   return {
     port: e.PORT,
@@ -138,5 +199,9 @@ export function parseConfig(env: Env): Config {
     trashRetentionMs: e.TRASH_RETENTION_DAYS * 86_400_000,
     uploadExpiryMs: e.UPLOAD_EXPIRY_HOURS * 3_600_000,
     locationHistoryMs: e.LOCATION_HISTORY_HOURS * 3_600_000,
+    sms,
+    smsAllowedPrefixes: e.SMS_ALLOWED_PREFIXES?.split(',') ?? [],
+    smsInboundNumber: e.SMS_INBOUND_NUMBER,
+    tileUrlTemplate: e.TILE_URL_TEMPLATE,
   };
 }

@@ -1,5 +1,6 @@
 import type { BlobStore } from './adapters/blob-store.js';
 import type { Clock } from './adapters/clock.js';
+import type { SmsSender } from './adapters/sms.js';
 import type { HashFactory } from './client/crypto/sha256.js';
 import type { Logger } from './adapters/log.js';
 import type { Random } from './adapters/random.js';
@@ -18,4 +19,5 @@ export interface Deps {
   blobs: BlobStore;
   /** Incremental SHA-256 for blobs streaming past; node:crypto on Node, portable elsewhere. */
   sha256: HashFactory;
+  sms: SmsSender;
 }

@@ -2,6 +2,7 @@ import type { Deps } from './deps.js';
 import { purgeExpiredChallenges } from './features/auth/service.js';
 import { collectGarbage } from './features/blobs/service.js';
 import { purgeOldLocations } from './features/find/service.js';
+import { purgeOldVerifications } from './features/sim/service.js';
 import { purgeDeadSessions } from './features/sessions/service.js';
 import { purgeExpiredTrash } from './features/sync/service.js';
 import { createThrottles } from './features/throttles/service.js';
@@ -19,5 +20,6 @@ export async function runMaintenance(deps: Deps) {
   await purgeExpiredTrash(deps);
   await collectGarbage(deps);
   await purgeOldLocations(deps);
+  await purgeOldVerifications(deps);
   deps.log.debug('maintenance done', { ms: deps.clock.now() - started });
 }

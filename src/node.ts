@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createNodeBlobStore } from './adapters/blob-store-node.js';
 import { nodeSha256 } from './adapters/hash-node.js';
+import { createNodeSmsSender } from './adapters/sms-node.js';
 import { createJsonLogger } from './adapters/log.js';
 import { cryptoRandom } from './adapters/random.js';
 import { loadOrCreateServerKey } from './adapters/server-key-file.js';
@@ -35,6 +36,7 @@ async function main() {
     secrets: createServerSecrets(serverKey.key, cryptoRandom.bytes),
     blobs,
     sha256: nodeSha256,
+    sms: createNodeSmsSender(config.sms, log),
   };
   const app = createApp(deps, { peerAddress: (c) => getConnInfo(c).remote.address });
 
@@ -47,7 +49,11 @@ async function main() {
       url: `http://${info.address}:${info.port}`,
       publicOrigin: config.publicOrigin,
       blobStore: blobs.name,
+      sms: deps.sms.name,
     });
+    if (config.sms.provider === 'twilio' && config.smsAllowedPrefixes.length === 0) {
+      log.warn('SMS_ALLOWED_PREFIXES is not set: codes may be texted to any country (an SMS-pumping risk)');
+    }
   });
 
   // Stop taking connections, let requests in flight finish, then close the database cleanly.

@@ -5,6 +5,8 @@ import type { BlobStore } from '../src/adapters/blob-store.js';
 import { createFsBlobStore } from '../src/adapters/blob-store-fs.js';
 import { createManualClock } from '../src/adapters/clock.js';
 import { nodeSha256 } from '../src/adapters/hash-node.js';
+import type { SmsSender } from '../src/adapters/sms.js';
+import { createLogSmsSender } from '../src/adapters/sms-log.js';
 import { createJsonLogger } from '../src/adapters/log.js';
 import { cryptoRandom } from '../src/adapters/random.js';
 import { openSqlite } from '../src/adapters/sqlite-node.js';
@@ -24,7 +26,7 @@ export const TEST_ORIGIN = 'http://localhost:8787';
  * folder, with a clock the test moves and the log captured. Nothing is mocked; the API is reached
  * through app.request().
  */
-export function createTestApp(env: Env = {}, options: { blobs?: BlobStore } = {}) {
+export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?: SmsSender } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'homing-test-'));
   const config = parseConfig({
     HOMING_DATA_DIR: dir,
@@ -37,6 +39,7 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore } = {}
   const sqlite = openSqlite(join(dir, 'homing.db'));
   const clock = createManualClock(Date.UTC(2026, 10, 1, 12));
   const logLines: string[] = [];
+  const logSms = createLogSmsSender({ outboxPath: join(dir, 'sms-outbox.jsonl'), log: createJsonLogger('silent') });
   const deps: Deps = {
     db: sqlite.db,
     clock,
@@ -46,6 +49,7 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore } = {}
     secrets: createServerSecrets(cryptoRandom.bytes(32), cryptoRandom.bytes),
     blobs: options.blobs ?? createFsBlobStore(join(dir, 'blobs')),
     sha256: nodeSha256,
+    sms: options.sms ?? logSms,
   };
   const app = createApp(deps);
   const fetchViaApp = (input: string, init: RequestInit) => app.request(input, init);
@@ -71,6 +75,8 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore } = {}
     request,
     logLines,
     dir,
+    /** SMS the log provider "sent" (the embedded default). */
+    outbox: () => logSms.readOutbox(),
     close() {
       sqlite.close();
       rmSync(dir, { recursive: true, force: true });

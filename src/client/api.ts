@@ -4,6 +4,7 @@ import type { challengeResponse, currentSession, loginResponse, reauthenticateRe
 import type { blobInfo, upload } from '../features/blobs/schemas.js';
 import type { device, registerDeviceBody, registeredDevice } from '../features/devices/schemas.js';
 import type { command, historyResponse, lastLocationResponse } from '../features/find/schemas.js';
+import type { simEvent, simEventBody, simEventResponse } from '../features/sim/schemas.js';
 import type { applyChangesResponse, changesResponse, collection, createCollectionBody, item, itemChange } from '../features/sync/schemas.js';
 
 // Types come from the server's own request and response schemas (type-only imports), so the
@@ -30,6 +31,9 @@ export type Upload = z.infer<typeof upload>;
 export type Command = z.infer<typeof command>;
 export type LastLocation = z.infer<typeof lastLocationResponse>;
 export type LocationHistory = z.infer<typeof historyResponse>;
+export type SimEventReport = z.input<typeof simEventBody>;
+export type SimEventStatus = z.infer<typeof simEventResponse>;
+export type SimEvent = z.infer<typeof simEvent>;
 export interface Proof {
   challengeId: string;
   signature: string;
@@ -104,7 +108,9 @@ export function createApiClient(options: ApiClientOptions) {
       if (!token) throw new Error(auth === 'session' ? 'not logged in' : 'this device is not registered');
       headers.Authorization = `Bearer ${token}`;
     }
-    const init: RequestInit & { duplex?: 'half' } = { method, headers };
+    // Never follow redirects: the API has none, credentials must not travel to another URL, and
+    // Node's fetch keeps a copy of a streamed body (the whole blob) in case it must resend it.
+    const init: RequestInit & { duplex?: 'half' } = { method, headers, redirect: 'error' };
     if (body && 'json' in body) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body.json);
@@ -207,6 +213,11 @@ export function createApiClient(options: ApiClientOptions) {
     pollCommands: (waitSeconds = 0) => call<{ commands: Command[] }>('GET', `/v1/device/commands?wait=${waitSeconds}`, 'device'),
     ackCommand: (commandId: string, status: 'succeeded' | 'failed' | 'rejected', result?: string) =>
       call<Command>('POST', `/v1/device/commands/${encodeURIComponent(commandId)}/ack`, 'device', { status, result }),
+    reportSimEvent: (body: SimEventReport) => call<SimEventStatus>('POST', '/v1/device/sim-events', 'device', body),
+    verifySimCode: (eventId: string, code: string) =>
+      call<SimEventStatus>('POST', `/v1/device/sim-events/${encodeURIComponent(eventId)}/verify`, 'device', { code }),
+    resendSimCode: (eventId: string) => call<SimEventStatus>('POST', `/v1/device/sim-events/${encodeURIComponent(eventId)}/resend`, 'device'),
+    simEvents: (deviceId: string) => call<{ events: SimEvent[] }>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/sim-events`, 'session'),
   };
 }
 

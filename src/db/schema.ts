@@ -299,3 +299,57 @@ export const auditLog = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.id] }), index('audit_log_account').on(t.accountId, t.at)],
 );
+
+// ---- SIM-change verification ------------------------------------------------------------------
+
+export const simEvents = sqliteTable(
+  'sim_events',
+  {
+    accountId: text('account_id').notNull(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    // Chosen by the device, so a retried report is the same event, not a second SMS.
+    id: text('id').notNull(),
+    kind: text('kind', { enum: ['inserted', 'replaced', 'removed'] }).notNull(),
+    // Keyed hash of the device's (already hashed) SIM identifier.
+    simIdHash: text('sim_id_hash').notNull(),
+    // Phone numbers and carrier names are personal data the server must read: sealed under the
+    // server key, like emails.
+    carrierSealed: text('carrier_sealed'),
+    claimedNumberSealed: text('claimed_number_sealed'),
+    verifiedNumberSealed: text('verified_number_sealed'),
+    method: text('method', { enum: ['outbound', 'inbound'] }),
+    status: text('status', { enum: ['recorded', 'pending', 'verified', 'failed'] }).notNull(),
+    // Raised when the SIM changed while the device was locked as lost.
+    alert: integer('alert', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+    verifiedAt: integer('verified_at'),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index('sim_events_device').on(t.deviceId, t.createdAt)],
+);
+
+export const simVerifications = sqliteTable(
+  'sim_verifications',
+  {
+    accountId: text('account_id').notNull(),
+    eventId: text('event_id').notNull(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    // Outbound: keyed hash of the code texted to the claimed number.
+    codeHash: text('code_hash'),
+    // Inbound: blind index of the one-time token the phone texts to us.
+    inboundTokenIndex: text('inbound_token_index'),
+    numberIndex: text('number_index'),
+    attempts: integer('attempts').notNull().default(0),
+    sends: integer('sends').notNull().default(0),
+    expiresAt: integer('expires_at').notNull(),
+    consumedAt: integer('consumed_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.eventId] }),
+    uniqueIndex('sim_verifications_inbound').on(t.inboundTokenIndex),
+    index('sim_verifications_expiry').on(t.expiresAt),
+  ],
+);

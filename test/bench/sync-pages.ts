@@ -13,6 +13,7 @@ import { systemClock } from '../../src/adapters/clock.js';
 import { nodeSha256 } from '../../src/adapters/hash-node.js';
 import { createJsonLogger } from '../../src/adapters/log.js';
 import { cryptoRandom } from '../../src/adapters/random.js';
+import { createLogSmsSender } from '../../src/adapters/sms-log.js';
 import { openSqlite } from '../../src/adapters/sqlite-node.js';
 import { createApp } from '../../src/app.js';
 import { logIn, signUp } from '../../src/client/account.js';
@@ -21,7 +22,7 @@ import { parseConfig } from '../../src/config.js';
 import { createServerSecrets } from '../../src/crypto/server-secrets.js';
 import type { Deps } from '../../src/deps.js';
 import { changesSince } from '../../src/features/sync/service.js';
-import { count, median, percentile, progress } from './util.js';
+import { count, median, percentile, progress, registerCleanup } from './util.js';
 
 export const BENCH_KDF = { opsLimit: 1, memLimit: 8192 };
 const ORIGIN = 'http://localhost:8787';
@@ -57,6 +58,8 @@ export interface SizeResult {
   loadSeconds: number;
   cursors: CursorTiming[];
   http: { since: number; status: number; bytes: number; medianMs: number; p95Ms: number };
+  /** Median over every timed service page of this size, the three cursors pooled. */
+  pooledMedianMs: number;
   plans: QueryPlan[];
 }
 
@@ -69,15 +72,18 @@ function createDeps(dir: string) {
     TRUST_PROXY_HEADER: 'x-forwarded-for',
   });
   const sqlite = openSqlite(join(dir, 'homing.db'));
+  const log = createJsonLogger('warn', (line) => process.stderr.write(`${line}\n`));
   const deps: Deps = {
     db: sqlite.db,
     clock: systemClock,
     random: cryptoRandom,
     config,
-    log: createJsonLogger('warn', (line) => process.stderr.write(`${line}\n`)),
+    log,
     secrets: createServerSecrets(cryptoRandom.bytes(32), cryptoRandom.bytes),
     blobs: createFsBlobStore(join(dir, 'blobs')),
     sha256: nodeSha256,
+    // The embedded default provider; nothing in this benchmark sends an SMS.
+    sms: createLogSmsSender({ outboxPath: join(dir, 'sms-outbox.jsonl'), log }),
   };
   return { deps, sqlite };
 }
@@ -101,29 +107,14 @@ const dummy = (name: string) => `bench-${name}-${randomBytes(24).toString('base6
 function bulkLoad(client: Database.Database, accountId: string, items: number) {
   const now = Date.now();
   const noiseId = randomBytes(16).toString('base64url');
+  // Every NOT NULL column without a default gets a dummy value of its type; read from the live
+  // table, so a column added by a later migration is filled too.
+  const columns = (client.pragma('table_info(accounts)') as { name: string; type: string; notnull: number; dflt_value: unknown }[])
+    .filter((c) => c.name === 'id' || (c.notnull && c.dflt_value === null));
+  const values = columns.map((c) => (c.name === 'id' ? noiseId : /INT/i.test(c.type) ? now : dummy(c.name)));
   client
-    .prepare(
-      `INSERT INTO accounts (id, email_ciphertext, email_index, phone_ciphertext, phone_index, kdf_salt, kdf_ops_limit,
-         kdf_mem_limit, login_public_key, wrapped_master_key, recovery_login_public_key, recovery_wrapped_master_key,
-         x25519_public_key, wrapped_x25519_secret_key, ed25519_public_key, wrapped_ed25519_secret_key, created_at, updated_at)
-       VALUES (?, ?, ?, NULL, NULL, ?, 1, 8192, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      noiseId,
-      dummy('email'),
-      dummy('email-index'),
-      dummy('salt'),
-      dummy('login'),
-      dummy('wrapped-master'),
-      dummy('recovery-login'),
-      dummy('recovery-wrapped'),
-      dummy('x25519'),
-      dummy('wrapped-x25519'),
-      dummy('ed25519'),
-      dummy('wrapped-ed25519'),
-      now,
-      now,
-    );
+    .prepare(`INSERT INTO accounts (${columns.map((c) => `"${c.name}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+    .run(...values);
   const upsertState = client.prepare(
     `INSERT INTO sync_state (account_id, seq, bytes_used) VALUES (?, ?, ?)
      ON CONFLICT(account_id) DO UPDATE SET seq = excluded.seq, bytes_used = excluded.bytes_used`,
@@ -234,20 +225,16 @@ async function capturePlans(deps: Deps, client: Database.Database, accountId: st
   }));
 }
 
-async function timeRuns(run: () => Promise<void>) {
-  for (let i = 0; i < WARMUPS; i++) await run();
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
-  }
-  return { medianMs: median(times), p95Ms: percentile(times, 95) };
-}
-
-export async function benchSyncSize(items: number): Promise<SizeResult> {
+/** One size's database, loaded and ready to be timed. */
+async function prepareSize(items: number) {
   const dir = mkdtempSync(join(tmpdir(), 'homing-bench-sync-'));
+  const unregister = registerCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const { deps, sqlite } = createDeps(dir);
+  const close = () => {
+    sqlite.close();
+    rmSync(dir, { recursive: true, force: true });
+    unregister();
+  };
   try {
     // A real account and a real bearer session, made through the app as a phone would.
     const app = createApp(deps);
@@ -281,53 +268,105 @@ export async function benchSyncSize(items: number): Promise<SizeResult> {
       // 25 commits (250 items) before the end: still a full page with more to come.
       { cursor: 'near end' as const, since: loaded.lastSeq - 25 },
     ];
-    // The three cursors take turns, run by run, so a noisy moment on the shared machine lands on
-    // all of them alike rather than on whichever happened to be measuring.
-    const pages = await Promise.all(cursorDefs.map(({ since }) => changesSince(deps, accountId, since, PAGE_LIMIT)));
-    const times = cursorDefs.map(() => [] as number[]);
-    for (let round = 0; round < WARMUPS + RUNS; round++) {
-      for (const [i, { since }] of cursorDefs.entries()) {
-        const t0 = performance.now();
-        await changesSince(deps, accountId, since, PAGE_LIMIT);
-        if (round >= WARMUPS) times[i]!.push(performance.now() - t0);
-      }
-    }
-    const cursors: CursorTiming[] = cursorDefs.map(({ cursor, since }, i) => {
-      const page = pages[i]!;
-      const timing = { medianMs: median(times[i]!), p95Ms: percentile(times[i]!, 95) };
-      progress(
-        `  sync: N=${count(items)} ${cursor} (since=${since}): ${page.items.length} items, median ${timing.medianMs.toFixed(3)} ms, p95 ${timing.p95Ms.toFixed(3)} ms`,
-      );
-      return { cursor, since, rows: page.items.length + page.collections.length, hasMore: page.hasMore, ...timing };
-    });
+    const pages = [];
+    for (const { since } of cursorDefs) pages.push(await changesSince(deps, accountId, since, PAGE_LIMIT));
 
-    // The same middle page through the HTTP stack: auth, validation, JSON.
+    // The middle page through the HTTP stack too: auth, validation, JSON.
     const httpSince = cursorDefs[1]!.since;
     const headers = { Authorization: `Bearer ${token}` };
     const path = `${ORIGIN}/v1/sync/changes?since=${httpSince}&limit=${PAGE_LIMIT}`;
     const probe = await app.request(path, { headers });
     const probeBody = await probe.text();
     if (probe.status !== 200) throw new Error(`GET /v1/sync/changes answered ${probe.status}: ${probeBody.slice(0, 300)}`);
-    const httpTiming = await timeRuns(async () => {
+    const httpPage = async () => {
       const res = await app.request(path, { headers });
       await res.text();
       if (res.status !== 200) throw new Error(`GET /v1/sync/changes answered ${res.status}`);
-    });
-    progress(`  sync: N=${count(items)} HTTP page: median ${httpTiming.medianMs.toFixed(3)} ms, p95 ${httpTiming.p95Ms.toFixed(3)} ms`);
-
+    };
     const plans = await capturePlans(deps, client, accountId, httpSince);
     return {
       items,
-      noiseItems: loaded.noiseItems,
-      blobs: loaded.blobs,
-      dbBytes,
+      loaded,
       loadSeconds,
-      cursors,
-      http: { since: httpSince, status: probe.status, bytes: Buffer.byteLength(probeBody), ...httpTiming },
+      dbBytes,
+      cursorDefs,
+      pages,
+      http: { since: httpSince, status: probe.status, bytes: Buffer.byteLength(probeBody), run: httpPage },
+      servicePage: (since: number) => changesSince(deps, accountId, since, PAGE_LIMIT),
       plans,
+      close,
     };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+/**
+ * Builds a database per size, then times them side by side: every round runs each size's three
+ * cursors through the service and its middle page through HTTP, in shuffled order, so a noisy
+ * moment on the shared machine lands on every size and cursor alike rather than on whichever
+ * happened to be measuring.
+ */
+export async function benchSync(sizes: number[]): Promise<SizeResult[]> {
+  const prepared: Awaited<ReturnType<typeof prepareSize>>[] = [];
+  try {
+    for (const items of sizes) {
+      progress(` sync: ${count(items)} items`);
+      prepared.push(await prepareSize(items));
+    }
+    progress(`  sync: timing ${WARMUPS} warm-up and ${RUNS} timed rounds over every size and cursor`);
+    const serviceTimes = prepared.map((p) => p.cursorDefs.map(() => [] as number[]));
+    const httpTimes = prepared.map(() => [] as number[]);
+    const tasks = prepared.flatMap((p, s) => [
+      ...p.cursorDefs.map(({ since }, c) => ({ run: () => p.servicePage(since), times: serviceTimes[s]![c]! })),
+      { run: p.http.run, times: httpTimes[s]! },
+    ]);
+    // Each round runs every task once, in a fresh shuffled order (seeded, so runs are alike), so
+    // periodic pauses such as garbage collection cannot lock onto one column.
+    let x = 0x2545f491;
+    const random = () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+    for (let round = 0; round < WARMUPS + RUNS; round++) {
+      for (let i = tasks.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [tasks[i], tasks[j]] = [tasks[j]!, tasks[i]!];
+      }
+      for (const task of tasks) {
+        const t0 = performance.now();
+        await task.run();
+        if (round >= WARMUPS) task.times.push(performance.now() - t0);
+      }
+    }
+    return prepared.map((p, s) => {
+      const cursors: CursorTiming[] = p.cursorDefs.map(({ cursor, since }, c) => {
+        const page = p.pages[c]!;
+        const times = serviceTimes[s]![c]!;
+        const timing = { medianMs: median(times), p95Ms: percentile(times, 95) };
+        progress(
+          `  sync: N=${count(p.items)} ${cursor} (since=${since}): ${page.items.length} items, median ${timing.medianMs.toFixed(3)} ms, p95 ${timing.p95Ms.toFixed(3)} ms`,
+        );
+        return { cursor, since, rows: page.items.length + page.collections.length, hasMore: page.hasMore, ...timing };
+      });
+      const http = { medianMs: median(httpTimes[s]!), p95Ms: percentile(httpTimes[s]!, 95) };
+      progress(`  sync: N=${count(p.items)} HTTP page: median ${http.medianMs.toFixed(3)} ms, p95 ${http.p95Ms.toFixed(3)} ms`);
+      return {
+        items: p.items,
+        noiseItems: p.loaded.noiseItems,
+        blobs: p.loaded.blobs,
+        dbBytes: p.dbBytes,
+        loadSeconds: p.loadSeconds,
+        cursors,
+        http: { since: p.http.since, status: p.http.status, bytes: p.http.bytes, ...http },
+        pooledMedianMs: median(serviceTimes[s]!.flat()),
+        plans: p.plans,
+      };
+    });
   } finally {
-    sqlite.close();
-    rmSync(dir, { recursive: true, force: true });
+    for (const p of prepared) p.close();
   }
 }

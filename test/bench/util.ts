@@ -47,3 +47,23 @@ export function table(header: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
+
+// Clean-up that must happen even when the run is interrupted (Ctrl-C) or dies: temp folders and
+// the server process. Each section registers its own and unregisters it once done.
+const cleanups = new Set<() => void>();
+
+export function registerCleanup(fn: () => void): () => void {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
+export function runCleanups(): void {
+  for (const fn of [...cleanups]) {
+    cleanups.delete(fn);
+    try {
+      fn();
+    } catch {
+      // best effort: keep cleaning the rest
+    }
+  }
+}

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isWebPagePath } from '../../src/web/routes.js';
 import { createTestApp, type TestApp } from '../harness.js';
 
 let t: TestApp;
@@ -7,12 +8,13 @@ beforeEach(() => {
 });
 afterEach(() => t.close());
 
-// The two routes that serve the document itself are the only ones it need not describe.
+// The routes that serve the document itself, and the web page's own files, are the only ones
+// it need not describe.
 const SELF_DESCRIBING = new Set(['/openapi.json', '/docs']);
 
 const registeredRoutes = (t: TestApp) =>
   t.app.routes
-    .filter((r) => r.method !== 'ALL' && !SELF_DESCRIBING.has(r.path))
+    .filter((r) => r.method !== 'ALL' && !SELF_DESCRIBING.has(r.path) && !isWebPagePath(r.path))
     .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
 
 describe('OpenAPI', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logIn } from '../../src/client/account.js';
@@ -60,5 +61,19 @@ describe('device CLI: Find Device without a phone', () => {
 
     expect((await cli(['find', '--off'])).output).toContain('its stored locations were deleted');
     expect((await owner.lastLocation(device!.id)).report).toBeNull();
+  });
+
+  it('verifies a new SIM with the log provider: the code is in the outbox, the owner sees the number', async () => {
+    await cli(['find', '--on']);
+    const sim = await cli(['sim', '--event', 'replaced', '--number', '+447700900777', '--carrier', 'EE']);
+    expect(sim.output).toContain('a code was texted to +447700900777');
+    const outbox = readFileSync(join(dir, 'data', 'sms-outbox.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const code = outbox.at(-1).body.match(/\d{6}/)[0];
+    expect((await cli(['sim-verify', '--code', code])).output).toContain('SIM number verified');
+
+    const owner = createApiClient({ baseUrl: url });
+    await logIn(owner, { email: 'lost@example.org', password: 'a long password' });
+    const [device] = (await owner.devices()).devices;
+    expect((await owner.simEvents(device!.id)).events[0]).toMatchObject({ kind: 'replaced', carrier: 'EE', verifiedNumber: '+447700900777', status: 'verified' });
   });
 });

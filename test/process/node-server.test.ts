@@ -10,7 +10,7 @@ let running: Running | undefined;
 
 afterEach(async () => {
   if (running && running.child.exitCode === null) {
-    running.child.kill('SIGKILL');
+    running.signal('SIGKILL');
     await running.exited;
   }
   running = undefined;

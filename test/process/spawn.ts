@@ -23,6 +23,12 @@ export interface Running {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
+  /**
+   * Signals the whole process group: tsx's wrapper and the program it runs. For cleanup; a
+   * graceful stop sends SIGTERM to the wrapper (child.kill), which relays it and exits with
+   * the program's own status.
+   */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** Starts `tsx <script>` as a real process, in cwd, with exactly the given environment added. */
@@ -31,12 +37,21 @@ export function start(script: string, options: { cwd: string; env?: Record<strin
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? options.cwd, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group, so killing it never leaves the program orphaned behind tsx.
+    detached: true,
   });
   let text = '';
   child.stdout!.on('data', (chunk) => (text += chunk));
   child.stderr!.on('data', (chunk) => (text += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => text, exited };
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch {
+      // already gone
+    }
+  };
+  return { child, output: () => text, exited, signal };
 }
 
 /** Runs a command to completion and returns its exit code and output. */
@@ -80,7 +95,9 @@ export async function startTestServer(name: string) {
     server,
     async stop() {
       server.child.kill('SIGTERM');
+      const timer = setTimeout(() => server.signal('SIGKILL'), 10_000);
       await server.exited;
+      clearTimeout(timer);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -10,6 +10,7 @@ import { type CliState, defaultStatePath, loadState, saveState } from './state.j
 import { formatAge, table } from './format.js';
 import { runSyncCommand } from './sync-commands.js';
 import { pollCommands, reportLocation, setFind } from './find-commands.js';
+import { reportSim, verifySim } from './sim-commands.js';
 
 const USAGE = `homing device CLI — stands in for a phone against a homing server
 
@@ -27,6 +28,9 @@ commands:
   locate   --lat N --lon N [--accuracy M]      report where this device is (sealed to the account key)
   locate   --walk STEPS [--lat N --lon N]      report a simulated walk, as a batch queued while offline
   poll     [--wait SECONDS] [--once]           wait for signed commands, verify, carry out and acknowledge
+  sim      --event inserted|replaced|removed --number +44… [--carrier NAME] [--inbound]
+                                               report a SIM change; a code is texted to the new number
+  sim-verify --code NNNNNN                     submit the texted code
   backup   --dir FOLDER                        encrypt and upload new or changed files
                                                (.vcf contacts, .md/.txt notes, images photos, …)
   restore  --dir FOLDER                        download and decrypt every backed-up file into FOLDER
@@ -59,6 +63,11 @@ const OPTIONS = {
   walk: { type: 'string' },
   wait: { type: 'string' },
   once: { type: 'boolean' },
+  event: { type: 'string' },
+  number: { type: 'string' },
+  carrier: { type: 'string' },
+  inbound: { type: 'boolean' },
+  code: { type: 'string' },
   'kdf-ops': { type: 'string' },
   'kdf-mem': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -190,6 +199,13 @@ async function run(argv: string[]) {
       return;
     case 'poll':
       await pollCommands(api, state, flags, save);
+      return;
+    case 'sim':
+      save(await reportSim(api, state, flags));
+      return;
+    case 'sim-verify':
+      await verifySim(api, state, flags);
+      save({ simEventId: undefined });
       return;
     case 'logout': {
       needSession();

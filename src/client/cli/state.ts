@@ -17,6 +17,8 @@ export interface CliState {
   /** The highest command counter this device accepted; anything at or below it is a replay. */
   commandCounter?: number;
   lastFix?: { lat: number; lon: number };
+  /** The SIM event waiting for its code. */
+  simEventId?: string;
 }
 
 export const defaultStatePath = () =>

@@ -7,7 +7,10 @@ export type AuditAction =
   | 'location.history.read'
   | 'find.enabled'
   | 'find.disabled'
-  | 'command.created';
+  | 'command.created'
+  | 'sim.changed'
+  | 'sim.alert'
+  | 'sim.verified';
 
 /** Builds an audit entry; callers run it alone or inside the write it records. */
 export function auditEntry(deps: Deps, accountId: string, action: AuditAction, refs: { deviceId?: string; sessionId?: string } = {}) {

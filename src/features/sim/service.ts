@@ -1,0 +1,269 @@
+import { SmsError } from '../../adapters/sms.js';
+import { constantTimeEqual } from '../../crypto/tokens.js';
+import { atomic } from '../../db/client.js';
+import type { Deps } from '../../deps.js';
+import { AppError, notFound } from '../../errors.js';
+import { auditEntry } from '../audit/service.js';
+import { findDevice } from '../find/repo.js';
+import type { Throttles } from '../throttles/service.js';
+import * as repo from './repo.js';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+export const CODE_TTL_MS = 10 * MINUTE;
+export const MAX_CODE_CHECKS = 5;
+export const MAX_SENDS_PER_EVENT = 3;
+const SMS_PER_DEVICE_PER_DAY = { limit: 6, windowMs: DAY };
+const SMS_PER_NUMBER_PER_DAY = { limit: 4, windowMs: DAY };
+const TOKEN_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+const CARRIER = 'sim-carrier';
+const NUMBER = 'phone';
+
+export interface SimEventInput {
+  eventId: string;
+  kind: 'inserted' | 'replaced' | 'removed';
+  simIdHash: string;
+  carrier?: string;
+  claimedNumber?: string;
+  method?: 'outbound' | 'inbound';
+}
+
+type DeviceRef = { accountId: string; deviceId: string };
+
+/** Six digits, uniform: rejection sampling keeps the modulo from favouring low codes. */
+export function newCode(random: Deps['random']) {
+  for (;;) {
+    const bytes = random.bytes(4);
+    const value = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+    if (value < 4_294_000_000) return String(value % 1_000_000).padStart(6, '0');
+  }
+}
+
+function newInboundToken(random: Deps['random']) {
+  return Array.from(random.bytes(8), (b) => TOKEN_ALPHABET[b % TOKEN_ALPHABET.length]).join('');
+}
+
+// Codes are stored only as a keyed hash bound to their event, so a copy of the database is no help.
+const codeHash = (deps: Deps, eventId: string, code: string) => deps.secrets.blindIndex('sim-code', `${eventId}:${code}`);
+const tokenIndex = (deps: Deps, token: string) => deps.secrets.blindIndex('sim-inbound', token);
+
+function checkNumberAllowed(deps: Deps, number: string) {
+  const allowed = deps.config.smsAllowedPrefixes;
+  if (allowed.length > 0 && !allowed.some((prefix) => number.startsWith(prefix))) {
+    throw new AppError('invalid_phone_number', 'this server does not send SMS to that country');
+  }
+}
+
+/**
+ * Records a SIM inserted, replaced or removed, and starts verifying the new number. Needs Find
+ * Device on (the policy's condition). A retry with the same event id returns the same event and
+ * sends nothing new; a removal or replacement while the device is locked as lost raises an alert.
+ */
+export async function reportSimEvent(deps: Deps, throttles: Throttles, device: DeviceRef, input: SimEventInput) {
+  const row = await findDevice(deps.db, device.accountId, device.deviceId);
+  if (!row) throw notFound('device');
+  if (!row.findEnabled) throw new AppError('find_disabled', 'SIM-change verification works only while Find Device is on');
+  if (input.kind === 'removed' ? input.method !== undefined || input.claimedNumber !== undefined : input.method === undefined) {
+    throw new AppError('validation_failed', input.kind === 'removed' ? 'body: a removal takes no method or number' : 'body.method: required for an inserted or replaced SIM');
+  }
+  if (input.method === 'outbound') {
+    if (!input.claimedNumber) throw new AppError('validation_failed', 'body.claimedNumber: required for outbound verification');
+    checkNumberAllowed(deps, input.claimedNumber);
+  }
+  if (input.method === 'inbound' && (deps.config.sms.provider !== 'twilio' || !deps.config.smsInboundNumber)) {
+    throw new AppError('validation_failed', 'body.method: inbound verification needs Twilio and SMS_INBOUND_NUMBER on this server');
+  }
+
+  const existing = await repo.findEvent(deps.db, device.accountId, device.deviceId, input.eventId);
+  const simIdHash = deps.secrets.blindIndex('sim-id', input.simIdHash);
+  if (existing) {
+    if (existing.kind !== input.kind || existing.simIdHash !== simIdHash) throw new AppError('conflict', 'that event id was used for a different SIM event');
+    return eventStatus(deps, existing);
+  }
+
+  const now = deps.clock.now();
+  const alert = input.kind !== 'inserted' && (await repo.isLockedAsLost(deps.db, device.accountId, device.deviceId, now));
+  await atomic(deps.db, [
+    repo.insertEvent(deps.db, {
+      accountId: device.accountId,
+      deviceId: device.deviceId,
+      id: input.eventId,
+      kind: input.kind,
+      simIdHash,
+      carrierSealed: input.carrier ? deps.secrets.sealPersonal(CARRIER, input.carrier) : null,
+      claimedNumberSealed: input.claimedNumber ? deps.secrets.sealPersonal(NUMBER, input.claimedNumber) : null,
+      verifiedNumberSealed: null,
+      method: input.method ?? null,
+      status: input.method ? 'pending' : 'recorded',
+      alert,
+      createdAt: now,
+      verifiedAt: null,
+    }),
+    auditEntry(deps, device.accountId, alert ? 'sim.alert' : 'sim.changed', { deviceId: device.deviceId }),
+  ]);
+  if (alert) deps.log.warn('SIM changed on a device locked as lost', { accountId: device.accountId, deviceId: device.deviceId });
+
+  if (input.method === 'outbound') await sendCode(deps, throttles, device, input.eventId, input.claimedNumber!);
+  if (input.method === 'inbound') return startInbound(deps, device, input.eventId);
+  return eventStatus(deps, (await repo.findEvent(deps.db, device.accountId, device.deviceId, input.eventId))!);
+}
+
+async function eventStatus(deps: Deps, event: repo.SimEventRow) {
+  const verification = await repo.findVerification(deps.db, event.accountId, event.id);
+  return { eventId: event.id, status: event.status, expiresAt: verification?.expiresAt ?? null, inbound: null };
+}
+
+/**
+ * Texts a fresh code to the claimed number. Limited per event, per device and per number per day,
+ * so the endpoint cannot be used to pump SMS. If the provider fails, nothing is left that could
+ * verify, and the error says why.
+ */
+async function sendCode(deps: Deps, throttles: Throttles, device: DeviceRef, eventId: string, number: string) {
+  const numberIndex = deps.secrets.blindIndex(NUMBER, number);
+  const previous = await repo.findVerification(deps.db, device.accountId, eventId);
+  if (previous && previous.sends >= MAX_SENDS_PER_EVENT) {
+    throw new AppError('rate_limited', `at most ${MAX_SENDS_PER_EVENT} codes are sent for one SIM event`);
+  }
+  try {
+    await throttles.hit(throttles.keyOf('sms:device', device.deviceId), SMS_PER_DEVICE_PER_DAY);
+    await throttles.hit(throttles.keyOf('sms:number', numberIndex), SMS_PER_NUMBER_PER_DAY);
+  } catch (err) {
+    await repo.setEventStatus(deps.db, device.accountId, eventId, { status: 'failed' });
+    throw err;
+  }
+
+  const code = newCode(deps.random);
+  const expiresAt = deps.clock.now() + CODE_TTL_MS;
+  await repo.upsertVerification(deps.db, {
+    accountId: device.accountId,
+    eventId,
+    deviceId: device.deviceId,
+    codeHash: codeHash(deps, eventId, code),
+    inboundTokenIndex: null,
+    numberIndex,
+    attempts: 0,
+    sends: 1,
+    expiresAt,
+    consumedAt: null,
+  });
+  try {
+    await deps.sms.send({ to: number, body: `homing: your SIM verification code is ${code}. It expires in 10 minutes.` });
+  } catch (err) {
+    await atomic(deps.db, [repo.deleteVerification(deps.db, device.accountId, eventId), repo.setEventStatus(deps.db, device.accountId, eventId, { status: 'failed' })]);
+    throw smsFailure(deps, err);
+  }
+  await repo.setEventStatus(deps.db, device.accountId, eventId, { status: 'pending' });
+}
+
+function smsFailure(deps: Deps, err: unknown) {
+  if (!(err instanceof SmsError)) return err;
+  switch (err.failure) {
+    case 'invalid_number':
+      return new AppError('invalid_phone_number', 'the SMS provider says this number cannot receive SMS');
+    case 'unreachable':
+      return new AppError('sms_undeliverable', 'the SMS could not be delivered to this number; check it and resend');
+    case 'rate_limited':
+      return new AppError('rate_limited', 'the SMS provider is busy; resend in a minute', { retryAfterSeconds: 60 });
+    case 'auth_failed':
+      deps.log.error('the SMS provider refused our credentials: check TWILIO_* settings');
+      return new AppError('service_unavailable', 'SMS is not available on this server right now');
+    case 'unavailable':
+      return new AppError('service_unavailable', 'the SMS provider could not be reached; resend later', { retryAfterSeconds: 30 });
+  }
+}
+
+export async function resendCode(deps: Deps, throttles: Throttles, device: DeviceRef, eventId: string) {
+  const event = await repo.findEvent(deps.db, device.accountId, device.deviceId, eventId);
+  if (!event) throw notFound('SIM event');
+  if (event.method !== 'outbound' || event.status === 'verified') {
+    throw new AppError('conflict', event.status === 'verified' ? 'this SIM event is already verified' : 'only outbound verification sends codes');
+  }
+  await sendCode(deps, throttles, device, eventId, deps.secrets.openPersonal(NUMBER, event.claimedNumberSealed!));
+  return eventStatus(deps, (await repo.findEvent(deps.db, device.accountId, device.deviceId, eventId))!);
+}
+
+async function markVerified(deps: Deps, event: { accountId: string; deviceId: string; id: string }, numberSealed: string) {
+  await atomic(deps.db, [
+    repo.setEventStatus(deps.db, event.accountId, event.id, { status: 'verified', verifiedNumberSealed: numberSealed, verifiedAt: deps.clock.now() }),
+    auditEntry(deps, event.accountId, 'sim.verified', { deviceId: event.deviceId }),
+  ]);
+  deps.log.info('SIM number verified', { accountId: event.accountId, deviceId: event.deviceId });
+}
+
+/**
+ * Checks a code. The attempt is counted before the comparison (constant-time, on keyed hashes), a
+ * code dies after five checks or ten minutes, and consuming it is what makes it single-use.
+ */
+export async function verifyCode(deps: Deps, device: DeviceRef, eventId: string, code: string) {
+  const event = await repo.findEvent(deps.db, device.accountId, device.deviceId, eventId);
+  if (!event) throw notFound('SIM event');
+  const now = deps.clock.now();
+  const attempt = await repo.takeAttempt(deps.db, device.accountId, eventId, now, MAX_CODE_CHECKS);
+  if (!attempt?.codeHash) {
+    throw new AppError('verification_failed', 'this code has expired, was used, or had too many wrong tries; ask for a new one');
+  }
+  if (!constantTimeEqual(attempt.codeHash, codeHash(deps, eventId, code))) {
+    throw new AppError('verification_failed', 'wrong code', { details: { attemptsLeft: MAX_CODE_CHECKS - attempt.attempts } });
+  }
+  if (!(await repo.consume(deps.db, device.accountId, eventId, now))) {
+    throw new AppError('verification_failed', 'this code was already used');
+  }
+  await markVerified(deps, event, event.claimedNumberSealed!);
+  return { eventId, status: 'verified' as const, expiresAt: null, inbound: null };
+}
+
+async function startInbound(deps: Deps, device: DeviceRef, eventId: string) {
+  const token = newInboundToken(deps.random);
+  const expiresAt = deps.clock.now() + CODE_TTL_MS;
+  await repo.upsertVerification(deps.db, {
+    accountId: device.accountId,
+    eventId,
+    deviceId: device.deviceId,
+    codeHash: null,
+    inboundTokenIndex: tokenIndex(deps, token),
+    numberIndex: null,
+    attempts: 0,
+    sends: 0,
+    expiresAt,
+    consumedAt: null,
+  });
+  return { eventId, status: 'pending' as const, expiresAt, inbound: { token: `HOMING ${token}`, sendTo: deps.config.smsInboundNumber! } };
+}
+
+/**
+ * An SMS that reached our Twilio number, its signature already checked by the caller. The
+ * carrier-asserted sender number becomes the verified number of the event whose one-time token
+ * the message carries. Anything else (no token, unknown, used or expired) changes nothing.
+ */
+export async function receiveInboundSms(deps: Deps, message: { from: string; body: string }) {
+  const token = message.body.toUpperCase().match(new RegExp(`[${TOKEN_ALPHABET}]{8}`))?.[0];
+  if (!token || !/^\+[1-9][0-9]{6,14}$/.test(message.from)) return false;
+  const now = deps.clock.now();
+  const verification = await repo.findByInboundToken(deps.db, tokenIndex(deps, token), now);
+  if (!verification || !(await repo.consume(deps.db, verification.accountId, verification.eventId, now))) return false;
+  await markVerified(deps, { accountId: verification.accountId, deviceId: verification.deviceId, id: verification.eventId }, deps.secrets.sealPersonal(NUMBER, message.from));
+  return true;
+}
+
+/** The device's SIM history, for its owner: numbers and carriers opened for display. */
+export async function simHistory(deps: Deps, accountId: string, deviceId: string) {
+  if (!(await findDevice(deps.db, accountId, deviceId))) throw notFound('device');
+  const open = (purpose: string, sealed: string | null) => (sealed ? deps.secrets.openPersonal(purpose, sealed) : null);
+  return (await repo.listEvents(deps.db, accountId, deviceId)).map((e) => ({
+    id: e.id,
+    kind: e.kind,
+    carrier: open(CARRIER, e.carrierSealed),
+    claimedNumber: open(NUMBER, e.claimedNumberSealed),
+    verifiedNumber: open(NUMBER, e.verifiedNumberSealed),
+    method: e.method,
+    status: e.status,
+    alert: e.alert,
+    createdAt: e.createdAt,
+    verifiedAt: e.verifiedAt,
+  }));
+}
+
+export async function purgeOldVerifications(deps: Deps) {
+  await repo.deleteExpiredVerifications(deps.db, deps.clock.now());
+}

@@ -1,0 +1,48 @@
+// Pure text helpers for the page: no DOM, so they are unit-tested in Node.
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** "just now", "12 min ago", "3 h ago", "2 days ago"; a time in the future reads as "just now". */
+export function timeAgo(then: number, now: number): string {
+  const elapsed = now - then;
+  if (elapsed < MINUTE) return 'just now';
+  if (elapsed < HOUR) return `${Math.floor(elapsed / MINUTE)} min ago`;
+  if (elapsed < DAY) return `${Math.floor(elapsed / HOUR)} h ago`;
+  const days = Math.floor(elapsed / DAY);
+  return days === 1 ? '1 day ago' : `${days} days ago`;
+}
+
+/** Local date and time, for titles and the command list. */
+export function dateTime(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** "52.52000, 13.40500": five decimals is about a metre, finer than any phone fix. */
+export function coordinates(lat: number, lon: number): string {
+  return `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
+}
+
+export function metres(value: number): string {
+  if (value >= 10_000) return `${Math.round(value / 1000)} km`;
+  if (value >= 1000) return `${(value / 1000).toFixed(1)} km`;
+  return `${Math.round(value)} m`;
+}
+
+/** A link to the spot on openstreetmap.org; the page only links to it and never fetches it. */
+export function openStreetMapUrl(lat: number, lon: number, zoom = 16): string {
+  const la = lat.toFixed(5);
+  const lo = lon.toFixed(5);
+  return `https://www.openstreetmap.org/?mlat=${la}&mlon=${lo}#map=${zoom}/${la}/${lo}`;
+}
+
+export const PLATFORM_NAMES: Record<string, string> = { android: 'Android', ios: 'iOS', other: 'Other' };
+
+export const COMMAND_NAMES: Record<string, string> = {
+  ring: 'Ring',
+  'stop-ring': 'Stop ringing',
+  lock: 'Lock',
+  locate: 'Locate now',
+  wipe: 'Wipe',
+};

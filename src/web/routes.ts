@@ -1,0 +1,78 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../http/env.js';
+import { css, html, js, type WebAsset, world } from './generated/assets.js';
+
+// Serves the Find Device page from memory, the same on Node and Workers. The page, its script and
+// its stylesheet are our own files only, so the CSP below forbids every inline script and style
+// and every other origin; the only exception is a tile server the operator chose to configure.
+// These routes are not part of the API, so they stay out of the OpenAPI document.
+
+export interface WebConfig {
+  publicOrigin: string;
+  /** e.g. https://tile.example/{z}/{x}/{y}.png; unset means the map makes no third-party request. */
+  tileUrlTemplate?: string;
+}
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** The origin a tile URL template points at; throws if the template is not an http(s) URL with {z}, {x} and {y}. */
+export function tileOrigin(template: string): string {
+  if (!['{z}', '{x}', '{y}'].every((part) => template.includes(part))) {
+    throw new Error('the tile URL template must contain {z}, {x} and {y}');
+  }
+  const url = new URL(template.replace(/\{[xyz]\}/g, '0'));
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('the tile URL template must be an http(s) URL');
+  return url.origin;
+}
+
+export function pageCsp(tileTemplate?: string): string {
+  const images = ["'self'", 'data:', ...(tileTemplate ? [tileOrigin(tileTemplate)] : [])].join(' ');
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src ${images}`,
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+const escapeAttribute = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/** The page's own paths, which the OpenAPI document leaves out because they are not API. */
+export const isWebPagePath = (path: string) => path === '/' || path.startsWith('/assets/');
+
+export const assetPath = (asset: WebAsset, extension: 'js' | 'css') => `/assets/app.${asset.sha256.slice(0, 16)}.${extension}`;
+
+export function webRoutes(deps: { config: WebConfig }) {
+  const router = new Hono<AppEnv>();
+  const tileTemplate = deps.config.tileUrlTemplate || undefined;
+  const csp = pageCsp(tileTemplate);
+  const page = html.body.replace(
+    '<!--homing-config-->',
+    tileTemplate ? `<meta name="homing-tile-url" content="${escapeAttribute(tileTemplate)}">` : '',
+  );
+
+  router.get('/', (c) => {
+    c.header('Content-Security-Policy', csp);
+    c.header('Cache-Control', 'no-cache');
+    return c.html(page);
+  });
+
+  const serve = (path: string, asset: WebAsset, type: string, cache: string) =>
+    router.get(path, (c) => {
+      const etag = `"${asset.sha256}"`;
+      c.header('Cache-Control', cache);
+      c.header('ETag', etag);
+      if (c.req.header('If-None-Match') === etag) return c.body(null, 304);
+      c.header('Content-Type', type);
+      return c.body(asset.body);
+    });
+  serve(assetPath(js, 'js'), js, 'text/javascript; charset=utf-8', IMMUTABLE);
+  serve(assetPath(css, 'css'), css, 'text/css; charset=utf-8', IMMUTABLE);
+  // Not hashed in its name, so it is revalidated daily with its ETag.
+  serve('/assets/world.json', world, 'application/json', 'public, max-age=86400');
+  return router;
+}

@@ -1,0 +1,73 @@
+// npm run bench: measures the performance targets on real parts and writes BENCHMARKS.md.
+//   1. delta-sync page cost at 1 thousand, 100 thousand and 1 million items;
+//   2. server memory while 16 MiB, 256 MiB and 1 GiB blobs stream through the real server;
+//   3. blob encryption throughput, pure-JS cipher against Node's native one.
+// Progress goes to stderr as it runs; the report is computed from this run's measurements only.
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { benchBlobCipher } from './blob-cipher.js';
+import { benchBlobMemory } from './blob-memory.js';
+import { renderReport } from './report.js';
+import { REPO } from './server-process.js';
+import { benchSync } from './sync-pages.js';
+import { elapsedSeconds, progress, runCleanups } from './util.js';
+
+const SYNC_SIZES = [1_000, 100_000, 1_000_000];
+const COMMAND = 'npm run bench';
+
+process.on('exit', runCleanups);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    progress(`${signal}: cleaning up`);
+    runCleanups();
+    process.exit(130);
+  });
+}
+
+async function section<T>(name: string, work: () => Promise<T>) {
+  progress(`== ${name}`);
+  const t0 = performance.now();
+  const result = await work();
+  const seconds = (performance.now() - t0) / 1000;
+  progress(`== ${name}: done in ${seconds.toFixed(1)} s`);
+  return { result, seconds };
+}
+
+async function main() {
+  const loadBefore = loadavg();
+  const cpu = cpus();
+  progress(`bench: Node ${process.version}, ${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length}, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+
+  const sync = await section('1. delta sync page vs account size', () => benchSync(SYNC_SIZES));
+  const blobs = await section('2. server memory vs blob size', benchBlobMemory);
+  const cipher = await section('3. blob encryption throughput', benchBlobCipher);
+
+  const report = renderReport({
+    env: {
+      date: new Date().toISOString(),
+      node: process.version,
+      cpu: cpu[0]?.model ?? 'unknown',
+      cores: cpu.length,
+      memoryGiB: totalmem() / 2 ** 30,
+      os: `${osType()} ${release()}`,
+      command: COMMAND,
+      loadBefore,
+      loadAfter: loadavg(),
+    },
+    totalSeconds: elapsedSeconds(),
+    sync: { results: sync.result, seconds: sync.seconds },
+    blobs: { result: blobs.result, seconds: blobs.seconds },
+    cipher: { result: cipher.result, seconds: cipher.seconds },
+  });
+  const path = join(REPO, 'BENCHMARKS.md');
+  writeFileSync(path, report);
+  progress(`bench: wrote ${path} (total ${elapsedSeconds().toFixed(0)} s)`);
+}
+
+main().catch((err: unknown) => {
+  progress(`bench FAILED: ${(err as Error).stack ?? String(err)}`);
+  runCleanups();
+  process.exit(1);
+});
