@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TwilioSmsConfig } from './adapters/sms-twilio.js';
 
 // Every setting comes from the environment (process.env on Node, bindings on Workers) and is
 // parsed here, once, at start-up. Nothing reads the environment at import time.
@@ -97,17 +98,7 @@ export interface Config {
   locationHistoryMs: number;
   sms:
     | { provider: 'log'; outboxPath: string }
-    | {
-        provider: 'twilio';
-        accountSid: string;
-        authToken?: string;
-        apiKeySid?: string;
-        apiKeySecret?: string;
-        messagingServiceSid?: string;
-        fromNumber?: string;
-        region?: string;
-        edge?: string;
-      };
+    | ({ provider: 'twilio' } & TwilioSmsConfig);
   /** Calling-code prefixes SMS may go to; empty means any (guard against SMS pumping with it). */
   smsAllowedPrefixes: string[];
   /** The number phones text their inbound verification token to (Twilio only). */

@@ -178,17 +178,7 @@ export async function benchBlobMemory(): Promise<BlobMemoryResult> {
         throw new Error(`upload of ${sizeLabel(size)} came back as ${JSON.stringify(m.value)}`);
       }
       largest = { blobId: m.value.blobId, size, sha256 };
-      const result: TransferResult = {
-        direction: 'upload',
-        bytes: size,
-        seconds: m.seconds,
-        mbPerSecond: mbPerSecond(size, m.seconds * 1000),
-        peakRss: m.peakRss,
-        kernelPeakRss: m.kernelPeakRss,
-        samples: m.samples,
-        meanIntervalMs: m.meanIntervalMs,
-        clientPeakRss: m.clientPeakRss,
-      };
+      const result = transferResult('upload', size, m);
       transfers.push(result);
       progress(
         `  blobs: ${sizeLabel(size)} up in ${m.seconds.toFixed(1)} s (${result.mbPerSecond.toFixed(0)} MB/s), peak RSS ${mib(m.peakRss)} MiB (${m.samples} samples, client ${mib(m.clientPeakRss)} MiB)`,
@@ -210,17 +200,7 @@ export async function benchBlobMemory(): Promise<BlobMemoryResult> {
     if (m.value.received !== size || m.value.sha256 !== sha256) {
       throw new Error(`download gave ${m.value.received} bytes with SHA-256 ${m.value.sha256}; expected ${size} and ${sha256}`);
     }
-    const download: TransferResult = {
-      direction: 'download',
-      bytes: size,
-      seconds: m.seconds,
-      mbPerSecond: mbPerSecond(size, m.seconds * 1000),
-      peakRss: m.peakRss,
-      kernelPeakRss: m.kernelPeakRss,
-      samples: m.samples,
-      meanIntervalMs: m.meanIntervalMs,
-      clientPeakRss: m.clientPeakRss,
-    };
+    const download = transferResult('download', size, m);
     transfers.push(download);
     progress(
       `  blobs: ${sizeLabel(size)} down in ${m.seconds.toFixed(1)} s (${download.mbPerSecond.toFixed(0)} MB/s), peak RSS ${mib(m.peakRss)} MiB (${m.samples} samples, client ${mib(m.clientPeakRss)} MiB)`,
@@ -264,4 +244,13 @@ export async function benchBlobMemory(): Promise<BlobMemoryResult> {
       unregister();
     }
   }
+}
+
+function transferResult(
+  direction: TransferResult['direction'],
+  bytes: number,
+  m: Pick<TransferResult, 'seconds' | 'peakRss' | 'kernelPeakRss' | 'samples' | 'meanIntervalMs' | 'clientPeakRss'>,
+): TransferResult {
+  const { seconds, peakRss, kernelPeakRss, samples, meanIntervalMs, clientPeakRss } = m;
+  return { direction, bytes, seconds, mbPerSecond: mbPerSecond(bytes, seconds * 1000), peakRss, kernelPeakRss, samples, meanIntervalMs, clientPeakRss };
 }

@@ -1,7 +1,8 @@
 // npm run bench: measures the performance targets on real parts and writes BENCHMARKS.md.
 //   1. delta-sync page cost at 1 thousand, 100 thousand and 1 million items;
 //   2. server memory while 16 MiB, 256 MiB and 1 GiB blobs stream through the real server;
-//   3. blob encryption throughput, pure-JS cipher against Node's native one.
+//   3. blob encryption throughput, pure-JS cipher against Node's native one;
+//   4. login timing and shapes for known and unknown emails.
 // Progress goes to stderr as it runs; the report is computed from this run's measurements only.
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { benchBlobCipher } from './blob-cipher.js';
 import { benchBlobMemory } from './blob-memory.js';
+import { benchLoginTiming, renderLoginTiming } from './login-timing.js';
 import { renderReport } from './report.js';
 import { REPO } from './server-process.js';
 import { benchSync } from './sync-pages.js';
@@ -43,6 +45,7 @@ async function main() {
   const sync = await section('1. delta sync page vs account size', () => benchSync(SYNC_SIZES));
   const blobs = await section('2. server memory vs blob size', benchBlobMemory);
   const cipher = await section('3. blob encryption throughput', benchBlobCipher);
+  const login = await section('4. login timing, known and unknown emails', benchLoginTiming);
 
   const report = renderReport({
     env: {
@@ -62,7 +65,7 @@ async function main() {
     cipher: { result: cipher.result, seconds: cipher.seconds },
   });
   const path = join(REPO, 'BENCHMARKS.md');
-  writeFileSync(path, report);
+  writeFileSync(path, report + renderLoginTiming(login.result, login.seconds));
   progress(`bench: wrote ${path} (total ${elapsedSeconds().toFixed(0)} s)`);
 }
 

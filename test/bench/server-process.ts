@@ -1,22 +1,10 @@
 // The real server as a child process (src/node.ts under tsx), and a sampler of its memory.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { REPO } from '../process/spawn.js';
 
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort, REPO } from '../process/spawn.js';
 
 /** Children of each process, from /proc/<pid>/stat (field 4 is the parent's pid). */
 function childrenByParent(): Map<number, number[]> {

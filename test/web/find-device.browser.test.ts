@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -9,7 +9,7 @@ import { type CommandVerifier, createCommandVerifier, openLockArgs } from '../..
 import { randomBytes, toBase64Url } from '../../src/client/crypto/encoding.js';
 import { type LocationFix, sealLocation } from '../../src/client/crypto/location.js';
 import type { UnlockedKeys } from '../../src/client/crypto/account-keys.js';
-import { REPO, startTestServer } from '../process/spawn.js';
+import { REPO, run, startTestServer } from '../process/spawn.js';
 
 // The Find Device page in a real Chromium against a real server process. The test process plays
 // the phone: it reports sealed locations, then fetches, verifies and acknowledges the commands
@@ -29,6 +29,8 @@ let owner: ApiClient;
 let phone: ApiClient;
 let keys: UnlockedKeys;
 let deviceId: string;
+let deviceToken: string;
+let accountId: string;
 /** The phone's one verifier: it also proves each command's counter exceeds the one before. */
 let verifier: CommandVerifier;
 
@@ -49,9 +51,12 @@ beforeAll(async () => {
 
   owner = createApiClient({ baseUrl: server.url });
   await signUp(owner, { email: EMAIL, password: PASSWORD, kdf: { opsLimit: 1, memLimit: 8192 } });
-  ({ keys } = await logIn(owner, { email: EMAIL, password: PASSWORD }));
+  const login = await logIn(owner, { email: EMAIL, password: PASSWORD });
+  keys = login.keys;
+  accountId = login.response.accountId;
   const registered = await owner.registerDevice({ name: DEVICE_NAME, model: 'Pixel 9', platform: 'android', identifierHash: toBase64Url(randomBytes(32)) });
   deviceId = registered.device.id;
+  deviceToken = registered.token;
   phone = createApiClient({ baseUrl: server.url, deviceToken: registered.token });
   await phone.setThisDeviceFind(true);
 
@@ -153,7 +158,15 @@ describe('Find Device web page', { timeout: 45_000 }, () => {
     const shot = join(REPO, 'test-artifacts/find-device.png');
     mkdirSync(join(REPO, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: shot, animations: 'disabled', fullPage: true });
-    copyFileSync(shot, join(REPO, 'docs/find-device.png'));
+
+    // The device CLI, holding this device's token, reports where it is now: the page shows it.
+    const state = join(server.dir, 'phone-cli.json');
+    writeFileSync(state, JSON.stringify({ server: server.url, accountId, deviceId, deviceToken, x25519PublicKey: toBase64Url(keys.x25519PublicKey), ed25519PublicKey: toBase64Url(keys.ed25519PublicKey) }));
+    const reported = await run('src/client/cli/main.ts', { cwd: server.dir, args: ['locate', '--lat', '52.5251', '--lon', '13.3694', '--accuracy', '20', '--state', state] });
+    expect(reported.output).toContain('reported 1 location; last 52.52510, 13.36940 (±20 m)');
+    await device.click();
+    await expect.poll(() => page.locator('#coords').textContent(), { timeout: 10_000 }).toBe('52.52510, 13.36940');
+    expect(await page.locator('#accuracy').textContent()).toBe('± 20 m');
   });
 
   it('locks with a sealed message, and wipes only after the name and a fresh password proof', async () => {

@@ -109,6 +109,29 @@ export async function reportSimEvent(deps: Deps, throttles: Throttles, device: D
   return eventStatus(deps, (await repo.findEvent(deps.db, device.accountId, device.deviceId, input.eventId))!);
 }
 
+/** Starts (or restarts) the ten minutes in which a code or token can verify an event. */
+async function openVerification(
+  deps: Deps,
+  device: DeviceRef,
+  eventId: string,
+  secret: { codeHash?: string; inboundTokenIndex?: string; numberIndex?: string; sends: number },
+) {
+  const expiresAt = deps.clock.now() + CODE_TTL_MS;
+  await repo.upsertVerification(deps.db, {
+    accountId: device.accountId,
+    eventId,
+    deviceId: device.deviceId,
+    codeHash: secret.codeHash ?? null,
+    inboundTokenIndex: secret.inboundTokenIndex ?? null,
+    numberIndex: secret.numberIndex ?? null,
+    attempts: 0,
+    sends: secret.sends,
+    expiresAt,
+    consumedAt: null,
+  });
+  return expiresAt;
+}
+
 async function eventStatus(deps: Deps, event: repo.SimEventRow) {
   const verification = await repo.findVerification(deps.db, event.accountId, event.id);
   return { eventId: event.id, status: event.status, expiresAt: verification?.expiresAt ?? null, inbound: null };
@@ -134,19 +157,7 @@ async function sendCode(deps: Deps, throttles: Throttles, device: DeviceRef, eve
   }
 
   const code = newCode(deps.random);
-  const expiresAt = deps.clock.now() + CODE_TTL_MS;
-  await repo.upsertVerification(deps.db, {
-    accountId: device.accountId,
-    eventId,
-    deviceId: device.deviceId,
-    codeHash: codeHash(deps, eventId, code),
-    inboundTokenIndex: null,
-    numberIndex,
-    attempts: 0,
-    sends: 1,
-    expiresAt,
-    consumedAt: null,
-  });
+  await openVerification(deps, device, eventId, { codeHash: codeHash(deps, eventId, code), numberIndex, sends: 1 });
   try {
     await deps.sms.send({ to: number, body: `homing: your SIM verification code is ${code}. It expires in 10 minutes.` });
   } catch (err) {
@@ -215,19 +226,7 @@ export async function verifyCode(deps: Deps, device: DeviceRef, eventId: string,
 
 async function startInbound(deps: Deps, device: DeviceRef, eventId: string) {
   const token = newInboundToken(deps.random);
-  const expiresAt = deps.clock.now() + CODE_TTL_MS;
-  await repo.upsertVerification(deps.db, {
-    accountId: device.accountId,
-    eventId,
-    deviceId: device.deviceId,
-    codeHash: null,
-    inboundTokenIndex: tokenIndex(deps, token),
-    numberIndex: null,
-    attempts: 0,
-    sends: 0,
-    expiresAt,
-    consumedAt: null,
-  });
+  const expiresAt = await openVerification(deps, device, eventId, { inboundTokenIndex: tokenIndex(deps, token), sends: 0 });
   return { eventId, status: 'pending' as const, expiresAt, inbound: { token: `HOMING ${token}`, sendTo: deps.config.smsInboundNumber! } };
 }
 
