@@ -161,7 +161,7 @@ function blobSection(result: BlobMemoryResult, seconds: number): string {
   ];
   const growth = (c: typeof follow) => c.clientPeakRss - c.clientBaselineRss;
   const clientRows = result.clientControls.map((c) => [
-    `\`${c.redirect}\`${c.redirect === 'follow' ? ' (fetch default, as the SDK ships)' : ''}`,
+    `\`${c.redirect}\`${c.redirect === 'follow' ? " (fetch's default)" : ' (what the SDK sends)'}`,
     sizeLabel(c.bytes),
     c.mbPerSecond.toFixed(0),
     mib(c.clientBaselineRss),
@@ -171,7 +171,7 @@ function blobSection(result: BlobMemoryResult, seconds: number): string {
   ]);
   const clientGrew = growth(follow) > follow.bytes / 2;
   const clientSentence = clientGrew
-    ? `With fetch's default \`redirect: 'follow'\` the client process grew by ${mib(growth(follow))} MiB for a ${sizeLabel(follow.bytes)} upload, against ${mib(growth(error))} MiB with \`redirect: 'error'\`. That is how fetch is specified: to be able to replay the body after a redirect, Node's fetch (undici ${process.versions.undici ?? '?'}) clones the request, teeing a streamed body, and the branch that is never read keeps every chunk until the request is done. The SDK's \`uploadBlob\` (src/client/api.ts) does not set \`redirect\`, so a Node client holds the whole blob in memory while uploading it; the server is unaffected.`
+    ? `With fetch's default \`redirect: 'follow'\` the client process grew by ${mib(growth(follow))} MiB for a ${sizeLabel(follow.bytes)} upload, against ${mib(growth(error))} MiB with \`redirect: 'error'\`. That is how fetch is specified: to be able to replay the body after a redirect, Node's fetch (undici ${process.versions.undici ?? '?'}) clones the request, teeing a streamed body, and the branch that is never read keeps every chunk until the request is done. That is why the SDK (src/client/api.ts) sends every request with \`redirect: 'error'\`: with it, a Node client does not hold the blob while uploading it; the server is unaffected either way.`
     : `The client process grew by ${mib(growth(follow))} MiB with fetch's default \`redirect: 'follow'\` and by ${mib(growth(error))} MiB with \`redirect: 'error'\` for a ${sizeLabel(follow.bytes)} upload, so on this run the client did not hold the body either.`;
 
   return `## 2. Server memory against blob size
@@ -200,8 +200,8 @@ Peak server RSS while uploading ${sizeLabel(big.bytes)} was ${mib(big.peakRss)} 
 During the ${sizeLabel(big.bytes)} upload above, the benchmark's own process — the SDK client —
 peaked at ${mib(big.clientPeakRss)} MiB of RSS, against ${mib(big.peakRss)} MiB for the server. To see
 what the client holds, the same SDK upload of ${sizeLabel(follow.bytes)} was repeated from a fresh
-client process (test/bench/upload-client.ts), once as the SDK ships and once with a \`fetch\`
-that passes \`redirect: 'error'\`; nothing else differs between the two runs:
+client process (test/bench/upload-client.ts), once with fetch's default \`redirect: 'follow'\` forced
+and once with \`redirect: 'error'\`, which the SDK sends; nothing else differs between the two runs:
 
 ${table(['Client fetch redirect', 'Size', 'MB/s', 'Client RSS before (MiB)', 'Client peak RSS (MiB)', 'Client growth (MiB)', 'Server peak RSS (MiB)'], clientRows)}
 

@@ -13,12 +13,12 @@ async function main() {
   if (!BENCH_URL || !BENCH_TOKEN || !BENCH_SIZE || !BENCH_SEED) throw new Error('BENCH_URL, BENCH_TOKEN, BENCH_SIZE and BENCH_SEED are required');
   const size = Number(BENCH_SIZE);
   const seed = Number(BENCH_SEED);
-  const redirect = BENCH_REDIRECT === 'error' ? 'error' : undefined;
+  const redirect: RequestRedirect = BENCH_REDIRECT === 'error' ? 'error' : 'follow';
   const api = createApiClient({
     baseUrl: BENCH_URL,
     sessionToken: BENCH_TOKEN,
-    // 'follow' is fetch's default: pass the SDK's request through untouched.
-    ...(redirect ? { fetch: (input: string, init: RequestInit) => fetch(input, { ...init, redirect }) } : {}),
+    // Forces the mode under test over whatever the SDK asks for (it sends 'error').
+    fetch: (input: string, init: RequestInit) => fetch(input, { ...init, redirect }),
   });
   const sha256 = patternSha256(seed, size);
   const baselineRss = process.memoryUsage.rss();
