@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { S3BlobStoreConfig } from './adapters/blob-store-s3.js';
 import type { TwilioSmsConfig } from './adapters/sms-twilio.js';
 
 // Every setting comes from the environment (process.env on Node, bindings on Workers) and is
@@ -81,16 +82,7 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   blobs:
     | { store: 'fs'; dir: string }
-    | {
-        store: 's3';
-        endpoint?: string;
-        region: string;
-        bucket: string;
-        accessKeyId: string;
-        secretAccessKey: string;
-        forcePathStyle: boolean;
-        presign: boolean;
-      };
+    | ({ store: 's3'; presign: boolean } & S3BlobStoreConfig);
   maxBlobBytes: number;
   accountQuotaBytes: number;
   trashRetentionMs: number;
