@@ -55,3 +55,13 @@ function messages(err: unknown): string {
 
 export const isGuardFailure = (err: unknown) => /write_guards\.ok/.test(messages(err));
 export const isUniqueViolation = (err: unknown) => /UNIQUE constraint failed|PRIMARY KEY/i.test(messages(err));
+
+/**
+ * D1 binds at most 100 parameters per query, so `IN (…)` lookups over many ids run in chunks.
+ * (SQLite allows far more; chunking there costs a few extra index lookups.)
+ */
+export async function inChunks<T>(ids: string[], lookup: (chunk: string[]) => Promise<T[]>, size = 90): Promise<T[]> {
+  const results: T[] = [];
+  for (let start = 0; start < ids.length; start += size) results.push(...(await lookup(ids.slice(start, start + size))));
+  return results;
+}

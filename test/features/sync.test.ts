@@ -81,6 +81,17 @@ describe('items', () => {
     expect(new Set(accepted.body.items.map((i: any) => i.seq)).size).toBe(1);
   });
 
+  it('applies and reports a batch larger than one lookup chunk (D1 binds at most 100 parameters)', async () => {
+    const a = await newAccount(t);
+    const collectionId = await a.createCollection();
+    const creates = Array.from({ length: 250 }, () => a.create(collectionId));
+    const created = await a.json('POST', '/v1/sync/changes', { changes: creates });
+    expect(created.body.items.map((i: any) => i.id).sort()).toEqual(creates.map((c) => c.itemId).sort());
+    const deletes = creates.map((c) => ({ op: 'delete', itemId: c.itemId, baseVersion: 1 }));
+    const deleted = await a.json('POST', '/v1/sync/changes', { changes: deletes });
+    expect(deleted.body.items.filter((i: any) => i.state === 'deleted')).toHaveLength(250);
+  });
+
   it('refuses a create into a missing collection and a duplicate item id in one batch', async () => {
     const a = await newAccount(t);
     const missing = await a.json('POST', '/v1/sync/changes', { changes: [a.create(newId())] });

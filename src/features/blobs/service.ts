@@ -1,5 +1,5 @@
 import { blobKey, type BlobRange } from '../../adapters/blob-store.js';
-import { atomic, isGuardFailure } from '../../db/client.js';
+import { atomic, inChunks, isGuardFailure } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../errors.js';
 import { readSyncState } from '../sync/repo.js';
@@ -245,14 +245,16 @@ export async function downloadBlob(deps: Deps, accountId: string, blobId: string
  * marked deleting, which garbage collection finishes.
  */
 export async function releaseBlobs(deps: Deps, accountId: string, blobIds: string[]) {
-  if (blobIds.length === 0) return;
-  await atomic(deps.db, repo.markDeletingStatements(deps.db, accountId, blobIds));
-  try {
-    await deps.blobs.delete(blobIds.map((id) => blobKey(accountId, id)));
-    await repo.deleteBlobRows(deps.db, accountId, blobIds);
-  } catch (err) {
-    deps.log.warn('blob deletion deferred to garbage collection', { accountId, count: blobIds.length, error: String(err) });
-  }
+  await inChunks(blobIds, async (chunk) => {
+    await atomic(deps.db, repo.markDeletingStatements(deps.db, accountId, chunk));
+    try {
+      await deps.blobs.delete(chunk.map((id) => blobKey(accountId, id)));
+      await repo.deleteBlobRows(deps.db, accountId, chunk);
+    } catch (err) {
+      deps.log.warn('blob deletion deferred to garbage collection', { accountId, count: chunk.length, error: String(err) });
+    }
+    return [];
+  });
 }
 
 /**

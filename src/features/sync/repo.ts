@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
-import { guard, type Db } from '../../db/client.js';
+import { guard, inChunks, type Db } from '../../db/client.js';
 import { blobs, collections, items, syncState } from '../../db/schema.js';
 
 export type CollectionRow = typeof collections.$inferSelect;
@@ -56,12 +56,13 @@ export const guardCollectionExists = (accountId: string, id: string) =>
 
 // ---- items ----
 
-export async function findItems(db: Db, accountId: string, ids: string[]) {
-  if (ids.length === 0) return [];
-  return db
-    .select()
-    .from(items)
-    .where(and(eq(items.accountId, accountId), inArray(items.id, ids)));
+export function findItems(db: Db, accountId: string, ids: string[]) {
+  return inChunks(ids, (chunk) =>
+    db
+      .select()
+      .from(items)
+      .where(and(eq(items.accountId, accountId), inArray(items.id, chunk))),
+  );
 }
 
 /** Aborts the write unless the item is at `version` and in one of `states`. */
@@ -135,10 +136,11 @@ export async function changesThrough(db: Db, accountId: string, since: number, t
   return { itemRows, collectionRows };
 }
 
-export async function blobsByIds(db: Db, accountId: string, ids: string[]) {
-  if (ids.length === 0) return [];
-  return db
-    .select()
-    .from(blobs)
-    .where(and(eq(blobs.accountId, accountId), inArray(blobs.id, ids)));
+export function blobsByIds(db: Db, accountId: string, ids: string[]) {
+  return inChunks(ids, (chunk) =>
+    db
+      .select()
+      .from(blobs)
+      .where(and(eq(blobs.accountId, accountId), inArray(blobs.id, chunk))),
+  );
 }
