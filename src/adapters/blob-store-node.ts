@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { BlobStore } from './blob-store.js';
+import { type BlobStore, presignIf } from './blob-store.js';
 import { createFsBlobStore } from './blob-store-fs.js';
 import { createS3BlobStore, ensureBucket } from './blob-store-s3.js';
 
@@ -8,7 +8,5 @@ export async function createNodeBlobStore(config: Config['blobs']): Promise<Blob
   if (config.store === 'fs') return createFsBlobStore(config.dir);
   const { presign, ...s3 } = config;
   await ensureBucket(s3);
-  const store = createS3BlobStore(s3);
-  // Presigned URLs let clients reach the bucket directly; only offered when the operator opts in.
-  return presign ? store : { ...store, presign: undefined };
+  return presignIf(presign, createS3BlobStore(s3));
 }

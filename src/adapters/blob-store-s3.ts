@@ -45,7 +45,7 @@ const NETWORK_ERROR_CODES = new Set([
  * refuses. The SDK retries requests without a body; it never retries a streamed upload, since
  * the stream cannot be replayed.
  */
-export function createS3BlobStore(config: S3BlobStoreConfig): BlobStore {
+export function createS3BlobStore(config: S3BlobStoreConfig, options: { webStreamBodies?: boolean } = {}): BlobStore {
   const { bucket } = config;
   const pageSize = config.listPageSize ?? 1000;
   const client = makeClient(config);
@@ -64,10 +64,23 @@ export function createS3BlobStore(config: S3BlobStoreConfig): BlobStore {
   const sendBody = async <T>(
     body: ReadableStream<Uint8Array>,
     size: number,
-    send: (body: Readable, abortSignal: AbortSignal) => Promise<T>,
+    send: (body: Readable | ReadableStream<Uint8Array>, abortSignal: AbortSignal) => Promise<T>,
   ): Promise<T> => {
     const abort = new AbortController();
     let bodyError: unknown;
+    if (options.webStreamBodies) {
+      // On Workers the SDK sends with fetch, which takes the web stream as it is.
+      const webBody = exactSize(body, size, (error) => {
+        bodyError = error;
+        abort.abort(error);
+      });
+      try {
+        return await send(webBody, abort.signal);
+      } catch (error) {
+        if (bodyError) throw bodyError;
+        throw mapError(error, where);
+      }
+    }
     const nodeBody = Readable.fromWeb(exactSize(body, size) as Parameters<typeof Readable.fromWeb>[0]);
     nodeBody.on('error', (error) => {
       bodyError = error;
@@ -271,7 +284,7 @@ const describeEndpoint = (config: S3BlobStoreConfig) =>
  * size is held back until the source has ended, so a longer body never reaches the store whole
  * and cannot be committed by a server that stops reading at Content-Length.
  */
-function exactSize(body: ReadableStream<Uint8Array>, size: number): ReadableStream<Uint8Array> {
+function exactSize(body: ReadableStream<Uint8Array>, size: number, onError?: (error: unknown) => void): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let count = 0;
   const readNonEmpty = async () => {
@@ -283,11 +296,20 @@ function exactSize(body: ReadableStream<Uint8Array>, size: number): ReadableStre
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, message: string) => {
     const error = new BodySizeError(message);
     void reader.cancel(error).catch(() => {});
+    onError?.(error);
     controller.error(error);
+  };
+  const read = async () => {
+    try {
+      return await readNonEmpty();
+    } catch (error) {
+      onError?.(error);
+      throw error;
+    }
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const { done, value } = await readNonEmpty();
+      const { done, value } = await read();
       if (done) {
         if (count === size) controller.close();
         else fail(controller, `body yielded ${count} bytes, expected ${size}`);
@@ -296,7 +318,7 @@ function exactSize(body: ReadableStream<Uint8Array>, size: number): ReadableStre
       count += value.byteLength;
       if (count > size) return fail(controller, `body yielded more than ${size} bytes`);
       if (count === size) {
-        if (!(await readNonEmpty()).done) return fail(controller, `body yielded more than ${size} bytes`);
+        if (!(await read()).done) return fail(controller, `body yielded more than ${size} bytes`);
         controller.enqueue(value);
         controller.close();
         return;

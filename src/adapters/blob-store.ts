@@ -70,3 +70,6 @@ export class BlobStoreUnavailableError extends Error {
 /** The only way object keys are made: the account prefix first, server-chosen ids after. */
 export const blobKey = (accountId: string, blobId: string) => `accounts/${accountId}/blobs/${blobId}`;
 export const accountPrefix = (accountId: string) => `accounts/${accountId}/`;
+
+/** Presigned URLs let clients reach the bucket directly; a store offers them only if the operator opts in. */
+export const presignIf = (allowed: boolean, store: BlobStore): BlobStore => (allowed ? store : { ...store, presign: undefined });

@@ -1,5 +1,6 @@
 import twilio from 'twilio';
-import { maskNumber, SmsError, type SmsFailure, type SmsSender } from './sms.js';
+import { maskNumber, SmsError, type SmsSender } from './sms.js';
+import { twilioFailure, twilioRedactor } from './sms-twilio-fetch.js';
 
 export interface TwilioSmsConfig {
   accountSid: string;
@@ -19,32 +20,7 @@ export interface TwilioSmsConfig {
 /** What the SDK calls on its http client: twilio's own RequestClient, or anything with its request(). */
 export type TwilioHttpClient = Pick<twilio.RequestClient, 'request'>;
 
-// Codes from https://www.twilio.com/docs/api/errors. Anything not listed falls to its HTTP status.
-const failureByCode: Record<number, SmsFailure> = {
-  21211: 'invalid_number', // invalid 'To' phone number
-  21217: 'invalid_number', // phone number does not appear to be valid
-  21401: 'invalid_number', // invalid phone number
-  21614: 'invalid_number', // 'To' number is not a valid mobile number
-  21408: 'unreachable', // permission to send to the 'To' number's region is not enabled
-  21610: 'unreachable', // the recipient replied STOP
-  21612: 'unreachable', // 'To' number not reachable via SMS from this sender
-  30003: 'unreachable', // unreachable handset
-  30004: 'unreachable', // message blocked
-  30005: 'unreachable', // unknown handset
-  30006: 'unreachable', // landline or unreachable carrier
-  20429: 'rate_limited',
-  14107: 'rate_limited', // SMS send rate limit exceeded
-  20003: 'auth_failed', // authentication error
-};
-
-const failureOf = (status: number, code: number | undefined): SmsFailure => {
-  const byCode = code === undefined ? undefined : failureByCode[code];
-  if (byCode) return byCode;
-  if (status === 429) return 'rate_limited';
-  if (status === 401) return 'auth_failed';
-  // 5xx, and any refusal we have no better name for (a misconfigured sender, say), is a provider failure.
-  return 'unavailable';
-};
+// The error mapping and redaction are shared with the fetch sender used on Workers.
 
 /**
  * Sends SMS through Twilio's Messages API with the official SDK. Errors become SmsError with a
@@ -83,13 +59,7 @@ export function createTwilioSmsSender(config: TwilioSmsConfig, options: { httpCl
     async send({ to, body }) {
       const masked = maskNumber(to);
       if (!/^\+[1-9]\d{6,14}$/.test(to)) throw new SmsError('invalid_number', `not an E.164 number: ${masked}`);
-      const redact = (text: string) => {
-        // Twilio's messages can quote the number back; the body carries a code, so it goes too.
-        let out = text.split(to).join(masked).split(to.slice(1)).join(masked);
-        if (body.length >= 4) out = out.split(body).join('[body]');
-        for (const secret of secrets) out = out.split(secret).join('[redacted]');
-        return out;
-      };
+      const redact = twilioRedactor(to, body, secrets);
       try {
         const message = await client.messages.create({
           to,
@@ -110,7 +80,7 @@ function toSmsError(error: unknown, masked: string, redact: (text: string) => st
   if (refusal) {
     const { status, code, message } = refusal;
     const detail = message ? `: ${redact(message)}` : '';
-    return new SmsError(failureOf(status, code), `Twilio refused the SMS to ${masked} (HTTP ${status}, code ${code ?? 'none'})${detail}`);
+    return new SmsError(twilioFailure(status, code), `Twilio refused the SMS to ${masked} (HTTP ${status}, code ${code ?? 'none'})${detail}`);
   }
   const e = error as { name?: unknown; code?: unknown; message?: unknown } | undefined;
   const what = [e?.name, e?.code].filter((part) => typeof part === 'string' && part).join(' ');

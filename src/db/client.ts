@@ -12,8 +12,14 @@ export type Db = BaseSQLiteDatabase<'sync' | 'async', unknown, typeof schema>;
 /** A statement for atomic(): a drizzle query builder, or raw SQL. */
 export type Statement = BatchItem<'sqlite'> | SQL;
 
-interface BatchCapable {
-  batch(statements: readonly [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]): Promise<unknown[]>;
+interface Query {
+  sql: string;
+  params: unknown[];
+}
+/** The parts of a D1Database binding atomic() uses (better-sqlite3 has prepare but no batch). */
+interface D1Like {
+  prepare(sql: string): { bind(...values: unknown[]): unknown };
+  batch(statements: unknown[]): Promise<unknown>;
 }
 interface RawTransactionCapable {
   $client: { transaction(fn: () => void): () => void };
@@ -21,20 +27,27 @@ interface RawTransactionCapable {
 
 /**
  * Runs statements all-or-nothing. D1 has no interactive transactions, so a multi-statement write
- * is a batch there; on better-sqlite3 the same statements run inside one synchronous transaction.
- * Callers build every statement up front: nothing may depend on reading between them. A guard()
- * among them aborts the whole write when its condition holds.
+ * is one D1 batch there (which D1 runs as a transaction); on better-sqlite3 the same statements run
+ * inside one synchronous transaction. Callers build every statement up front: nothing may depend
+ * on reading between them. A guard() among them aborts the whole write when its condition holds.
  */
 export async function atomic(db: Db, statements: Statement[]): Promise<void> {
   if (statements.length === 0) return;
-  if (typeof (db as unknown as Partial<BatchCapable>).batch === 'function') {
-    // On an async driver db.run() only builds the query; the batch executes it.
-    const items = statements.map((s) => (s instanceof SQL ? (db.run(s) as unknown as BatchItem<'sqlite'>) : s));
-    await (db as unknown as BatchCapable).batch(items as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
+  const client = (db as unknown as { $client: Partial<D1Like> }).$client;
+  if (typeof client.batch === 'function' && typeof client.prepare === 'function') {
+    // Straight to the binding: drizzle 0.45's own D1 batch fails on raw SQL with parameters
+    // (every guard), so each statement is rendered by drizzle's dialect and prepared here.
+    const dialect = (db as unknown as { dialect: { sqlToQuery(sql: SQL): Query } }).dialect;
+    const d1 = client as D1Like;
+    await d1.batch(
+      statements.map((statement) => {
+        const query = statement instanceof SQL ? dialect.sqlToQuery(statement) : (statement as unknown as { toSQL(): Query }).toSQL();
+        return d1.prepare(query.sql).bind(...query.params);
+      }),
+    );
     return;
   }
-  const client = (db as unknown as RawTransactionCapable).$client;
-  client.transaction(() => {
+  (db as unknown as RawTransactionCapable).$client.transaction(() => {
     for (const statement of statements) {
       if (statement instanceof SQL) db.run(statement);
       else (statement as unknown as { run(): void }).run();

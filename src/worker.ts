@@ -1,0 +1,77 @@
+import type { D1Database, ExecutionContext, R2Bucket, ScheduledController } from '@cloudflare/workers-types/index.js';
+import { drizzle } from 'drizzle-orm/d1';
+import { presignIf } from './adapters/blob-store.js';
+import { createR2BlobStore } from './adapters/blob-store-r2.js';
+import { createS3BlobStore } from './adapters/blob-store-s3.js';
+import { systemClock } from './adapters/clock.js';
+import { createJsonLogger, type Logger } from './adapters/log.js';
+import { cryptoRandom } from './adapters/random.js';
+import { maskNumber, type SmsSender } from './adapters/sms.js';
+import { createTwilioFetchSmsSender } from './adapters/sms-twilio-fetch.js';
+import { createApp } from './app.js';
+import { fromBase64Url } from './client/crypto/encoding.js';
+import { nobleSha256 } from './client/crypto/sha256.js';
+import { ConfigError, parseConfig } from './config.js';
+import { createServerSecrets } from './crypto/server-secrets.js';
+import type { Db } from './db/client.js';
+import * as schema from './db/schema.js';
+import type { Deps } from './deps.js';
+import { runMaintenance } from './jobs.js';
+
+export type WorkerEnv = { DB: D1Database; BLOBS: R2Bucket } & Record<string, unknown>;
+
+/** Bindings → Deps, the Workers twin of src/node.ts. Built on first use, once per isolate. */
+export function createWorkerDeps(env: WorkerEnv): Deps {
+  const vars = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  const config = parseConfig(vars);
+  if (!config.serverKey) throw new ConfigError(['HOMING_SERVER_KEY: required on Workers (wrangler secret put HOMING_SERVER_KEY)']);
+  const log = createJsonLogger(config.logLevel);
+  return {
+    db: drizzle(env.DB as never, { schema }) as unknown as Db,
+    clock: systemClock,
+    random: cryptoRandom,
+    config,
+    log,
+    secrets: createServerSecrets(fromBase64Url(config.serverKey), cryptoRandom.bytes),
+    // R2 through its binding by default; any S3-compatible store when BLOB_STORE=s3.
+    blobs: config.blobs.store === 's3' ? presignIf(config.blobs.presign, createS3BlobStore(config.blobs, { webStreamBodies: true })) : createR2BlobStore(env.BLOBS),
+    sha256: nobleSha256,
+    sms: config.sms.provider === 'twilio' ? createTwilioFetchSmsSender(config.sms) : consoleSmsSender(log),
+  };
+}
+
+/** No file system here: the log provider notes the masked number only, and sends nothing. */
+const consoleSmsSender = (log: Logger): SmsSender => ({
+  name: 'log',
+  async send({ to }) {
+    const id = `log_${cryptoRandom.id()}`;
+    log.info('sms not sent (SMS_PROVIDER=log)', { id, to: maskNumber(to) });
+    return { id };
+  },
+});
+
+let built: { deps: Deps; app: ReturnType<typeof createApp> } | undefined;
+
+function instance(env: WorkerEnv) {
+  if (!built) {
+    const deps = createWorkerDeps(env);
+    built = { deps, app: createApp(deps, { peerAddress: (c) => c.req.header('cf-connecting-ip') }) };
+  }
+  return built;
+}
+
+export default {
+  fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext) {
+    return instance(env).app.fetch(request, env, ctx as never);
+  },
+  async scheduled(_controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext) {
+    const { deps } = instance(env);
+    // Rethrown after logging, so that the Cron Events log marks the run as failed.
+    ctx.waitUntil(
+      runMaintenance(deps).catch((err: unknown) => {
+        deps.log.error('maintenance failed', { error: String(err) });
+        throw err;
+      }),
+    );
+  },
+};

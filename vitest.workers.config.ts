@@ -1,0 +1,32 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+// Tests that run inside workerd, on the D1 and R2 bindings of wrangler.toml (all local, offline).
+// Files are *.spec.ts so that the Node suite (test/**/*.test.ts) never picks them up.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations('drizzle');
+  return {
+    plugins: [
+      cloudflareTest({
+        main: './src/worker.ts',
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            PUBLIC_URL: 'http://homing.test',
+            HOMING_SERVER_KEY: 'qeD0Mk5Jo07Ok4n7YLct8XHTSY26d1X0zvKaJvnOFRQ',
+            KDF_MIN_OPS_LIMIT: '1',
+            KDF_MIN_MEM_LIMIT: '8192',
+            LOG_LEVEL: 'silent',
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ['test/workers/**/*.spec.ts'],
+      setupFiles: ['test/workers/apply-migrations.ts'],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+    },
+  };
+});
