@@ -68,31 +68,22 @@ export function createS3BlobStore(config: S3BlobStoreConfig, options: { webStrea
   ): Promise<T> => {
     const abort = new AbortController();
     let bodyError: unknown;
-    if (options.webStreamBodies) {
-      // On Workers the SDK sends with fetch, which takes the web stream as it is.
-      const webBody = exactSize(body, size, (error) => {
-        bodyError = error;
-        abort.abort(error);
-      });
-      try {
-        return await send(webBody, abort.signal);
-      } catch (error) {
-        if (bodyError) throw bodyError;
-        throw mapError(error, where);
-      }
-    }
-    const nodeBody = Readable.fromWeb(exactSize(body, size) as Parameters<typeof Readable.fromWeb>[0]);
-    nodeBody.on('error', (error) => {
+    const onBodyError = (error: unknown) => {
       bodyError = error;
       abort.abort(error);
-    });
+    };
+    const exact = exactSize(body, size, onBodyError);
+    // On Workers the SDK sends with fetch, which takes the web stream as it is (a Node Readable
+    // there left the isolate hung after large uploads); on Node its HTTP handler wants a Readable.
+    const sent = options.webStreamBodies ? exact : Readable.fromWeb(exact as Parameters<typeof Readable.fromWeb>[0]);
+    if (sent instanceof Readable) sent.on('error', onBodyError);
     try {
-      return await send(nodeBody, abort.signal);
+      return await send(sent, abort.signal);
     } catch (error) {
       if (bodyError) throw bodyError;
       throw mapError(error, where);
     } finally {
-      if (!nodeBody.readableEnded) nodeBody.destroy();
+      if (sent instanceof Readable && !sent.readableEnded) sent.destroy();
     }
   };
 

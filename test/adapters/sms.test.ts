@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,16 +10,8 @@ import { createLogSmsSender } from '../../src/adapters/sms-log.js';
 import { createTwilioSmsSender, type TwilioSmsConfig, validateTwilioWebhook } from '../../src/adapters/sms-twilio.js';
 import { startTwilioFake, type TwilioFake, twilioError } from '../fakes/twilio-fake.js';
 import { RedirectingTwilioHttpClient } from '../fakes/twilio-http-client.js';
+import { ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN, basic, FROM, hex, SERVICE_SID, TO } from '../fakes/twilio-fixtures.js';
 
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const ACCOUNT_SID = `AC${hex(16)}`;
-const AUTH_TOKEN = hex(16);
-const API_KEY_SID = `SK${hex(16)}`;
-const API_KEY_SECRET = randomBytes(24).toString('base64url');
-const SERVICE_SID = `MG${hex(16)}`;
-const FROM = '+15005550006';
-const TO = '+447700900123';
-const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 const messagesUrl = (host: string) => `https://${host}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`;
 
 /** Rejects with the SmsError the promise throws, failing the test if it resolves or throws something else. */

@@ -1,23 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SmsError } from '../../src/adapters/sms.js';
 import { createTwilioFetchSmsSender, verifyTwilioSignature } from '../../src/adapters/sms-twilio-fetch.js';
 import type { TwilioSmsConfig } from '../../src/adapters/sms-twilio.js';
 import { startTwilioFake, type TwilioFake, twilioError } from '../fakes/twilio-fake.js';
+import { ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN, basic, FROM, hex, SERVICE_SID, TO } from '../fakes/twilio-fixtures.js';
 
 // The Workers SMS sender (a plain fetch form POST), against the same local Twilio fake as the
 // SDK sender. It runs on Node: the fake is a Node server, and the sender uses only fetch.
 
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const ACCOUNT_SID = `AC${hex(16)}`;
-const AUTH_TOKEN = hex(16);
-const API_KEY_SID = `SK${hex(16)}`;
-const API_KEY_SECRET = randomBytes(24).toString('base64url');
-const SERVICE_SID = `MG${hex(16)}`;
-const FROM = '+15005550006';
-const TO = '+447700900123';
-const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 async function smsErrorOf(promise: Promise<unknown>): Promise<SmsError> {
   const error = await promise.then(() => expect.unreachable('send resolved'), (e: unknown) => e);
