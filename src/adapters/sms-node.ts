@@ -13,5 +13,5 @@ export function createNodeSmsSender(config: Config['sms'], log: Logger, options:
   const sender = createTwilioSmsSender(config, options);
   const { authToken } = config;
   if (!authToken) return sender;
-  return { ...sender, name: sender.name, send: sender.send.bind(sender), verifyWebhook: (input) => validateTwilioWebhook({ authToken, ...input }) };
+  return { ...sender, verifyWebhook: (input) => validateTwilioWebhook({ authToken, ...input }) };
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BlobStore, blobKey } from '../../src/adapters/blob-store.js';
+import { digest } from './streams.js';
 
 export interface ContractCapabilities {
   abortMultipart: boolean;
@@ -356,13 +357,3 @@ export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** SHA-256 and length of a stream, read without keeping it. */
-export async function digest(stream: ReadableStream<Uint8Array>) {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return { bytes, sha256: hash.digest('hex') };
-}

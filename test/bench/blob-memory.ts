@@ -2,7 +2,6 @@
 // The real server process on the embedded file store, reached over HTTP with the SDK; bodies are
 // generated as they are sent and the downloaded bytes are hashed and dropped as they arrive.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import {
 } from './server-process.js';
 import { BENCH_KDF } from './sync-pages.js';
 import { GiB, mbPerSecond, median, MiB, mib, progress, registerCleanup, sizeLabel } from './util.js';
+import { digest } from '../adapters/streams.js';
 
 export const UPLOAD_SIZES = [16 * MiB, 256 * MiB, 1 * GiB];
 export const SAMPLE_INTERVAL_MS = 50;
@@ -188,14 +188,8 @@ export async function benchBlobMemory(): Promise<BlobMemoryResult> {
     const { blobId, size, sha256 } = largest!;
     progress(`  blobs: downloading ${sizeLabel(size)}`);
     const m = await measure(pid, async () => {
-      const stream = await api.downloadBlob(blobId);
-      const hash = createHash('sha256');
-      let received = 0;
-      for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-        hash.update(chunk);
-        received += chunk.byteLength;
-      }
-      return { received, sha256: hash.digest('hex') };
+      const { bytes: received, sha256 } = await digest(await api.downloadBlob(blobId));
+      return { received, sha256 };
     });
     if (m.value.received !== size || m.value.sha256 !== sha256) {
       throw new Error(`download gave ${m.value.received} bytes with SHA-256 ${m.value.sha256}; expected ${size} and ${sha256}`);

@@ -1,5 +1,5 @@
 import { boxSeal, boxSealOpen } from './box-seal.js';
-import { EncodingError, fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import { EncodingError, fromBase64Url, parseUtf8Json, toBase64Url, utf8 } from './encoding.js';
 import { signDetached, verifyDetached } from './signing.js';
 
 // Find Device commands are signed by the account's Ed25519 command key and verified by the device,
@@ -134,14 +134,9 @@ export function sealLockArgs(
 export function openLockArgs(args: unknown, publicKey: Uint8Array, secretKey: Uint8Array): LockArgs {
   const sealed = typeof args === 'object' && args !== null ? (args as { sealed?: unknown }).sealed : undefined;
   if (typeof sealed !== 'string') throw new Error('lock args: expected {"sealed": "<base64url>"}');
-  const plaintext = boxSealOpen(fromBase64Url(sealed), publicKey, secretKey);
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
-  } catch {
-    throw new Error('lock args: plaintext is not UTF-8 JSON');
-  }
-  return validateLockArgs(value);
+  const parsed = parseUtf8Json(boxSealOpen(fromBase64Url(sealed), publicKey, secretKey));
+  if (!parsed) throw new Error('lock args: plaintext is not UTF-8 JSON');
+  return validateLockArgs(parsed.value);
 }
 
 // ── device-side verification ───────────────────────────────────────────────────────────────────

@@ -1,5 +1,5 @@
 import { boxSeal, boxSealOpen } from './box-seal.js';
-import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import { fromBase64Url, parseUtf8Json, toBase64Url, utf8 } from './encoding.js';
 
 // A location report is a crypto_box_seal of the fix as UTF-8 JSON to the account's X25519 public
 // key: sealing needs only the public key, opening needs the account's X25519 secret key (the
@@ -68,12 +68,7 @@ export function sealLocation(fix: LocationFix, accountX25519PublicKey: Uint8Arra
  * tampered), or InvalidLocationError (opened, but not a valid fix). Unknown fields are dropped.
  */
 export function openLocation(sealed: string, publicKey: Uint8Array, secretKey: Uint8Array): LocationFix {
-  const plaintext = boxSealOpen(fromBase64Url(sealed), publicKey, secretKey);
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
-  } catch {
-    throw new InvalidLocationError('location: plaintext is not UTF-8 JSON');
-  }
-  return validateLocationFix(value);
+  const parsed = parseUtf8Json(boxSealOpen(fromBase64Url(sealed), publicKey, secretKey));
+  if (!parsed) throw new InvalidLocationError('location: plaintext is not UTF-8 JSON');
+  return validateLocationFix(parsed.value);
 }

@@ -3,7 +3,6 @@ import type { Context } from 'hono';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../errors.js';
 import type { AppEnv } from '../../http/env.js';
-import { parseRange } from '../../http/range.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
 import {
@@ -29,7 +28,6 @@ import {
   uploadBlob,
   uploadPart,
 } from './service.js';
-import { findBlob } from './repo.js';
 
 /** The exact body size, which streaming uploads must declare up front. */
 function contentLength(c: Context<AppEnv>) {
@@ -83,11 +81,8 @@ export function blobRoutes(deps: Deps) {
       },
     }),
     async (c) => {
-      const accountId = c.get('session').accountId;
       const { blobId } = c.req.valid('param');
-      const known = await findBlob(deps.db, accountId, blobId);
-      const range = known?.state === 'committed' ? parseRange(c.req.header('Range'), known.size) : undefined;
-      const { blob, stored, range: served } = await downloadBlob(deps, accountId, blobId, range);
+      const { blob, stored, range: served } = await downloadBlob(deps, c.get('session').accountId, blobId, c.req.header('Range'));
       const headers: Record<string, string> = {
         'Content-Type': 'application/octet-stream',
         'Content-Length': String(stored.size),

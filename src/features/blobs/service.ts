@@ -1,9 +1,10 @@
-import { blobKey, type BlobRange } from '../../adapters/blob-store.js';
+import { blobKey } from '../../adapters/blob-store.js';
 import { atomic, inChunks, isGuardFailure } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../errors.js';
 import { readSyncState } from '../sync/repo.js';
 import { createMeter, hashStream } from './meter.js';
+import { parseRange } from './range.js';
 import * as repo from './repo.js';
 
 export interface DeclaredBlob {
@@ -226,15 +227,14 @@ async function committedBlob(deps: Deps, accountId: string, blobId: string) {
   return blob;
 }
 
-export async function downloadBlob(deps: Deps, accountId: string, blobId: string, range?: BlobRange) {
+/** A committed blob's bytes, or one range of them given as an HTTP Range header value. */
+export async function downloadBlob(deps: Deps, accountId: string, blobId: string, rangeHeader?: string) {
   const blob = await committedBlob(deps, accountId, blobId);
-  if (range && (range.start >= blob.size || range.end < range.start)) {
-    throw new AppError('range_not_satisfiable', `the blob has ${blob.size} bytes`, { details: { size: blob.size } });
-  }
-  const clipped = range ? { start: range.start, end: Math.min(range.end, blob.size - 1) } : undefined;
-  const stored = await deps.blobs.get(blobKey(accountId, blobId), clipped);
+  const requested = parseRange(rangeHeader, blob.size);
+  const range = requested && { start: requested.start, end: Math.min(requested.end, blob.size - 1) };
+  const stored = await deps.blobs.get(blobKey(accountId, blobId), range);
   if (!stored) throw new AppError('service_unavailable', 'the blob is missing from storage');
-  return { blob, stored, range: clipped };
+  return { blob, stored, range };
 }
 
 // ---- release and collection ----
