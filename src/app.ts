@@ -18,7 +18,7 @@ import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/errors.js';
 import { clientAddress, limitBody, requestId, securityHeaders } from './http/middleware.js';
 import { createRouter } from './http/router.js';
-import { jsonResponse } from './http/schemas.js';
+import { jsonResponse } from './http/openapi.js';
 
 export interface AppOptions {
   /** The peer address as the runtime sees it; Node and Workers each supply their own. */

@@ -1,11 +1,11 @@
 import type { BlobStore } from './adapters/blob-store.js';
 import type { Clock } from './adapters/clock.js';
 import type { SmsSender } from './adapters/sms.js';
-import type { HashFactory } from './client/crypto/sha256.js';
+import type { HashFactory } from './protocol/hash.js';
 import type { Logger } from './adapters/log.js';
 import type { Random } from './adapters/random.js';
 import type { Config } from './config.js';
-import type { ServerSecrets } from './crypto/server-secrets.js';
+import type { ServerSecrets } from './adapters/server-secrets.js';
 import type { Db } from './db/client.js';
 
 /** Everything the app needs from its runtime, built once by src/node.ts or src/worker.ts. */

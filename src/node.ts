@@ -9,9 +9,9 @@ import { loadOrCreateServerKey } from './adapters/server-key-file.js';
 import { openSqlite } from './adapters/sqlite-node.js';
 import { systemClock } from './adapters/clock.js';
 import { createApp } from './app.js';
-import { fromBase64Url } from './client/crypto/encoding.js';
+import { fromBase64Url } from './protocol/encoding.js';
 import { ConfigError, parseConfig } from './config.js';
-import { createServerSecrets } from './crypto/server-secrets.js';
+import { createServerSecrets } from './adapters/server-secrets.js';
 import type { Deps } from './deps.js';
 import { runMaintenance } from './jobs.js';
 

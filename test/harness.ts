@@ -13,7 +13,7 @@ import { openSqlite } from '../src/adapters/sqlite-node.js';
 import { createApp } from '../src/app.js';
 import { createApiClient } from '../src/client/api.js';
 import { parseConfig, type Env } from '../src/config.js';
-import { createServerSecrets } from '../src/crypto/server-secrets.js';
+import { createServerSecrets } from '../src/adapters/server-secrets.js';
 import type { Deps } from '../src/deps.js';
 
 /** Cheap Argon2id parameters, so tests spend their time on the service rather than the KDF. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { HashFactory } from '../client/crypto/sha256.js';
+import type { HashFactory } from '../protocol/hash.js';
 
 export const nodeSha256: HashFactory = () => {
   const hash = createHash('sha256');

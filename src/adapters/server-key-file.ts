@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromBase64Url, toBase64Url } from '../client/crypto/encoding.js';
+import { fromBase64Url, toBase64Url } from '../protocol/encoding.js';
 
 /**
  * The embedded default for the server key: made once on first start and kept beside the

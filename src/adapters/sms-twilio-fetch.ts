@@ -1,6 +1,6 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha1 } from '@noble/hashes/legacy.js';
-import { utf8 } from '../client/crypto/encoding.js';
+import { constantTimeEqual, utf8 } from '../protocol/encoding.js';
 import { maskNumber, SmsError, type SmsFailure, type SmsSender } from './sms.js';
 import type { TwilioSmsConfig } from './sms-twilio.js';
 
@@ -130,11 +130,4 @@ function urlVariants(url: string) {
   const [, scheme, user = '', host, port, rest] = parts;
   const defaultPort = scheme!.toLowerCase() === 'https://' ? ':443' : ':80';
   return [scheme! + user + host + rest, scheme! + user + host + (port ?? defaultPort) + rest];
-}
-
-function constantTimeEqual(a: string, b: string) {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }

@@ -10,8 +10,9 @@ import {
   unlockWithRecovery,
   type UnlockedKeys,
 } from './crypto/account-keys.js';
-import { fromBase64Url, randomBytes, toBase64Url } from './crypto/encoding.js';
-import { loginChallengeMessage, signDetached } from './crypto/signing.js';
+import { fromBase64Url, randomBytes, toBase64Url } from '../protocol/encoding.js';
+import { loginChallengeMessage } from '../protocol/login-challenge.js';
+import { signDetached } from '../protocol/signing.js';
 
 // The account flows a phone or the web page runs. Keys are made and opened here, on the
 // client; the server only ever sees public keys, wrapped secrets and signatures.

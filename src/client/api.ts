@@ -1,11 +1,11 @@
 import type { z } from '@hono/zod-openapi';
-import type { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody } from '../features/accounts/schemas.js';
-import type { challengeResponse, currentSession, loginResponse, reauthenticateResponse } from '../features/auth/schemas.js';
-import type { blobInfo, upload } from '../features/blobs/schemas.js';
-import type { device, registerDeviceBody, registeredDevice } from '../features/devices/schemas.js';
-import type { command, historyResponse, lastLocationResponse } from '../features/find/schemas.js';
-import type { simEvent, simEventBody, simEventResponse } from '../features/sim/schemas.js';
-import type { applyChangesResponse, changesResponse, collection, createCollectionBody, item, itemChange } from '../features/sync/schemas.js';
+import type { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody } from '../protocol/api/accounts.js';
+import type { challengeResponse, currentSession, loginResponse, reauthenticateResponse } from '../protocol/api/auth.js';
+import type { blobInfo, upload } from '../protocol/api/blobs.js';
+import type { device, registerDeviceBody, registeredDevice } from '../protocol/api/devices.js';
+import type { command, historyResponse, lastLocationResponse } from '../protocol/api/find.js';
+import type { simEvent, simEventBody, simEventResponse } from '../protocol/api/sim.js';
+import type { applyChangesResponse, changesResponse, collection, createCollectionBody, item, itemChange } from '../protocol/api/sync.js';
 
 // Types come from the server's own request and response schemas (type-only imports), so the
 // client and the API cannot drift apart without the type check noticing.

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Deps } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError } from './app-error.js';
 import { authenticateDevice } from '../features/devices/service.js';
 import { authenticateSession, csrfTokenMatches } from '../features/sessions/service.js';
 import type { AppEnv } from './env.js';

@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { utf8 } from '../client/crypto/encoding.js';
+import { utf8 } from '../protocol/encoding.js';
 
 // A readable API reference rendered on the server from the OpenAPI document: no script, no
 // third-party assets, so it works under the same strict CSP as everything else.

@@ -3,36 +3,11 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../adapters/log.js';
 import { BlobStoreUnavailableError } from '../adapters/blob-store.js';
-import { AppError, type AppErrorOptions, type ErrorCode } from '../errors.js';
+import { ERROR_STATUS, type ErrorCode } from '../protocol/errors.js';
+import { AppError, type AppErrorOptions } from './app-error.js';
 import type { AppEnv } from './env.js';
 
-const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
-  validation_failed: 400,
-  malformed_json: 400,
-  unauthorized: 401,
-  invalid_credentials: 401,
-  challenge_invalid: 401,
-  reauthentication_required: 401,
-  csrf_failed: 403,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  version_conflict: 409,
-  length_required: 411,
-  integrity_mismatch: 422,
-  blob_too_large: 413,
-  quota_exceeded: 507,
-  range_not_satisfiable: 416,
-  find_disabled: 403,
-  invalid_phone_number: 400,
-  sms_undeliverable: 422,
-  verification_failed: 400,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal_error: 500,
-  service_unavailable: 503,
-};
+const STATUS = ERROR_STATUS as Record<ErrorCode, ContentfulStatusCode>;
 
 export const statusOf = (code: ErrorCode) => STATUS[code];
 

@@ -1,8 +1,8 @@
 // 4. Login for known and unknown emails: the same work, the same shapes, the same time.
 import { performance } from 'node:perf_hooks';
 import { signUp } from '../../src/client/account.js';
-import { toBase64Url } from '../../src/client/crypto/encoding.js';
-import { signDetached } from '../../src/client/crypto/signing.js';
+import { toBase64Url } from '../../src/protocol/encoding.js';
+import { signDetached } from '../../src/protocol/signing.js';
 import { createTestApp, TEST_KDF } from '../harness.js';
 import { median, ms, percentile, progress, ratio, table } from './util.js';
 

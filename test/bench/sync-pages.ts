@@ -19,7 +19,7 @@ import { createApp } from '../../src/app.js';
 import { logIn, signUp } from '../../src/client/account.js';
 import { createApiClient } from '../../src/client/api.js';
 import { parseConfig } from '../../src/config.js';
-import { createServerSecrets } from '../../src/crypto/server-secrets.js';
+import { createServerSecrets } from '../../src/adapters/server-secrets.js';
 import type { Deps } from '../../src/deps.js';
 import { changesSince } from '../../src/features/sync/service.js';
 import { count, median, percentile, progress, registerCleanup } from './util.js';

@@ -19,7 +19,7 @@ import {
   encryptedSize,
   nobleChunkCipher,
 } from '../../src/client/crypto/blob-format.js';
-import { concatBytes, equalBytes } from '../../src/client/crypto/encoding.js';
+import { concatBytes, constantTimeEqual } from '../../src/protocol/encoding.js';
 
 const CHUNK = 4096;
 const SEALED = CHUNK + 16;
@@ -241,9 +241,9 @@ describe('native chunk cipher (node:crypto)', () => {
       slicesOf(plaintext, 300_000),
     );
     expect(native.length).toBe(encryptedSize(plaintext.length));
-    expect(equalBytes(native, noble)).toBe(true);
-    expect(equalBytes(await streamDecrypt(KEY, noble, 65536, { cipher: nativeChunkCipher }), plaintext)).toBe(true);
-    expect(equalBytes(decryptBlob(KEY, native, { cipher: nobleChunkCipher }), plaintext)).toBe(true);
+    expect(constantTimeEqual(native, noble)).toBe(true);
+    expect(constantTimeEqual(await streamDecrypt(KEY, noble, 65536, { cipher: nativeChunkCipher }), plaintext)).toBe(true);
+    expect(constantTimeEqual(decryptBlob(KEY, native, { cipher: nobleChunkCipher }), plaintext)).toBe(true);
   });
 
   it('keys its subkey cache by value: interleaved blobs, keys mutated in place, pooled Buffers', () => {

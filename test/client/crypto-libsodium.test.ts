@@ -20,7 +20,7 @@ import {
   deriveRootKey,
   deriveSubkey,
   ed25519PublicKeyFromSeed,
-  equalBytes,
+  constantTimeEqual,
   formatRecoveryKey,
   fromBase64Url,
   keyWrapAd,
@@ -178,10 +178,10 @@ describe('encoding', () => {
     expect(() => fromB64(text)).toThrow();
   });
 
-  it('equalBytes', () => {
-    expect(equalBytes(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 3))).toBe(true);
-    expect(equalBytes(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 4))).toBe(false);
-    expect(equalBytes(Uint8Array.of(1, 2), Uint8Array.of(1, 2, 3))).toBe(false);
+  it('constantTimeEqual', () => {
+    expect(constantTimeEqual(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 3))).toBe(true);
+    expect(constantTimeEqual(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 4))).toBe(false);
+    expect(constantTimeEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 2, 3))).toBe(false);
   });
 
   it('randomBytes handles more than one getRandomValues chunk', () => {

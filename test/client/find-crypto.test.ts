@@ -22,14 +22,14 @@ import {
   sealLockArgs,
   signCommand,
 } from '../../src/client/crypto/commands.js';
-import { fromBase64Url, toBase64Url, utf8 } from '../../src/client/crypto/encoding.js';
+import { fromBase64Url, toBase64Url, utf8 } from '../../src/protocol/encoding.js';
 import {
   InvalidLocationError,
   type LocationFix,
   openLocation,
   sealLocation,
 } from '../../src/client/crypto/location.js';
-import { ed25519PublicKeyFromSeed, signDetached } from '../../src/client/crypto/signing.js';
+import { ed25519PublicKeyFromSeed, signDetached } from '../../src/protocol/signing.js';
 
 beforeAll(async () => {
   await sodium.ready;

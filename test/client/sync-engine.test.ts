@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logIn, signUp } from '../../src/client/account.js';
 import { nativeChunkCipher } from '../../src/client/crypto/blob-cipher-node.js';
-import { toBase64Url } from '../../src/client/crypto/encoding.js';
+import { toBase64Url } from '../../src/protocol/encoding.js';
 import { downloadDecrypted, uploadEncrypted } from '../../src/client/sync/blob-transfer.js';
 import { conflictName, createSyncEngine, emptyReplica } from '../../src/client/sync/engine.js';
 import { createTestApp, TEST_KDF, type TestApp, uniqueEmail } from '../harness.js';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changePassword, logIn, logInWithRecoveryKey, signUp } from '../../src/client/account.js';
 import { HomingApiError } from '../../src/client/api.js';
-import { toBase64Url } from '../../src/client/crypto/encoding.js';
+import { toBase64Url } from '../../src/protocol/encoding.js';
 import { createTestApp, TEST_KDF, type TestApp, uniqueEmail } from '../harness.js';
 
 let t: TestApp;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { logIn, signUp } from '../../src/client/account.js';
 import { type CommandType, signCommand } from '../../src/client/crypto/commands.js';
-import { toBase64Url } from '../../src/client/crypto/encoding.js';
+import { toBase64Url } from '../../src/protocol/encoding.js';
 import { type LocationFix, sealLocation } from '../../src/client/crypto/location.js';
 import { TEST_KDF, type TestApp, uniqueEmail } from '../harness.js';
 

@@ -3,7 +3,7 @@ import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createJsonLogger } from '../../src/adapters/log.js';
 import { createNodeSmsSender } from '../../src/adapters/sms-node.js';
-import { toBase64Url } from '../../src/client/crypto/encoding.js';
+import { toBase64Url } from '../../src/protocol/encoding.js';
 import { parseConfig } from '../../src/config.js';
 import { startTwilioFake, type TwilioFake, twilioError } from '../fakes/twilio-fake.js';
 import { RedirectingTwilioHttpClient } from '../fakes/twilio-http-client.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toBase64Url } from '../../src/client/crypto/encoding.js';
+import { toBase64Url } from '../../src/protocol/encoding.js';
 import { createTestApp, type TestApp } from '../harness.js';
 import { owner, type Owner } from './find-helpers.js';
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { logIn, signUp } from '../../src/client/account.js';
-import { toBase64Url } from '../../src/client/crypto/encoding.js';
+import { toBase64Url } from '../../src/protocol/encoding.js';
 import { TEST_KDF, type TestApp, uniqueEmail } from '../harness.js';
 
 // The server never opens what it stores, so server-side tests can use random bytes where the

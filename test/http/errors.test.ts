@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccountKeys } from '../../src/client/crypto/account-keys.js';
-import { randomBytes, toBase64Url } from '../../src/client/crypto/encoding.js';
+import { randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
 import { accounts } from '../../src/db/schema.js';
-import { ERROR_CODES } from '../../src/errors.js';
+import { ERROR_CODES } from '../../src/protocol/errors.js';
 import { statusOf } from '../../src/http/errors.js';
 import { createTestApp, TEST_KDF, TEST_ORIGIN, type TestApp, uniqueEmail } from '../harness.js';
 import { expectError, json, signUpAndLogIn } from '../security/helpers.js';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccountKeys } from '../../src/client/crypto/account-keys.js';
-import { randomBytes, toBase64Url } from '../../src/client/crypto/encoding.js';
+import { randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
 import { accounts } from '../../src/db/schema.js';
 import { createTestApp, TEST_KDF, type TestApp, uniqueEmail } from '../harness.js';
 import { attemptLogin, checkpoint, expectError, freshAddress, json, requestChallenge, signUpAndLogIn } from './helpers.js';

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toBase64Url } from '../../src/client/crypto/encoding.js';
+import { toBase64Url } from '../../src/protocol/encoding.js';
 import { devices } from '../../src/db/schema.js';
 import { createTestApp, type TestApp } from '../harness.js';
 import { expectError, json, randomId, signUpAndLogIn } from './helpers.js';

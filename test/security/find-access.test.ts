@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCommandVerifier, signCommand } from '../../src/client/crypto/commands.js';
-import { toBase64Url } from '../../src/client/crypto/encoding.js';
+import { toBase64Url } from '../../src/protocol/encoding.js';
 import { createTestApp, type TestApp } from '../harness.js';
 import { owner } from '../features/find-helpers.js';
 

@@ -2,9 +2,10 @@ import { expect } from 'vitest';
 import { logIn, signUp } from '../../src/client/account.js';
 import { type ApiClient, type Challenge, createApiClient, type Proof } from '../../src/client/api.js';
 import { derivePasswordSecrets } from '../../src/client/crypto/account-keys.js';
-import { fromBase64Url, randomBytes, toBase64Url } from '../../src/client/crypto/encoding.js';
-import { loginChallengeMessage, signDetached } from '../../src/client/crypto/signing.js';
-import { ERROR_CODES } from '../../src/errors.js';
+import { fromBase64Url, randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
+import { loginChallengeMessage } from '../../src/protocol/login-challenge.js';
+import { signDetached } from '../../src/protocol/signing.js';
+import { ERROR_CODES } from '../../src/protocol/errors.js';
 import { TEST_KDF, TEST_ORIGIN, type TestApp, uniqueEmail } from '../harness.js';
 
 // Shared by the security and HTTP tests. Everything goes through the real app; these only save

@@ -8,7 +8,7 @@ import {
   parseRecoveryKey,
   rewrapForPassword,
 } from '../../src/client/crypto/account-keys.js';
-import { fromBase64Url, toBase64Url } from '../../src/client/crypto/encoding.js';
+import { fromBase64Url, toBase64Url } from '../../src/protocol/encoding.js';
 import { deriveRootKey } from '../../src/client/crypto/kdf.js';
 import { accounts, sessions } from '../../src/db/schema.js';
 import { createTestApp, TEST_KDF, TEST_ORIGIN, type TestApp, uniqueEmail } from '../harness.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toBase64Url } from '../../src/client/crypto/encoding.js';
+import { toBase64Url } from '../../src/protocol/encoding.js';
 import { type Account, newAccount, newId, sha256Hex } from '../features/sync-helpers.js';
 import { createTestApp, TEST_ORIGIN, type TestApp } from '../harness.js';
 import { expectError } from './helpers.js';

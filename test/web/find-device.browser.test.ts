@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logIn, signUp } from '../../src/client/account.js';
 import { type ApiClient, createApiClient } from '../../src/client/api.js';
 import { type CommandVerifier, createCommandVerifier, openLockArgs } from '../../src/client/crypto/commands.js';
-import { randomBytes, toBase64Url } from '../../src/client/crypto/encoding.js';
+import { randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
 import { type LocationFix, sealLocation } from '../../src/client/crypto/location.js';
 import type { UnlockedKeys } from '../../src/client/crypto/account-keys.js';
 import { REPO, run, startTestServer } from '../process/spawn.js';

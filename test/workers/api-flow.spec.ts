@@ -3,7 +3,7 @@ import { createExecutionContext, createScheduledController, env, SELF, waitOnExe
 import { describe, expect, it } from 'vitest';
 import { logIn, signUp } from '../../src/client/account.js';
 import { createApiClient, HomingApiError } from '../../src/client/api.js';
-import { randomBytes, toBase64Url } from '../../src/client/crypto/encoding.js';
+import { randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
 import { openLocation, sealLocation } from '../../src/client/crypto/location.js';
 import { ConfigError } from '../../src/config.js';
 import { runMaintenance } from '../../src/jobs.js';

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { logIn, signUp } from '../../src/client/account.js';
 import { createApiClient, HomingApiError } from '../../src/client/api.js';
-import { randomBytes, toBase64Url } from '../../src/client/crypto/encoding.js';
+import { randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
 import { createApp } from '../../src/app.js';
 import { createWorkerDeps } from '../../src/worker.js';
 

@@ -1,7 +1,7 @@
 import type { ApiClient, Command } from '../api.js';
 import { derivePasswordSecrets, unlockWithPassword } from '../crypto/account-keys.js';
 import { createCommandVerifier, openLockArgs } from '../crypto/commands.js';
-import { fromBase64Url } from '../crypto/encoding.js';
+import { fromBase64Url } from '../../protocol/encoding.js';
 import { type LocationFix, sealLocation } from '../crypto/location.js';
 import { readSecret } from './prompt.js';
 import type { CliState } from './state.js';

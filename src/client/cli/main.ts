@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { logIn, signUp } from '../account.js';
 import { createApiClient, HomingApiError } from '../api.js';
 import { INTERACTIVE_KDF } from '../crypto/kdf.js';
-import { toBase64Url } from '../crypto/encoding.js';
+import { toBase64Url } from '../../protocol/encoding.js';
 import { readSecret } from './prompt.js';
 import { type CliState, defaultStatePath, loadState, saveState } from './state.js';
 import { formatAge, table } from './format.js';

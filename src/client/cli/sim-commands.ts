@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiClient } from '../api.js';
-import { toBase64Url } from '../crypto/encoding.js';
+import { toBase64Url } from '../../protocol/encoding.js';
 import type { CliState } from './state.js';
 
 // A SIM change as the phone would report it. The CLI invents a SIM identifier (a phone would

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ApiClient } from '../api.js';
 import { derivePasswordSecrets, unlockWithPassword } from '../crypto/account-keys.js';
-import { fromBase64Url } from '../crypto/encoding.js';
+import { fromBase64Url } from '../../protocol/encoding.js';
 import { createSyncEngine, emptyReplica, type SyncReplica } from '../sync/engine.js';
 import { backupFolder, restoreFolder } from './folder-sync.js';
 import { readSecret } from './prompt.js';

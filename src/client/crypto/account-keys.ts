@@ -1,7 +1,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { type KeyPurpose, keyWrapAd, openWithKey, sealWithKey } from './aead.js';
-import { equalBytes, fromBase64Url, randomBytes, toBase64Url } from './encoding.js';
+import { constantTimeEqual, fromBase64Url, randomBytes, toBase64Url } from '../../protocol/encoding.js';
 import {
   INTERACTIVE_KDF,
   KDF_CONTEXT,
@@ -11,7 +11,7 @@ import {
   deriveRootKey,
   deriveSubkey,
 } from './kdf.js';
-import { ed25519PublicKeyFromSeed } from './signing.js';
+import { ed25519PublicKeyFromSeed } from '../../protocol/signing.js';
 
 export interface LoginSecrets {
   loginSeed: Uint8Array;
@@ -152,8 +152,8 @@ function unlockAccountSecrets(material: AccountKeyMaterial, masterKey: Uint8Arra
   if (
     x25519SecretKey.length !== 32 ||
     ed25519Seed.length !== 32 ||
-    !equalBytes(x25519.getPublicKey(x25519SecretKey), x25519PublicKey) ||
-    !equalBytes(ed25519PublicKeyFromSeed(ed25519Seed), ed25519PublicKey)
+    !constantTimeEqual(x25519.getPublicKey(x25519SecretKey), x25519PublicKey) ||
+    !constantTimeEqual(ed25519PublicKeyFromSeed(ed25519Seed), ed25519PublicKey)
   ) {
     throw new Error('key bundle does not match its public keys');
   }

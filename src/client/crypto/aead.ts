@@ -1,5 +1,5 @@
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { concatBytes, randomBytes, utf8 } from './encoding.js';
+import { concatBytes, randomBytes, utf8 } from '../../protocol/encoding.js';
 
 export class DecryptionError extends Error {
   override name = 'DecryptionError';

@@ -4,7 +4,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { hchacha } from '@noble/ciphers/chacha.js';
 import { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, DecryptionError } from './aead.js';
 import type { ChunkCipher } from './blob-format.js';
-import { equalBytes, utf8 } from './encoding.js';
+import { constantTimeEqual, utf8 } from '../../protocol/encoding.js';
 
 const HCHACHA_INPUT_BYTES = 16;
 
@@ -35,7 +35,7 @@ let cached: { key: Uint8Array; prefix: Uint8Array; subkey: Uint8Array } | undefi
 
 function subkeyFor(key: Uint8Array, nonce: Uint8Array): Uint8Array {
   const prefix = nonce.subarray(0, HCHACHA_INPUT_BYTES);
-  if (cached && equalBytes(cached.key, key) && equalBytes(cached.prefix, prefix)) return cached.subkey;
+  if (cached && constantTimeEqual(cached.key, key) && constantTimeEqual(cached.prefix, prefix)) return cached.subkey;
   const subkey = hchacha20(key, prefix);
   if (cached) {
     cached.key.fill(0);

@@ -3,7 +3,7 @@
 // nativeChunkCipher from ./blob-cipher-node.js; both give the same bytes.
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, DecryptionError } from './aead.js';
-import { equalBytes, randomBytes } from './encoding.js';
+import { constantTimeEqual, randomBytes } from '../../protocol/encoding.js';
 
 /** "HMB1" */
 const BLOB_MAGIC = Uint8Array.of(0x48, 0x4d, 0x42, 0x31);
@@ -167,7 +167,7 @@ class ChunkOpener {
     maxChunkSize: number,
     private readonly cipher: ChunkCipher,
   ) {
-    if (header.length !== BLOB_HEADER_BYTES || !equalBytes(header.subarray(0, 4), BLOB_MAGIC)) {
+    if (header.length !== BLOB_HEADER_BYTES || !constantTimeEqual(header.subarray(0, 4), BLOB_MAGIC)) {
       throw new DecryptionError('blob: not a homing blob v1');
     }
     const chunkSize = new DataView(header.buffer, header.byteOffset, header.byteLength).getUint32(4, true);

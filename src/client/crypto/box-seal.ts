@@ -3,7 +3,7 @@ import { u32 } from '@noble/ciphers/utils.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { DecryptionError } from './aead.js';
-import { concatBytes, randomBytes, utf8 } from './encoding.js';
+import { concatBytes, randomBytes, utf8 } from '../../protocol/encoding.js';
 
 // libsodium's crypto_box_seal / crypto_box_seal_open, built from noble parts so that it runs in
 // browsers, Workers and Node alike:

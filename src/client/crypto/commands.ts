@@ -1,61 +1,23 @@
 import { boxSeal, boxSealOpen } from './box-seal.js';
-import { EncodingError, fromBase64Url, parseUtf8Json, toBase64Url, utf8 } from './encoding.js';
-import { signDetached, verifyDetached } from './signing.js';
+import {
+  COMMAND_SIGNATURE_BYTES,
+  commandMessage,
+  isCommandType,
+  isNonNegativeInteger,
+  type CommandFields,
+  type CommandType,
+  type SignedCommand,
+} from '../../protocol/commands.js';
+import { EncodingError, fromBase64Url, parseUtf8Json, toBase64Url, utf8 } from '../../protocol/encoding.js';
+import { signDetached, verifyDetached } from '../../protocol/signing.js';
 
-// Find Device commands are signed by the account's Ed25519 command key and verified by the device,
-// so the server can relay and store commands but cannot forge, alter, re-target or replay them
-// (docs/CRYPTO.md §10).
+// Signing commands (the owner's side) and verifying them (the device's side); the message format
+// itself is in src/protocol/commands.ts.
 
-export const COMMAND_TYPES = ['ring', 'stop-ring', 'lock', 'locate', 'wipe'] as const;
-export type CommandType = (typeof COMMAND_TYPES)[number];
+export { COMMAND_TYPES, commandMessage, isCommandType, type CommandFields, type CommandType, type SignedCommand } from '../../protocol/commands.js';
 
-export const COMMAND_MESSAGE_PREFIX = 'homing/v1/command\n';
 /** Default tolerance between a command's issuedAt and the device clock. */
 export const DEFAULT_COMMAND_MAX_SKEW_MS = 10 * 60 * 1000;
-const SIGNATURE_BYTES = 64;
-
-export interface CommandFields {
-  deviceId: string;
-  type: CommandType;
-  /** Unix ms. */
-  issuedAt: number;
-  /** Integer ≥ 1, strictly increasing per device. */
-  counter: number;
-  /** The exact JSON text that is sent and signed. */
-  args: string;
-}
-
-/** What POST /v1/devices/{deviceId}/commands takes. */
-export interface SignedCommand {
-  type: CommandType;
-  args: string;
-  issuedAt: number;
-  counter: number;
-  /** base64url of the 64-byte Ed25519 signature. */
-  signature: string;
-}
-
-export const isCommandType = (value: unknown): value is CommandType =>
-  typeof value === 'string' && (COMMAND_TYPES as readonly string[]).includes(value);
-
-const isNonNegativeInteger = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-
-/**
- * utf8("homing/v1/command\n" + deviceId + "\n" + type + "\n" + issuedAt + "\n" + counter + "\n" + args).
- * The numbers are plain decimal integers. args comes last, so it alone may contain newlines.
- */
-export function commandMessage(c: CommandFields): Uint8Array {
-  // A newline in deviceId or type would let two different commands sign the same bytes.
-  if (typeof c.deviceId !== 'string' || c.deviceId.length === 0 || c.deviceId.includes('\n')) {
-    throw new Error('command: deviceId must be a non-empty string without newlines');
-  }
-  if (!isCommandType(c.type)) throw new Error(`command: type must be one of ${COMMAND_TYPES.join(', ')}`);
-  if (!isNonNegativeInteger(c.issuedAt)) throw new Error('command: issuedAt must be a non-negative integer (Unix ms)');
-  if (!isNonNegativeInteger(c.counter) || c.counter < 1) throw new Error('command: counter must be an integer ≥ 1');
-  if (typeof c.args !== 'string') throw new Error('command: args must be a string');
-  return utf8(`${COMMAND_MESSAGE_PREFIX}${c.deviceId}\n${c.type}\n${c.issuedAt}\n${c.counter}\n${c.args}`);
-}
 
 /** The counter the API recommends: above every earlier one, and near the clock so it survives lost state. */
 export function nextCommandCounter(previous: number | undefined, now: number = Date.now()): number {
@@ -214,7 +176,7 @@ export function createCommandVerifier(input: {
       if (error instanceof EncodingError) return reject('malformed');
       throw error;
     }
-    if (signatureBytes.length !== SIGNATURE_BYTES) return reject('malformed');
+    if (signatureBytes.length !== COMMAND_SIGNATURE_BYTES) return reject('malformed');
     if (command.deviceId !== deviceId) return reject('other-device');
 
     // Our own deviceId goes into the message, so a command signed for another device never verifies.

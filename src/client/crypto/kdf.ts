@@ -1,6 +1,6 @@
 import { argon2idAsync } from '@noble/hashes/argon2.js';
 import { blake2b } from '@noble/hashes/blake2.js';
-import { utf8 } from './encoding.js';
+import { utf8 } from '../../protocol/encoding.js';
 
 /** Parameters of libsodium crypto_pwhash (Argon2id v1.3). memLimit is in bytes, as in libsodium. */
 export interface KdfParams {

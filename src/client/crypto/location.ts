@@ -1,5 +1,5 @@
 import { boxSeal, boxSealOpen } from './box-seal.js';
-import { fromBase64Url, parseUtf8Json, toBase64Url, utf8 } from './encoding.js';
+import { fromBase64Url, parseUtf8Json, toBase64Url, utf8 } from '../../protocol/encoding.js';
 
 // A location report is a crypto_box_seal of the fix as UTF-8 JSON to the account's X25519 public
 // key: sealing needs only the public key, opening needs the account's X25519 secret key (the

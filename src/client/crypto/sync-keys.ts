@@ -1,5 +1,5 @@
 import { openWithKey, sealWithKey } from './aead.js';
-import { fromBase64Url, randomBytes, toBase64Url, utf8 } from './encoding.js';
+import { fromBase64Url, randomBytes, toBase64Url, utf8 } from '../../protocol/encoding.js';
 
 // Keys and metadata of synced data. Collection keys are sealed by the master key, item keys by
 // their collection key, and metadata by the key of what it describes. Every AD names the account

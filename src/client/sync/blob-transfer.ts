@@ -1,7 +1,7 @@
 import type { ApiClient } from '../api.js';
 import { createDecryptStream, createEncryptStream, DEFAULT_CHUNK_SIZE, encryptedSize, type ChunkCipher } from '../crypto/blob-format.js';
-import { fromBase64Url, randomBytes } from '../crypto/encoding.js';
-import { type HashFactory, nobleSha256 } from '../crypto/sha256.js';
+import { fromBase64Url, randomBytes } from '../../protocol/encoding.js';
+import { type HashFactory, nobleSha256 } from '../../protocol/hash.js';
 
 // Moving encrypted blobs. The server wants the ciphertext's SHA-256 before the body, so a blob is
 // encrypted twice with the same nonce prefix: once to hash it, once to send it. Both passes

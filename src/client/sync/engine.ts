@@ -1,5 +1,5 @@
 import { type ApiClient, type Collection, HomingApiError, type Item } from '../api.js';
-import { randomBytes, toBase64Url } from '../crypto/encoding.js';
+import { randomBytes, toBase64Url } from '../../protocol/encoding.js';
 import {
   newSymmetricKey,
   openCollectionMetadata,

@@ -1,12 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
-import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
+import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
 import { changePassword } from '../auth/service.js';
 import { SIGNUPS_PER_ADDRESS, type Throttles } from '../throttles/service.js';
-import { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody, signupResponse } from './schemas.js';
+import { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody, signupResponse } from '../../protocol/api/accounts.js';
 import { getAccount, getKeyBundle, signUp } from './service.js';
-import { keyBundle } from '../auth/schemas.js';
+import { keyBundle } from '../../protocol/api/auth.js';
 
 export function accountRoutes(deps: Deps, throttles: Throttles) {
   const router = createRouter();

@@ -1,8 +1,8 @@
 import type { z } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
-import { AppError, notFound } from '../../errors.js';
+import { AppError, notFound } from '../../http/app-error.js';
 import * as repo from './repo.js';
-import type { signupBody } from './schemas.js';
+import type { signupBody } from '../../protocol/api/accounts.js';
 
 export type SignupInput = z.infer<typeof signupBody>;
 

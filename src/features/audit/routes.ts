@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
-import { errorResponses, jsonResponse, timestamp } from '../../http/schemas.js';
+import { timestamp } from '../../protocol/api/common.js';
+import { errorResponses, jsonResponse } from '../../http/openapi.js';
 import { recentAudit } from './service.js';
 
 const entry = z

@@ -3,7 +3,7 @@ import { deleteCookie, setCookie } from 'hono/cookie';
 import type { Deps } from '../../deps.js';
 import { SESSION_COOKIE } from '../../http/auth.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
-import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
+import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
 import { csrfTokenOf, revokeSession } from '../sessions/service.js';
 import type { Throttles } from '../throttles/service.js';
 import {
@@ -14,7 +14,7 @@ import {
   loginResponse,
   proof,
   reauthenticateResponse,
-} from './schemas.js';
+} from '../../protocol/api/auth.js';
 import { createChallenge, login, reauthenticate } from './service.js';
 
 export function authRoutes(deps: Deps, throttles: Throttles) {

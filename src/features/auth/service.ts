@@ -1,11 +1,12 @@
-import { fromBase64Url, toBase64Url } from '../../client/crypto/encoding.js';
-import { ed25519PublicKeyFromSeed, loginChallengeMessage, verifyDetached } from '../../client/crypto/signing.js';
+import { fromBase64Url, toBase64Url } from '../../protocol/encoding.js';
+import { loginChallengeMessage } from '../../protocol/login-challenge.js';
+import { ed25519PublicKeyFromSeed, verifyDetached } from '../../protocol/signing.js';
 import type { z } from '@hono/zod-openapi';
 import { atomic } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import { AppError } from '../../http/app-error.js';
 import * as accounts from '../accounts/repo.js';
-import type { passwordChangeBody } from '../accounts/schemas.js';
+import type { passwordChangeBody } from '../../protocol/api/accounts.js';
 import { assertKdfFloor, emailIndexOf, keyBundleOf } from '../accounts/service.js';
 import { deleteOtherSessions, listSessions as listSessionRows, markReauthenticated } from '../sessions/repo.js';
 import * as sessions from '../sessions/service.js';

@@ -1,5 +1,5 @@
-import type { HashFactory } from '../../client/crypto/sha256.js';
-import { AppError } from '../../errors.js';
+import type { HashFactory } from '../../protocol/hash.js';
+import { AppError } from '../../http/app-error.js';
 
 /**
  * Passes a blob through while counting and hashing it. If the body turns out longer or shorter

@@ -1,5 +1,5 @@
 import type { BlobRange } from '../../adapters/blob-store.js';
-import { AppError } from '../../errors.js';
+import { AppError } from '../../http/app-error.js';
 
 /**
  * Parses a single-range "Range: bytes=…" header against a known size. Multiple ranges are not

@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import { AppError } from '../../http/app-error.js';
 import type { AppEnv } from '../../http/env.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
-import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
+import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
 import {
   binaryBody,
   blobHeaders,
@@ -16,7 +16,7 @@ import {
   presignedRequest,
   upload,
   uploadIdParam,
-} from './schemas.js';
+} from '../../protocol/api/blobs.js';
 import {
   abortUpload,
   commitPresigned,

@@ -1,7 +1,7 @@
 import { blobKey } from '../../adapters/blob-store.js';
 import { atomic, inChunks, isGuardFailure } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
-import { AppError, notFound } from '../../errors.js';
+import { AppError, notFound } from '../../http/app-error.js';
 import { readSyncState } from '../sync/repo.js';
 import { createMeter, hashStream } from './meter.js';
 import { parseRange } from './range.js';

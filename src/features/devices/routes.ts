@@ -1,8 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
 import { createRouter, DEVICE_SECURITY, SESSION_SECURITY } from '../../http/router.js';
-import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
-import { device, deviceIdParam, deviceList, registerDeviceBody, registeredDevice, renameDeviceBody } from './schemas.js';
+import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
+import { device, deviceIdParam, deviceList, registerDeviceBody, registeredDevice, renameDeviceBody } from '../../protocol/api/devices.js';
 import { getDevice, listDevices, registerDevice, removeDevice, renameDevice } from './service.js';
 
 export function deviceRoutes(deps: Deps) {

@@ -1,6 +1,6 @@
-import { hashToken } from '../../crypto/tokens.js';
+import { hashToken } from '../../adapters/random.js';
 import type { Deps } from '../../deps.js';
-import { AppError, notFound } from '../../errors.js';
+import { AppError, notFound } from '../../http/app-error.js';
 import * as repo from './repo.js';
 
 export const DEVICE_TOKEN_PREFIX = 'hd';

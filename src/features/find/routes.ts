@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
 import { createRouter, DEVICE_SECURITY, SESSION_SECURITY } from '../../http/router.js';
-import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
-import { device as deviceSchema } from '../devices/schemas.js';
+import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
+import { device as deviceSchema } from '../../protocol/api/devices.js';
 import { getDevice } from '../devices/service.js';
 import type { Throttles } from '../throttles/service.js';
 import {
@@ -18,7 +18,7 @@ import {
   lastLocationResponse,
   pollQuery,
   reportLocationsBody,
-} from './schemas.js';
+} from '../../protocol/api/find.js';
 import {
   acknowledgeCommand,
   createCommand,

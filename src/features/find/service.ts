@@ -1,9 +1,9 @@
 import { commandMessage } from '../../client/crypto/commands.js';
-import { fromBase64Url } from '../../client/crypto/encoding.js';
-import { verifyDetached } from '../../client/crypto/signing.js';
+import { fromBase64Url } from '../../protocol/encoding.js';
+import { verifyDetached } from '../../protocol/signing.js';
 import { atomic, isGuardFailure } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
-import { AppError, notFound } from '../../errors.js';
+import { AppError, notFound } from '../../http/app-error.js';
 import { findAccountById } from '../accounts/repo.js';
 import { auditEntry } from '../audit/service.js';
 import type { Throttles } from '../throttles/service.js';

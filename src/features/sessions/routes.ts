@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
-import { errorResponses, id, jsonResponse, timestamp } from '../../http/schemas.js';
+import { id, timestamp } from '../../protocol/api/common.js';
+import { errorResponses, jsonResponse } from '../../http/openapi.js';
 import { listSessions, revokeOtherSessions, revokeSession } from './service.js';
 
 const session = z

@@ -1,7 +1,8 @@
-import { toBase64Url } from '../../client/crypto/encoding.js';
-import { constantTimeEqual, hashToken } from '../../crypto/tokens.js';
+import { toBase64Url } from '../../protocol/encoding.js';
+import { hashToken } from '../../adapters/random.js';
+import { constantTimeEqual } from '../../protocol/encoding.js';
 import type { Deps } from '../../deps.js';
-import { AppError, notFound } from '../../errors.js';
+import { AppError, notFound } from '../../http/app-error.js';
 import * as repo from './repo.js';
 
 export const SESSION_TOKEN_PREFIX = 'hs';

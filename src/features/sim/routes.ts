@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import { AppError } from '../../http/app-error.js';
 import { createRouter, DEVICE_SECURITY, SESSION_SECURITY } from '../../http/router.js';
-import { errorResponses, jsonBody, jsonResponse } from '../../http/schemas.js';
+import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
 import type { Throttles } from '../throttles/service.js';
-import { deviceIdParam, simEvent, simEventBody, simEventIdParam, simEventResponse, verifyBody } from './schemas.js';
+import { deviceIdParam, simEvent, simEventBody, simEventIdParam, simEventResponse, verifyBody } from '../../protocol/api/sim.js';
 import { receiveInboundSms, reportSimEvent, resendCode, simHistory, verifyCode } from './service.js';
 
 export const INBOUND_WEBHOOK_PATH = '/v1/sms/inbound';

@@ -1,8 +1,8 @@
 import { SmsError } from '../../adapters/sms.js';
-import { constantTimeEqual } from '../../crypto/tokens.js';
+import { constantTimeEqual } from '../../protocol/encoding.js';
 import { atomic } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
-import { AppError, notFound } from '../../errors.js';
+import { AppError, notFound } from '../../http/app-error.js';
 import { auditEntry } from '../audit/service.js';
 import { findDevice } from '../find/repo.js';
 import type { Throttles } from '../throttles/service.js';

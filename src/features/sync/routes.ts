@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
-import { errorResponses, id, jsonBody, jsonResponse } from '../../http/schemas.js';
+import { id } from '../../protocol/api/common.js';
+import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
 import {
   applyChangesBody,
   applyChangesResponse,
@@ -11,7 +12,7 @@ import {
   createCollectionBody,
   item,
   updateCollectionBody,
-} from './schemas.js';
+} from '../../protocol/api/sync.js';
 import { applyChanges, changesSince, createCollection, getItem, listCollections, updateCollection } from './service.js';
 
 export function syncRoutes(deps: Deps) {

@@ -1,10 +1,10 @@
 import type { z } from '@hono/zod-openapi';
 import { atomic, isGuardFailure, isUniqueViolation, type Statement } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
-import { AppError, notFound } from '../../errors.js';
+import { AppError, notFound } from '../../http/app-error.js';
 import { releaseBlobs } from '../blobs/service.js';
 import * as repo from './repo.js';
-import type { createCollectionBody, itemChange } from './schemas.js';
+import type { createCollectionBody, itemChange } from '../../protocol/api/sync.js';
 
 export type ItemChange = z.infer<typeof itemChange>;
 

@@ -1,5 +1,5 @@
 import type { Deps } from '../../deps.js';
-import { AppError } from '../../errors.js';
+import { AppError } from '../../http/app-error.js';
 import * as repo from './repo.js';
 
 const MINUTE = 60_000;

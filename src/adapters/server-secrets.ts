@@ -2,7 +2,7 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { fromBase64Url, toBase64Url, utf8 } from '../client/crypto/encoding.js';
+import { fromBase64Url, toBase64Url, utf8 } from '../protocol/encoding.js';
 
 // Everything the server itself must keep secret derives from one 32-byte server key, so an
 // operator has a single value to protect and back up. Each use gets its own HKDF subkey.

@@ -1,19 +1,19 @@
-import { z } from '@hono/zod-openapi';
-import { id, timestamp } from '../../http/schemas.js';
+import { z } from 'zod';
+import { id, timestamp } from './common.js';
 
 export const SHA256_HEADER = 'X-Homing-SHA256';
 
 export const sha256Hex = z
   .string()
   .regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lowercase hex (64 characters)')
-  .openapi({ example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' });
+  .meta({ example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' });
 
 export const declaredBlob = z
   .strictObject({
-    size: z.number().int().min(0).openapi({ description: 'Exact size in bytes of the (encrypted) blob' }),
+    size: z.number().int().min(0).meta({ description: 'Exact size in bytes of the (encrypted) blob' }),
     sha256: sha256Hex,
   })
-  .openapi('DeclaredBlob');
+  .meta({ id: 'DeclaredBlob' });
 
 export const createUploadBody = declaredBlob
   .extend({
@@ -23,13 +23,13 @@ export const createUploadBody = declaredBlob
       .min(5 * 1024 * 1024)
       .max(1024 * 1024 * 1024)
       .optional()
-      .openapi({ description: 'Bytes per part (every part but the last); at least 5 MiB' }),
+      .meta({ description: 'Bytes per part (every part but the last); at least 5 MiB' }),
   })
-  .openapi('CreateUploadRequest');
+  .meta({ id: 'CreateUploadRequest' });
 
 export const blobInfo = z
   .object({ blobId: z.string(), size: z.number().int(), sha256: z.string() })
-  .openapi('Blob');
+  .meta({ id: 'Blob' });
 
 export const upload = z
   .object({
@@ -39,7 +39,7 @@ export const upload = z
     partCount: z.number().int(),
     expiresAt: timestamp('Unfinished uploads are discarded after this'),
   })
-  .openapi('Upload');
+  .meta({ id: 'Upload' });
 
 export const presignedRequest = z
   .object({
@@ -48,21 +48,21 @@ export const presignedRequest = z
     headers: z.record(z.string(), z.string()),
     expiresAt: timestamp('The URL stops working'),
   })
-  .openapi('PresignedRequest');
+  .meta({ id: 'PresignedRequest' });
 
 export const binaryBody = (description: string) => ({
   required: true as const,
   description,
-  content: { 'application/octet-stream': { schema: z.string().openapi({ type: 'string', format: 'binary' }) } },
+  content: { 'application/octet-stream': { schema: z.string().meta({ type: 'string', format: 'binary' }) } },
 });
 
 export const blobHeaders = z.object({
-  'content-length': z.string().optional().openapi({ description: 'Required: the exact size in bytes' }),
-  'x-homing-sha256': sha256Hex.openapi({ description: 'SHA-256 of the body, lowercase hex' }),
+  'content-length': z.string().optional().meta({ description: 'Required: the exact size in bytes' }),
+  'x-homing-sha256': sha256Hex.meta({ description: 'SHA-256 of the body, lowercase hex' }),
 });
 
 export const blobIdParam = z.object({ blobId: id('Blob id') });
 export const uploadIdParam = z.object({ uploadId: id('Upload id') });
 export const partParams = uploadIdParam.extend({
-  partNumber: z.coerce.number().int().min(1).max(10_000).openapi({ param: { name: 'partNumber', in: 'path' }, example: 1 }),
+  partNumber: z.coerce.number().int().min(1).max(10_000).meta({ param: { name: 'partNumber', in: 'path' }, example: 1 }),
 });

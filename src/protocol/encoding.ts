@@ -72,8 +72,14 @@ export function randomBytes(n: number): Uint8Array {
   return bytes;
 }
 
-/** Constant time in the contents when lengths are equal; lengths are not secret. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+/**
+ * Compares secrets in constant time in their contents, so the time taken reveals nothing of where
+ * they differ. Lengths are not secret (every caller compares fixed-length values). Strings are
+ * compared as their UTF-8 bytes. The one comparison for secrets in homing, server and SDK alike.
+ */
+export function constantTimeEqual(left: Uint8Array | string, right: Uint8Array | string): boolean {
+  const a = typeof left === 'string' ? utf8(left) : left;
+  const b = typeof right === 'string' ? utf8(right) : right;
   if (a.length !== b.length) return false;
   let difference = 0;
   for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;

@@ -1,5 +1,4 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { concatBytes, utf8 } from './encoding.js';
 
 export function ed25519PublicKeyFromSeed(seed: Uint8Array): Uint8Array {
   return ed25519.getPublicKey(seed);
@@ -28,20 +27,4 @@ export function verifyDetached(publicKey: Uint8Array, message: Uint8Array, signa
 function isPrimeOrderPoint(encoded: Uint8Array): boolean {
   const point = ed25519.Point.fromBytes(encoded, false);
   return !point.isSmallOrder() && point.isTorsionFree();
-}
-
-/** The canonical message a client signs with its login key to answer a login challenge. */
-export function loginChallengeMessage(input: {
-  origin: string;
-  challengeId: string;
-  challenge: Uint8Array;
-}): Uint8Array {
-  // A newline inside a field would let two different (origin, challengeId) pairs sign the same bytes.
-  if (input.origin.includes('\n') || input.challengeId.includes('\n')) {
-    throw new Error('login challenge: origin and challengeId must not contain newlines');
-  }
-  return concatBytes(
-    utf8(`homing/v1/login-challenge\n${input.origin}\n${input.challengeId}\n`),
-    input.challenge,
-  );
 }

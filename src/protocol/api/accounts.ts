@@ -1,27 +1,27 @@
-import { z } from '@hono/zod-openapi';
-import { base64urlBytes, id, publicKey, sealedKey, timestamp } from '../../http/schemas.js';
+import { z } from 'zod';
+import { base64urlBytes, id, publicKey, sealedKey, timestamp } from './common.js';
 
 export const email = z
   .preprocess((value) => (typeof value === 'string' ? value.trim() : value), z.email().max(254))
-  .openapi({ type: 'string', format: 'email', example: 'ada@example.org' });
+  .meta({ type: 'string', format: 'email', example: 'ada@example.org' });
 export const phoneNumber = z
   .string()
   .regex(/^\+[1-9][0-9]{6,14}$/, 'must be an E.164 number such as +447700900123')
-  .openapi({ example: '+447700900123' });
+  .meta({ example: '+447700900123' });
 
 export const kdfParams = z
   .strictObject({
     salt: base64urlBytes(16, 'Argon2id salt (crypto_pwhash_SALTBYTES)'),
-    opsLimit: z.number().int().min(1).max(16).openapi({ example: 2 }),
+    opsLimit: z.number().int().min(1).max(16).meta({ example: 2 }),
     memLimit: z
       .number()
       .int()
       .min(8192)
       .max(1024 * 1024 * 1024)
       .refine((n) => n % 1024 === 0, 'must be a multiple of 1024')
-      .openapi({ description: 'bytes, as crypto_pwhash memlimit', example: 67108864 }),
+      .meta({ description: 'bytes, as crypto_pwhash memlimit', example: 67108864 }),
   })
-  .openapi('KdfParams');
+  .meta({ id: 'KdfParams' });
 
 export const signupBody = z
   .strictObject({
@@ -38,9 +38,9 @@ export const signupBody = z
     ed25519PublicKey: publicKey('Ed25519 key that signs remote commands'),
     wrappedEd25519SecretKey: sealedKey('Ed25519 seed sealed by the master key'),
   })
-  .openapi('SignupRequest');
+  .meta({ id: 'SignupRequest' });
 
-export const signupResponse = z.object({ accountId: z.string() }).openapi('SignupResponse');
+export const signupResponse = z.object({ accountId: z.string() }).meta({ id: 'SignupResponse' });
 
 export const accountResponse = z
   .object({
@@ -49,24 +49,24 @@ export const accountResponse = z
     phoneNumber: z.string().nullable(),
     createdAt: timestamp('When the account was created'),
   })
-  .openapi('Account');
+  .meta({ id: 'Account' });
 
 export const proof = z
   .strictObject({
     challengeId: id('From POST /v1/auth/challenge'),
     signature: base64urlBytes(64, 'Ed25519 signature of the login challenge message'),
   })
-  .openapi('ChallengeProof');
+  .meta({ id: 'ChallengeProof' });
 
 export const passwordChangeBody = z
   .strictObject({
-    proof: proof.openapi({ description: 'A fresh challenge signed with the current password or the recovery key' }),
+    proof: proof.meta({ description: 'A fresh challenge signed with the current password or the recovery key' }),
     kdf: kdfParams,
     loginPublicKey: publicKey('The new password-derived Ed25519 public key'),
     wrappedMasterKey: sealedKey('The master key sealed by the new kek'),
   })
-  .openapi('PasswordChangeRequest');
+  .meta({ id: 'PasswordChangeRequest' });
 
 export const passwordChangeResponse = z
-  .object({ revokedSessions: z.number().int().openapi({ description: 'Other sessions signed out' }) })
-  .openapi('PasswordChangeResponse');
+  .object({ revokedSessions: z.number().int().meta({ description: 'Other sessions signed out' }) })
+  .meta({ id: 'PasswordChangeResponse' });

@@ -1,5 +1,5 @@
-import { z } from '@hono/zod-openapi';
-import { id, sealedKey, timestamp } from '../../http/schemas.js';
+import { z } from 'zod';
+import { id, sealedKey, timestamp } from './common.js';
 
 export const BUILT_IN_KINDS = ['contacts', 'messages', 'photos', 'screenshots', 'notes', 'calendar', 'email', 'files'] as const;
 export const MAX_METADATA_CHARS = 87_384; // 64 KiB of ciphertext in base64url
@@ -11,7 +11,7 @@ export const kind = z
     new RegExp(`^(${BUILT_IN_KINDS.join('|')}|custom:[a-z0-9-]{1,32})$`),
     `must be one of ${BUILT_IN_KINDS.join(', ')}, or custom:<name> with a-z, 0-9 and -`,
   )
-  .openapi({ example: 'contacts' });
+  .meta({ example: 'contacts' });
 
 const ciphertext = (description: string) =>
   z
@@ -19,9 +19,9 @@ const ciphertext = (description: string) =>
     .min(1)
     .max(MAX_METADATA_CHARS)
     .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url without padding')
-    .openapi({ description });
+    .meta({ description });
 
-const version = z.number().int().min(1).openapi({ description: 'The version the client last saw', example: 1 });
+const version = z.number().int().min(1).meta({ description: 'The version the client last saw', example: 1 });
 const blobId = id('A committed blob of this account, from PUT /v1/blobs or a completed upload');
 
 export const createCollectionBody = z
@@ -31,11 +31,11 @@ export const createCollectionBody = z
     wrappedKey: sealedKey('Collection key sealed by the master key'),
     encryptedMetadata: ciphertext('Collection metadata (name, settings), sealed by the collection key'),
   })
-  .openapi('CreateCollectionRequest');
+  .meta({ id: 'CreateCollectionRequest' });
 
 export const updateCollectionBody = z
   .strictObject({ baseVersion: version, encryptedMetadata: ciphertext('New sealed metadata') })
-  .openapi('UpdateCollectionRequest');
+  .meta({ id: 'UpdateCollectionRequest' });
 
 export const collection = z
   .object({
@@ -48,7 +48,7 @@ export const collection = z
     createdAt: timestamp('Created'),
     updatedAt: timestamp('Last changed'),
   })
-  .openapi('Collection');
+  .meta({ id: 'Collection' });
 
 const itemId = id('Chosen by the client (16 random bytes)');
 
@@ -68,24 +68,24 @@ export const itemChange = z
       baseVersion: version,
       wrappedKey: sealedKey('Item key, if it changed').optional(),
       encryptedMetadata: ciphertext('Item metadata sealed for version baseVersion + 1'),
-      blobId: blobId.nullable().optional().openapi({ description: 'A new blob, null to drop the blob, absent to keep it' }),
+      blobId: blobId.nullable().optional().meta({ description: 'A new blob, null to drop the blob, absent to keep it' }),
     }),
     z.strictObject({ op: z.literal('trash'), itemId, baseVersion: version }),
     z.strictObject({ op: z.literal('restore'), itemId, baseVersion: version }),
     z.strictObject({ op: z.literal('delete'), itemId, baseVersion: version }),
   ])
-  .openapi('ItemChange');
+  .meta({ id: 'ItemChange' });
 
 export const applyChangesBody = z
   .strictObject({ changes: z.array(itemChange).min(1).max(MAX_BATCH_CHANGES) })
-  .openapi('ApplyChangesRequest');
+  .meta({ id: 'ApplyChangesRequest' });
 
 export const item = z
   .object({
     id: z.string(),
     collectionId: z.string(),
     version: z.number().int(),
-    state: z.enum(['live', 'trashed', 'deleted']).openapi({ description: 'deleted = tombstone: no key, metadata or blob' }),
+    state: z.enum(['live', 'trashed', 'deleted']).meta({ description: 'deleted = tombstone: no key, metadata or blob' }),
     wrappedKey: z.string().nullable(),
     encryptedMetadata: z.string().nullable(),
     blob: z.object({ id: z.string(), size: z.number().int(), sha256: z.string() }).nullable(),
@@ -93,18 +93,18 @@ export const item = z
     seq: z.number().int(),
     updatedAt: timestamp('Last changed'),
   })
-  .openapi('Item');
+  .meta({ id: 'Item' });
 
 export const applyChangesResponse = z
   .object({ seq: z.number().int(), items: z.array(item) })
-  .openapi('ApplyChangesResponse');
+  .meta({ id: 'ApplyChangesResponse' });
 
 export const changesQuery = z.object({
   since: z
     .string()
     .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a cursor from an earlier page, or 0')
     .default('0')
-    .openapi({ description: 'Cursor from the previous page; 0 for everything' }),
+    .meta({ description: 'Cursor from the previous page; 0 for everything' }),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
@@ -112,7 +112,7 @@ export const changesResponse = z
   .object({
     collections: z.array(collection),
     items: z.array(item),
-    cursor: z.string().openapi({ description: 'Pass as since= for the next page' }),
+    cursor: z.string().meta({ description: 'Pass as since= for the next page' }),
     hasMore: z.boolean(),
   })
-  .openapi('ChangesPage');
+  .meta({ id: 'ChangesPage' });

@@ -1,5 +1,5 @@
-import { z } from '@hono/zod-openapi';
-import { base64urlBytes, id, timestamp } from '../../http/schemas.js';
+import { z } from 'zod';
+import { base64urlBytes, id, timestamp } from './common.js';
 
 // A sealed fix is ~32 + 16 + ~150 bytes of JSON; 2 KiB of base64url leaves room without inviting abuse.
 const sealed = z
@@ -7,30 +7,30 @@ const sealed = z
   .min(64)
   .max(2048)
   .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url without padding')
-  .openapi({ description: 'crypto_box_seal of the location JSON to the account X25519 key' });
+  .meta({ description: 'crypto_box_seal of the location JSON to the account X25519 key' });
 
-export const findToggleBody = z.strictObject({ enabled: z.boolean() }).openapi('FindToggle');
+export const findToggleBody = z.strictObject({ enabled: z.boolean() }).meta({ id: 'FindToggle' });
 
 export const reportLocationsBody = z
   .strictObject({ reports: z.array(z.strictObject({ sealed })).min(1).max(100) })
-  .openapi('LocationReports');
+  .meta({ id: 'LocationReports' });
 
 export const locationReport = z
   .object({ sealed: z.string(), receivedAt: timestamp('When the server received it') })
-  .openapi('LocationReport');
+  .meta({ id: 'LocationReport' });
 
 export const lastLocationResponse = z
   .object({ deviceId: z.string(), report: locationReport.nullable() })
-  .openapi('LastLocation');
+  .meta({ id: 'LastLocation' });
 
 export const historyQuery = z.object({
-  from: z.coerce.number().int().min(0).optional().openapi({ description: 'Unix ms; default 24 h ago' }),
-  to: z.coerce.number().int().min(0).optional().openapi({ description: 'Unix ms; default now' }),
+  from: z.coerce.number().int().min(0).optional().meta({ description: 'Unix ms; default 24 h ago' }),
+  to: z.coerce.number().int().min(0).optional().meta({ description: 'Unix ms; default now' }),
 });
 
 export const historyResponse = z
   .object({ deviceId: z.string(), reports: z.array(locationReport) })
-  .openapi('LocationHistory');
+  .meta({ id: 'LocationHistory' });
 
 export const COMMAND_TYPES = ['ring', 'stop-ring', 'lock', 'locate', 'wipe'] as const;
 export const COMMAND_STATUSES = ['pending', 'delivered', 'succeeded', 'failed', 'rejected', 'cancelled'] as const;
@@ -48,12 +48,12 @@ export const createCommandBody = z
           return false;
         }
       }, 'must be a JSON object, as a string')
-      .openapi({ description: 'JSON string, signed exactly as sent', example: '{}' }),
+      .meta({ description: 'JSON string, signed exactly as sent', example: '{}' }),
     issuedAt: z.number().int().min(0),
     counter: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     signature: base64urlBytes(64, 'Ed25519 signature by the account command key (docs/CRYPTO.md §10)'),
   })
-  .openapi('CreateCommand');
+  .meta({ id: 'CreateCommand' });
 
 export const command = z
   .object({
@@ -70,12 +70,12 @@ export const command = z
     deliveredAt: timestamp('Fetched by the device').nullable(),
     acknowledgedAt: timestamp('Acknowledged by the device').nullable(),
   })
-  .openapi('Command');
+  .meta({ id: 'Command' });
 
-export const commandList = z.object({ commands: z.array(command) }).openapi('CommandList');
+export const commandList = z.object({ commands: z.array(command) }).meta({ id: 'CommandList' });
 
 export const pollQuery = z.object({
-  wait: z.coerce.number().int().min(0).max(25).default(0).openapi({ description: 'Seconds to wait for a command (long poll)' }),
+  wait: z.coerce.number().int().min(0).max(25).default(0).meta({ description: 'Seconds to wait for a command (long poll)' }),
 });
 
 export const ackBody = z
@@ -83,7 +83,7 @@ export const ackBody = z
     status: z.enum(['succeeded', 'failed', 'rejected']),
     result: z.string().max(1000).optional(),
   })
-  .openapi('CommandAck');
+  .meta({ id: 'CommandAck' });
 
 export const deviceIdParam = z.object({ deviceId: id('Device id') });
 export const commandIdParam = z.object({ commandId: id('Command id') });

@@ -1,22 +1,22 @@
-import { z } from '@hono/zod-openapi';
-import { base64urlBytes, id, publicKey, sealedKey, timestamp } from '../../http/schemas.js';
-import { email, kdfParams, proof } from '../accounts/schemas.js';
+import { z } from 'zod';
+import { base64urlBytes, id, publicKey, sealedKey, timestamp } from './common.js';
+import { email, kdfParams, proof } from './accounts.js';
 
-const method = z.enum(['password', 'recovery']).default('password').openapi({
+const method = z.enum(['password', 'recovery']).default('password').meta({
   description: 'password: sign with the password-derived key; recovery: sign with the recovery-key-derived key',
 });
 
-export const challengeBody = z.strictObject({ email, method }).openapi('ChallengeRequest');
+export const challengeBody = z.strictObject({ email, method }).meta({ id: 'ChallengeRequest' });
 
 export const challengeResponse = z
   .object({
     challengeId: z.string(),
     challenge: base64urlBytes(32, 'Random bytes to sign'),
-    origin: z.string().openapi({ description: 'The origin the signature is bound to', example: 'https://homing.example' }),
+    origin: z.string().meta({ description: 'The origin the signature is bound to', example: 'https://homing.example' }),
     expiresAt: timestamp('When the challenge stops being accepted'),
-    kdf: kdfParams.optional().openapi({ description: 'Argon2id parameters (password method only)' }),
+    kdf: kdfParams.optional().meta({ description: 'Argon2id parameters (password method only)' }),
   })
-  .openapi('Challenge');
+  .meta({ id: 'Challenge' });
 
 export const loginBody = z
   .strictObject({
@@ -25,10 +25,10 @@ export const loginBody = z
     session: z
       .enum(['bearer', 'cookie'])
       .default('bearer')
-      .openapi({ description: 'bearer: token in the body (apps, CLI); cookie: HttpOnly cookie + CSRF token (web page)' }),
-    label: z.string().trim().min(1).max(100).optional().openapi({ description: 'Shown in the session list', example: 'CLI on laptop' }),
+      .meta({ description: 'bearer: token in the body (apps, CLI); cookie: HttpOnly cookie + CSRF token (web page)' }),
+    label: z.string().trim().min(1).max(100).optional().meta({ description: 'Shown in the session list', example: 'CLI on laptop' }),
   })
-  .openapi('LoginRequest');
+  .meta({ id: 'LoginRequest' });
 
 export const keyBundle = z
   .object({
@@ -40,17 +40,17 @@ export const keyBundle = z
     ed25519PublicKey: publicKey('Ed25519 command public key'),
     wrappedEd25519SecretKey: sealedKey('Ed25519 seed sealed by the master key'),
   })
-  .openapi('KeyBundle');
+  .meta({ id: 'KeyBundle' });
 
 export const sessionInfo = z
   .object({
     id: z.string(),
     kind: z.enum(['bearer', 'cookie']),
     expiresAt: timestamp('Absolute expiry'),
-    token: z.string().optional().openapi({ description: 'Bearer sessions only: the token (hs_…), shown once' }),
-    csrfToken: z.string().optional().openapi({ description: 'Cookie sessions only: send as X-CSRF-Token on every change' }),
+    token: z.string().optional().meta({ description: 'Bearer sessions only: the token (hs_…), shown once' }),
+    csrfToken: z.string().optional().meta({ description: 'Cookie sessions only: send as X-CSRF-Token on every change' }),
   })
-  .openapi('NewSession');
+  .meta({ id: 'NewSession' });
 
 export const loginResponse = z
   .object({
@@ -59,11 +59,11 @@ export const loginResponse = z
     session: sessionInfo,
     keys: keyBundle,
   })
-  .openapi('LoginResponse');
+  .meta({ id: 'LoginResponse' });
 
 export const reauthenticateResponse = z
   .object({ reauthenticatedAt: timestamp('When this session last proved the password') })
-  .openapi('ReauthenticateResponse');
+  .meta({ id: 'ReauthenticateResponse' });
 
 export const currentSession = z
   .object({
@@ -73,6 +73,6 @@ export const currentSession = z
     reauthenticatedAt: timestamp('Last signed proof').nullable(),
     csrfToken: z.string().optional(),
   })
-  .openapi('CurrentSession');
+  .meta({ id: 'CurrentSession' });
 
 export { proof };
