@@ -7,18 +7,20 @@ import { auditRoutes } from './features/audit/routes.js';
 import { blobRoutes } from './features/blobs/routes.js';
 import { findRoutes } from './features/find/routes.js';
 import { simRoutes } from './features/sim/routes.js';
-import { webRoutes } from './web/routes.js';
+import { webRoutes } from './features/web-page/routes.js';
 import { deviceRoutes } from './features/devices/routes.js';
 import { syncRoutes } from './features/sync/routes.js';
+import { requireDevice } from './features/devices/middleware.js';
+import { requireSession } from './features/sessions/middleware.js';
 import { sessionRoutes } from './features/sessions/routes.js';
+import { CSRF_HEADER, SESSION_COOKIE } from './protocol/headers.js';
 import { createThrottles } from './features/throttles/service.js';
-import { CSRF_HEADER, requireDevice, requireSession, SESSION_COOKIE } from './http/auth.js';
 import { DOCS_CSP, renderDocsPage } from './http/docs-page.js';
 import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/errors.js';
 import { clientAddress, limitBody, requestId, securityHeaders } from './http/middleware.js';
 import { createRouter } from './http/router.js';
-import { jsonResponse } from './http/openapi.js';
+import { jsonResponse, registerErrorSchemas, withMiddlewareErrors } from './http/openapi.js';
 
 export interface AppOptions {
   /** The peer address as the runtime sees it; Node and Workers each supply their own. */
@@ -78,8 +80,9 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
     description: 'Device token (hd_…) from POST /v1/devices',
   });
 
+  registerErrorSchemas(app.openAPIRegistry);
   const openApiDocument = () =>
-    app.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO, servers: [{ url: deps.config.publicOrigin }] });
+    withMiddlewareErrors(app.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO, servers: [{ url: deps.config.publicOrigin }] }));
 
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
   app.get('/docs', (c) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { S3BlobStoreConfig } from './adapters/blob-store-s3.js';
-import type { TwilioSmsConfig } from './adapters/sms-twilio.js';
+import type { SmsConfig } from './adapters/sms-node.js';
 
 // Every setting comes from the environment (process.env on Node, bindings on Workers) and is
 // parsed here, once, at start-up. Nothing reads the environment at import time.
@@ -16,6 +16,7 @@ const envSchema = z.object({
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   HOMING_DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_PATH: z.string().min(1).optional(),
+  HOMING_MIGRATIONS_DIR: z.string().min(1).optional(),
   HOMING_SERVER_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')
@@ -72,6 +73,8 @@ export interface Config {
   publicOrigin: string;
   dataDir: string;
   databasePath: string;
+  /** The drizzle/ migrations folder (Node); unset, the package's own, found from the running code. */
+  migrationsDir?: string;
   serverKey?: string;
   trustProxyHeader?: 'x-forwarded-for' | 'x-real-ip' | 'cf-connecting-ip';
   maxBodyBytes: number;
@@ -88,9 +91,7 @@ export interface Config {
   trashRetentionMs: number;
   uploadExpiryMs: number;
   locationHistoryMs: number;
-  sms:
-    | { provider: 'log'; outboxPath: string }
-    | ({ provider: 'twilio' } & TwilioSmsConfig);
+  sms: SmsConfig;
   /** Calling-code prefixes SMS may go to; empty means any (guard against SMS pumping with it). */
   smsAllowedPrefixes: string[];
   /** The number phones text their inbound verification token to (Twilio only). */
@@ -168,6 +169,7 @@ export function parseConfig(env: Env): Config {
     publicOrigin: publicUrl.origin,
     dataDir: e.HOMING_DATA_DIR,
     databasePath: e.DATABASE_PATH ?? `${e.HOMING_DATA_DIR}/homing.db`,
+    migrationsDir: e.HOMING_MIGRATIONS_DIR,
     serverKey: e.HOMING_SERVER_KEY,
     trustProxyHeader: e.TRUST_PROXY_HEADER,
     maxBodyBytes: e.MAX_BODY_BYTES,

@@ -1,19 +1,14 @@
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { createNodeBlobStore } from './adapters/blob-store-node.js';
-import { nodeSha256 } from './adapters/hash-node.js';
-import { createNodeSmsSender } from './adapters/sms-node.js';
 import { createJsonLogger } from './adapters/log.js';
+import { createNodeSmsSender } from './adapters/sms-node.js';
 import { cryptoRandom } from './adapters/random.js';
 import { loadOrCreateServerKey } from './adapters/server-key-file.js';
-import { openSqlite } from './adapters/sqlite-node.js';
-import { systemClock } from './adapters/clock.js';
 import { createApp } from './app.js';
-import { fromBase64Url } from './protocol/encoding.js';
 import { ConfigError, parseConfig } from './config.js';
-import { createServerSecrets } from './adapters/server-secrets.js';
-import type { Deps } from './deps.js';
 import { runMaintenance } from './jobs.js';
+import { createNodeBlobStore, createNodeDeps } from './node-deps.js';
+import { fromBase64Url } from './protocol/encoding.js';
 
 const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
 
@@ -25,19 +20,9 @@ async function main() {
     : loadOrCreateServerKey(config.dataDir, cryptoRandom.bytes);
   if (serverKey.created) log.warn('created a server key; back it up with the database', { path: serverKey.path });
 
-  const sqlite = openSqlite(config.databasePath);
   const blobs = await createNodeBlobStore(config.blobs);
-  const deps: Deps = {
-    db: sqlite.db,
-    clock: systemClock,
-    random: cryptoRandom,
-    config,
-    log,
-    secrets: createServerSecrets(serverKey.key, cryptoRandom.bytes),
-    blobs,
-    sha256: nodeSha256,
-    sms: createNodeSmsSender(config.sms, log),
-  };
+  const sms = createNodeSmsSender(config.sms, log);
+  const { deps, close } = createNodeDeps(config, { serverKey: serverKey.key, blobs, sms, log });
   const app = createApp(deps, { peerAddress: (c) => getConnInfo(c).remote.address });
 
   const maintain = () => runMaintenance(deps).catch((err) => log.error('maintenance failed', { error: String(err) }));
@@ -69,7 +54,7 @@ async function main() {
     }, 10_000);
     force.unref();
     server.close(() => {
-      sqlite.close();
+      close();
       log.info('stopped');
       process.exit(0);
     });

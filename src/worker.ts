@@ -4,9 +4,9 @@ import { presignIf } from './adapters/blob-store.js';
 import { createR2BlobStore } from './adapters/blob-store-r2.js';
 import { createS3BlobStore } from './adapters/blob-store-s3.js';
 import { systemClock } from './adapters/clock.js';
-import { createJsonLogger, type Logger } from './adapters/log.js';
+import { createJsonLogger } from './adapters/log.js';
 import { cryptoRandom } from './adapters/random.js';
-import { maskNumber, type SmsSender } from './adapters/sms.js';
+import { createConsoleSmsSender } from './adapters/sms-console.js';
 import { createTwilioFetchSmsSender } from './adapters/sms-twilio-fetch.js';
 import { createApp } from './app.js';
 import { fromBase64Url } from './protocol/encoding.js';
@@ -36,19 +36,9 @@ export function createWorkerDeps(env: WorkerEnv): Deps {
     // R2 through its binding by default; any S3-compatible store when BLOB_STORE=s3.
     blobs: config.blobs.store === 's3' ? presignIf(config.blobs.presign, createS3BlobStore(config.blobs, { webStreamBodies: true })) : createR2BlobStore(env.BLOBS),
     sha256: nobleSha256,
-    sms: config.sms.provider === 'twilio' ? createTwilioFetchSmsSender(config.sms) : consoleSmsSender(log),
+    sms: config.sms.provider === 'twilio' ? createTwilioFetchSmsSender(config.sms) : createConsoleSmsSender(log, cryptoRandom),
   };
 }
-
-/** No file system here: the log provider notes the masked number only, and sends nothing. */
-const consoleSmsSender = (log: Logger): SmsSender => ({
-  name: 'log',
-  async send({ to }) {
-    const id = `log_${cryptoRandom.id()}`;
-    log.info('sms not sent (SMS_PROVIDER=log)', { id, to: maskNumber(to) });
-    return { id };
-  },
-});
 
 let built: { deps: Deps; app: ReturnType<typeof createApp> } | undefined;
 

@@ -4,17 +4,15 @@ import { join } from 'node:path';
 import type { BlobStore } from '../src/adapters/blob-store.js';
 import { createFsBlobStore } from '../src/adapters/blob-store-fs.js';
 import { createManualClock } from '../src/adapters/clock.js';
-import { nodeSha256 } from '../src/adapters/hash-node.js';
 import type { SmsSender } from '../src/adapters/sms.js';
 import { createLogSmsSender } from '../src/adapters/sms-log.js';
 import { createJsonLogger } from '../src/adapters/log.js';
 import { cryptoRandom } from '../src/adapters/random.js';
-import { openSqlite } from '../src/adapters/sqlite-node.js';
 import { createApp } from '../src/app.js';
 import { createApiClient } from '../src/client/api.js';
 import { parseConfig, type Env } from '../src/config.js';
-import { createServerSecrets } from '../src/adapters/server-secrets.js';
-import type { Deps } from '../src/deps.js';
+import { createNodeDeps } from '../src/node-deps.js';
+import { withOpenApiContract } from './openapi-contract.js';
 
 /** Cheap Argon2id parameters, so tests spend their time on the service rather than the KDF. */
 export const TEST_KDF = { opsLimit: 1, memLimit: 8192 };
@@ -36,22 +34,17 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?:
     TRUST_PROXY_HEADER: 'x-forwarded-for',
     ...env,
   });
-  const sqlite = openSqlite(join(dir, 'homing.db'));
   const clock = createManualClock(Date.UTC(2026, 10, 1, 12));
   const logLines: string[] = [];
   const logSms = createLogSmsSender({ outboxPath: join(dir, 'sms-outbox.jsonl'), log: createJsonLogger('silent') });
-  const deps: Deps = {
-    db: sqlite.db,
-    clock,
-    random: cryptoRandom,
-    config,
-    log: createJsonLogger('debug', (line) => logLines.push(line), clock.now),
-    secrets: createServerSecrets(cryptoRandom.bytes(32), cryptoRandom.bytes),
+  const { deps, close } = createNodeDeps(config, {
+    serverKey: cryptoRandom.bytes(32),
     blobs: options.blobs ?? createFsBlobStore(join(dir, 'blobs')),
-    sha256: nodeSha256,
+    clock,
+    log: createJsonLogger('debug', (line) => logLines.push(line), clock.now),
     sms: options.sms ?? logSms,
-  };
-  const app = createApp(deps);
+  });
+  const app = withOpenApiContract(createApp(deps));
   const fetchViaApp = (input: string, init: RequestInit) => app.request(input, init);
   const api = (tokens: { sessionToken?: string; deviceToken?: string } = {}) =>
     createApiClient({ baseUrl: TEST_ORIGIN, fetch: fetchViaApp, ...tokens });
@@ -78,7 +71,7 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?:
     /** SMS the log provider "sent" (the embedded default). */
     outbox: () => logSms.readOutbox(),
     close() {
-      sqlite.close();
+      close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from './log.js';
-import { maskNumber, type SmsSender } from './sms.js';
+import { assertE164, maskNumber, type SmsSender } from './sms.js';
 
 export interface OutboxEntry {
   id: string;
@@ -28,6 +28,7 @@ export function createLogSmsSender(input: {
     name: 'log',
 
     async send({ to, body }) {
+      assertE164(to);
       const entry: OutboxEntry = { id: `log_${randomBytes(12).toString('base64url')}`, at: new Date(now()).toISOString(), to, body };
       await mkdir(dirname(outboxPath), { recursive: true, mode: 0o700 });
       // One write with O_APPEND, so concurrent sends never interleave within a line.

@@ -1,48 +1,32 @@
-import twilio from 'twilio';
-import { maskNumber, SmsError, type SmsSender } from './sms.js';
-import { twilioFailure, twilioRedactor } from './sms-twilio-fetch.js';
+import { createRequire } from 'node:module';
+import type twilioModule from 'twilio';
+import { assertE164, type SmsSender } from './sms.js';
+import { checkTwilioConfig, TWILIO_TIMEOUT_MS, type TwilioSmsConfig, twilioSendErrors } from './sms-twilio-common.js';
 
-export interface TwilioSmsConfig {
-  accountSid: string;
-  /** Either the auth token, or an API key: apiKeySid with apiKeySecret. The key wins when both are set. */
-  authToken?: string;
-  apiKeySid?: string;
-  apiKeySecret?: string;
-  /** Exactly one of messagingServiceSid and fromNumber. */
-  messagingServiceSid?: string;
-  fromNumber?: string;
-  /** Twilio region (e.g. ie1) and edge (e.g. dublin); the SDK turns them into the API host. */
-  region?: string;
-  edge?: string;
-  statusCallbackUrl?: string;
-}
+// The SDK is required when a Twilio sender is first made, not imported with this module: it adds
+// several MiB to an idle server, and most servers run the log provider and never need it.
+let loaded: typeof twilioModule | undefined;
+const sdk = () => (loaded ??= createRequire(import.meta.url)('twilio') as typeof twilioModule);
 
 /** What the SDK calls on its http client: twilio's own RequestClient, or anything with its request(). */
-export type TwilioHttpClient = Pick<twilio.RequestClient, 'request'>;
-
-// The error mapping and redaction are shared with the fetch sender used on Workers.
+export type TwilioHttpClient = Pick<twilioModule.RequestClient, 'request'>;
 
 /**
  * Sends SMS through Twilio's Messages API with the official SDK. Errors become SmsError with a
- * message safe to log: the number is masked and no credential appears. The SDK's own error is
- * deliberately not kept as `cause`: axios errors carry the Authorization header, and Twilio's
- * messages quote the full number.
+ * message safe to log (see twilioSendErrors); the SDK's own error is deliberately not kept.
+ * Each request carries timeoutMs, so a Twilio that never answers fails the send as unavailable.
  */
-export function createTwilioSmsSender(config: TwilioSmsConfig, options: { httpClient?: TwilioHttpClient } = {}): SmsSender {
-  const { accountSid, authToken, apiKeySid, apiKeySecret, messagingServiceSid, fromNumber } = config;
-  if (!accountSid?.startsWith('AC')) throw new Error('Twilio: accountSid must be set and start with "AC"');
-  if (Boolean(apiKeySid) !== Boolean(apiKeySecret)) {
-    throw new Error('Twilio: set apiKeySid and apiKeySecret together');
-  }
-  if (apiKeySid && !apiKeySid.startsWith('SK')) throw new Error('Twilio: apiKeySid must start with "SK"');
-  if (!authToken && !apiKeySid) throw new Error('Twilio: set authToken, or apiKeySid with apiKeySecret');
-  if (Boolean(messagingServiceSid) === Boolean(fromNumber)) {
-    throw new Error('Twilio: set exactly one of messagingServiceSid and fromNumber');
-  }
-
-  const [username, password] = apiKeySid ? [apiKeySid, apiKeySecret!] : [accountSid, authToken!];
+export function createTwilioSmsSender(
+  config: TwilioSmsConfig,
+  options: { httpClient?: TwilioHttpClient; timeoutMs?: number } = {},
+): SmsSender {
+  const { messagingServiceSid, fromNumber } = config;
+  const { username, password, hidden } = checkTwilioConfig(config);
+  const timeout = options.timeoutMs ?? TWILIO_TIMEOUT_MS;
+  const twilio = sdk();
+  const http = options.httpClient ?? new twilio.RequestClient({ timeout });
   const client = twilio(username, password, {
-    accountSid,
+    accountSid: config.accountSid,
     // '' rather than undefined: the SDK otherwise falls back to process.env TWILIO_REGION,
     // TWILIO_EDGE and TWILIO_LOG_LEVEL (debug prints requests with console.log), and only the
     // parsed config should decide.
@@ -50,16 +34,14 @@ export function createTwilioSmsSender(config: TwilioSmsConfig, options: { httpCl
     edge: config.edge ?? '',
     logLevel: '',
     // The SDK only ever calls request(); its option is typed as the whole RequestClient class.
-    httpClient: options.httpClient as twilio.RequestClient | undefined,
+    httpClient: { request: (opts) => http.request({ ...opts, timeout }) } satisfies TwilioHttpClient as twilioModule.RequestClient,
   });
-  const secrets = [authToken, apiKeySecret].filter((s): s is string => Boolean(s));
 
   return {
     name: 'twilio',
     async send({ to, body }) {
-      const masked = maskNumber(to);
-      if (!/^\+[1-9]\d{6,14}$/.test(to)) throw new SmsError('invalid_number', `not an E.164 number: ${masked}`);
-      const redact = twilioRedactor(to, body, secrets);
+      assertE164(to);
+      const errors = twilioSendErrors(hidden, { to, body });
       try {
         const message = await client.messages.create({
           to,
@@ -69,23 +51,14 @@ export function createTwilioSmsSender(config: TwilioSmsConfig, options: { httpCl
         });
         return { id: message.sid };
       } catch (error) {
-        throw toSmsError(error, masked, redact);
+        const refusal = twilioRefusal(error);
+        if (refusal) throw errors.refused(refusal.status, refusal.code, refusal.message);
+        const e = error as { name?: unknown; code?: unknown; message?: unknown } | undefined;
+        const what = [e?.name, e?.code].filter((part) => typeof part === 'string' && part).join(' ');
+        throw errors.unreachable(what, typeof e?.message === 'string' ? e.message : undefined);
       }
     },
   };
-}
-
-function toSmsError(error: unknown, masked: string, redact: (text: string) => string): SmsError {
-  const refusal = twilioRefusal(error);
-  if (refusal) {
-    const { status, code, message } = refusal;
-    const detail = message ? `: ${redact(message)}` : '';
-    return new SmsError(twilioFailure(status, code), `Twilio refused the SMS to ${masked} (HTTP ${status}, code ${code ?? 'none'})${detail}`);
-  }
-  const e = error as { name?: unknown; code?: unknown; message?: unknown } | undefined;
-  const what = [e?.name, e?.code].filter((part) => typeof part === 'string' && part).join(' ');
-  const message = typeof e?.message === 'string' ? `: ${redact(e.message)}` : '';
-  return new SmsError('unavailable', `Twilio could not be reached for the SMS to ${masked} (${what || 'error'})${message}`);
 }
 
 /**
@@ -93,7 +66,7 @@ function toSmsError(error: unknown, masked: string, redact: (text: string) => st
  * export: recognised by its fields, since a bundler may rename the class.
  */
 function twilioRefusal(error: unknown): { status: number; code: number | undefined; message: string | undefined } | undefined {
-  if (error instanceof twilio.RestException) {
+  if (error instanceof sdk().RestException) {
     return { status: error.status, code: error.code, message: error.message };
   }
   const e = error as { status?: unknown; title?: unknown; type?: unknown; code?: unknown; detail?: unknown } | undefined;
@@ -119,5 +92,5 @@ export function validateTwilioWebhook(input: {
   params: Record<string, string>;
 }): boolean {
   if (!input.signature || !input.authToken) return false;
-  return twilio.validateRequest(input.authToken, input.signature, input.url, input.params);
+  return sdk().validateRequest(input.authToken, input.signature, input.url, input.params);
 }

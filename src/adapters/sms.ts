@@ -1,5 +1,6 @@
-// Sending SMS: Twilio in production, the log provider on the embedded default. Both implement
-// SmsSender; the SIM-change feature sees nothing else.
+// Sending SMS: Twilio in production, the log provider on the embedded default. All implement
+// SmsSender; the SIM-change feature sees nothing else. test/adapters/sms-contract.ts is the
+// behaviour every implementation shares.
 
 export interface SmsMessage {
   /** E.164, e.g. +447700900123. */
@@ -9,7 +10,7 @@ export interface SmsMessage {
 
 export interface SmsSender {
   readonly name: string;
-  /** Sends one SMS; resolves with the provider's message id, or throws SmsError. */
+  /** Sends one SMS; resolves with the provider's message id, or throws SmsError. Numbers are E.164. */
   send(message: SmsMessage): Promise<{ id: string }>;
   /**
    * Checks that an inbound-SMS webhook really came from the provider (Twilio: X-Twilio-Signature
@@ -38,3 +39,8 @@ export class SmsError extends Error {
 
 /** "+447700900123" → "+44••••••••23": enough for an operator to tell messages apart, no more. */
 export const maskNumber = (e164: string) => `${e164.slice(0, 3)}${'•'.repeat(Math.max(0, e164.length - 5))}${e164.slice(-2)}`;
+
+/** Every sender refuses anything but E.164 before it sends, naming the number only masked. */
+export function assertE164(to: string) {
+  if (!/^\+[1-9]\d{6,14}$/.test(to)) throw new SmsError('invalid_number', `not an E.164 number: ${maskNumber(to)}`);
+}

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
@@ -7,10 +7,30 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { Db } from '../db/client.js';
 import * as schema from '../db/schema.js';
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+/**
+ * The package's drizzle/ folder: in the nearest folder at or above `from` (by default the running
+ * module's: src/adapters/ under tsx, dist/ once built) whose package.json is homing's. So the
+ * built server finds it from whatever folder it is started in.
+ */
+export function packageMigrationsFolder(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'homing') {
+      return join(dir, 'drizzle');
+    }
+    if (dirname(dir) === dir) {
+      throw new Error(`no package.json named "homing" at or above ${from}: set HOMING_MIGRATIONS_DIR to the drizzle/ folder`);
+    }
+  }
+}
 
-/** Opens (creating if needed) the SQLite file and brings it to the latest drizzle/ migration. */
-export function openSqlite(path: string): { db: Db; close(): void } {
+/**
+ * Opens (creating if needed) the SQLite file and brings it to the latest migration in
+ * `migrationsFolder` (HOMING_MIGRATIONS_DIR; by default the package's drizzle/ folder).
+ */
+export function openSqlite(path: string, migrationsFolder = packageMigrationsFolder()): { db: Db; close(): void } {
+  const journal = join(migrationsFolder, 'meta', '_journal.json');
+  if (!existsSync(journal)) throw new Error(`no drizzle migrations in ${resolve(migrationsFolder)} (${journal} is missing)`);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   // WAL with synchronous=FULL: a write is on disk before we acknowledge it.
@@ -19,7 +39,7 @@ export function openSqlite(path: string): { db: Db; close(): void } {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
-  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  migrate(db, { migrationsFolder });
   return {
     db: db as unknown as Db,
     close: () => {

@@ -1,7 +1,8 @@
-import type { z } from '@hono/zod-openapi';
+import type { z } from 'zod';
 import type { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody } from '../protocol/api/accounts.js';
 import type { challengeResponse, currentSession, loginResponse, reauthenticateResponse } from '../protocol/api/auth.js';
 import type { blobInfo, upload } from '../protocol/api/blobs.js';
+import { CSRF_HEADER, SHA256_HEADER } from '../protocol/headers.js';
 import type { device, registerDeviceBody, registeredDevice } from '../protocol/api/devices.js';
 import type { command, historyResponse, lastLocationResponse } from '../protocol/api/find.js';
 import type { simEvent, simEventBody, simEventResponse } from '../protocol/api/sim.js';
@@ -70,6 +71,14 @@ export interface ApiClientOptions {
   deviceToken?: string;
 }
 
+/**
+ * A browser session on the server's own origin: the HttpOnly cookie travels by itself (script
+ * cannot read it), and every state-changing request carries the CSRF token from the login answer.
+ */
+interface CookieSession {
+  csrfToken: string;
+}
+
 type Auth = 'none' | 'session' | 'device';
 
 async function throwApiError(response: Response): Promise<never> {
@@ -92,6 +101,7 @@ export function createApiClient(options: ApiClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
   let sessionToken = options.sessionToken;
+  let cookieSession: CookieSession | undefined;
   const deviceToken = options.deviceToken;
 
   /** Sends a request and returns the response, throwing HomingApiError for an error answer. */
@@ -103,14 +113,18 @@ export function createApiClient(options: ApiClientOptions) {
     extraHeaders: Record<string, string> = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { ...extraHeaders };
-    const token = auth === 'session' ? sessionToken : auth === 'device' ? deviceToken : undefined;
-    if (auth !== 'none') {
-      if (!token) throw new Error(auth === 'session' ? 'not logged in' : 'this device is not registered');
-      headers.Authorization = `Bearer ${token}`;
-    }
     // Never follow redirects: the API has none, credentials must not travel to another URL, and
     // Node's fetch keeps a copy of a streamed body (the whole blob) in case it must resend it.
     const init: RequestInit & { duplex?: 'half' } = { method, headers, redirect: 'error' };
+    const token = auth === 'session' ? sessionToken : auth === 'device' ? deviceToken : undefined;
+    if (auth === 'session' && !token && cookieSession) {
+      init.credentials = 'same-origin';
+      init.cache = 'no-store';
+      if (method !== 'GET') headers[CSRF_HEADER] = cookieSession.csrfToken;
+    } else if (auth !== 'none') {
+      if (!token) throw new Error(auth === 'session' ? 'not logged in' : 'this device is not registered');
+      headers.Authorization = `Bearer ${token}`;
+    }
     if (body && 'json' in body) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body.json);
@@ -149,6 +163,10 @@ export function createApiClient(options: ApiClientOptions) {
     setSessionToken(token: string | undefined) {
       sessionToken = token;
     },
+    /** Switches to the cookie session a browser login opened (undefined ends it). */
+    setCookieSession(session: CookieSession | undefined) {
+      cookieSession = session;
+    },
     signUp: (body: SignupRequest) => call<{ accountId: string }>('POST', '/v1/accounts', 'none', body),
     challenge: (email: string, method: 'password' | 'recovery' = 'password') =>
       call<Challenge>('POST', '/v1/auth/challenge', 'none', { email, method }),
@@ -184,7 +202,7 @@ export function createApiClient(options: ApiClientOptions) {
 
     /** Streams an (already encrypted) blob of exactly `size` bytes whose SHA-256 is known. */
     uploadBlob: async (body: ReadableStream<Uint8Array> | Uint8Array, size: number, sha256: string) =>
-      (await send('POST', '/v1/blobs', 'session', { raw: body, size }, { 'X-Homing-SHA256': sha256 })).json() as Promise<BlobInfo>,
+      (await send('POST', '/v1/blobs', 'session', { raw: body, size }, { [SHA256_HEADER]: sha256 })).json() as Promise<BlobInfo>,
     /** The blob's bytes as a stream, or one range of them. */
     downloadBlob: async (id: string, range?: { start: number; end: number }) => {
       const headers: Record<string, string> = range ? { Range: `bytes=${range.start}-${range.end}` } : {};

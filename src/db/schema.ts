@@ -129,8 +129,6 @@ export const syncState = sqliteTable('sync_state', {
   // The last change sequence handed out. Every commit takes the next one inside its own atomic
   // write, and SQLite commits one writer at a time, so sequence order is commit order.
   seq: integer('seq').notNull().default(0),
-  // Bytes of committed blobs, counted by the server from what it stored.
-  bytesUsed: integer('bytes_used').notNull().default(0),
 });
 
 export const collections = sqliteTable(
@@ -189,14 +187,25 @@ export const blobs = sqliteTable(
     size: integer('size').notNull(),
     sha256: text('sha256').notNull(),
     // pending: being stored, not yet checked; committed: stored whole with its hash checked.
-    // deleting: dropped by its item, its object on the way out. Only committed blobs can be
+    // deleting: dropped by its last item, its object on the way out. Only committed blobs can be
     // referenced by an item, so a blob being deleted can never be picked up again.
     state: text('state', { enum: ['pending', 'committed', 'deleting'] }).notNull(),
+    // Items that reference the blob, moved inside the same atomic write as the item change, so
+    // the blobs feature knows when a blob is free without reading sync's tables.
+    refs: integer('refs').notNull().default(0),
     createdAt: integer('created_at').notNull(),
     committedAt: integer('committed_at'),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.id] }), index('blobs_age').on(t.state, t.createdAt)],
 );
+
+export const blobUsage = sqliteTable('blob_usage', {
+  accountId: text('account_id')
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  // Bytes of committed blobs, counted by the server from what it stored.
+  bytesUsed: integer('bytes_used').notNull().default(0),
+});
 
 export const uploads = sqliteTable(
   'uploads',

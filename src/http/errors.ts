@@ -32,6 +32,8 @@ export function handleError(log: Logger) {
       if (err.status === 400 && /json/i.test(err.message)) {
         return errorResponse(c, 'malformed_json', 'the request body is not valid JSON');
       }
+      // Any other 400 of Hono's is a body it could not parse, e.g. malformed form data.
+      if (err.status === 400) return errorResponse(c, 'validation_failed', 'the request body could not be parsed');
       if (err.status === 413) return errorResponse(c, 'payload_too_large', 'the request body is too large');
       if (err.status === 415) {
         return errorResponse(c, 'unsupported_media_type', 'send the request body as application/json');

@@ -125,7 +125,7 @@ export async function benchBlobMemory(): Promise<BlobMemoryResult> {
     rmSync(dir, { recursive: true, force: true });
   });
   try {
-    progress(`  blobs: starting src/node.ts on port ${port}`);
+    progress(`  blobs: starting the built server (dist/node.js) on port ${port}`);
     server = await startServer(
       {
         PORT: String(port),
@@ -141,7 +141,7 @@ export async function benchBlobMemory(): Promise<BlobMemoryResult> {
     const serverPidNote =
       pid === server.child.pid
         ? `pid ${pid} (the process started)`
-        : `pid ${pid}, the Node process tsx started for src/node.ts (the tsx wrapper, pid ${server.child.pid}, is not counted)`;
+        : `pid ${pid}, the Node process the wrapper started (the wrapper, pid ${server.child.pid}, is not counted)`;
     progress(`  blobs: server up; measuring ${serverPidNote}`);
 
     const api = createApiClient({ baseUrl: server.url });

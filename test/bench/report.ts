@@ -2,6 +2,7 @@
 // computed from the results passed in; nothing here is a pre-written figure.
 import type { BlobMemoryResult } from './blob-memory.js';
 import type { CipherResult } from './blob-cipher.js';
+import { RUNTIME_COMMAND } from './server-process.js';
 import type { SizeResult } from './sync-pages.js';
 import { ITEMS_PER_COMMIT, PAGE_LIMIT, RUNS, WARMUPS } from './sync-pages.js';
 import { count, mib, ms, ratio, sizeLabel, table } from './util.js';
@@ -178,7 +179,7 @@ function blobSection(result: BlobMemoryResult, seconds: number): string {
 
 Target: *server memory stays flat whatever the blob size*.
 
-The real server (\`node_modules/.bin/tsx src/node.ts\`, embedded file blob store, \`LOG_LEVEL=warn\`)
+The real server (\`${RUNTIME_COMMAND.built}\` as \`npm start\` runs it, embedded file blob store, \`LOG_LEVEL=warn\`)
 ran as a child process in a temporary data folder. An account was signed up and logged in over
 HTTP with the SDK (\`createApiClient\`), then blobs were sent with \`POST /v1/blobs\` as streams
 generated on the fly (a seeded pseudo-random 1 MiB block, each copy stamped with its index);

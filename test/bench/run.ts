@@ -2,8 +2,11 @@
 //   1. delta-sync page cost at 1 thousand, 100 thousand and 1 million items;
 //   2. server memory while 16 MiB, 256 MiB and 1 GiB blobs stream through the real server;
 //   3. blob encryption throughput, pure-JS cipher against Node's native one;
-//   4. login timing and shapes for known and unknown emails.
+//   4. login timing and shapes for known and unknown emails;
+//   5. idle RSS and spawn → first 200 of the built server against the tsx one.
 // Progress goes to stderr as it runs; the report is computed from this run's measurements only.
+// `npm run bench -- --only startup` runs section 5 alone and prints it to stdout, leaving
+// BENCHMARKS.md (one whole run) as it is.
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +16,7 @@ import { benchBlobMemory } from './blob-memory.js';
 import { benchLoginTiming, renderLoginTiming } from './login-timing.js';
 import { renderReport } from './report.js';
 import { REPO } from './server-process.js';
+import { benchStartup, renderStartup } from './startup.js';
 import { benchSync } from './sync-pages.js';
 import { elapsedSeconds, progress, runCleanups } from './util.js';
 
@@ -37,15 +41,33 @@ async function section<T>(name: string, work: () => Promise<T>) {
   return { result, seconds };
 }
 
+const SECTIONS_ALONE = ['startup'];
+
 async function main() {
   const loadBefore = loadavg();
   const cpu = cpus();
   progress(`bench: Node ${process.version}, ${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length}, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
 
+  const args = process.argv.slice(2);
+  if (args.length > 0) {
+    if (args.length !== 2 || args[0] !== '--only' || !SECTIONS_ALONE.includes(args[1]!)) {
+      throw new Error(`usage: npm run bench [-- --only ${SECTIONS_ALONE.join('|')}]`);
+    }
+    const startup = await section('5. start-up, built against tsx', benchStartup);
+    const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
+    process.stdout.write(
+      `Measured by \`${COMMAND} -- --only startup\` on ${new Date().toISOString()}, Node ${process.version}, ` +
+        `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length}, load ${load(loadBefore)} — ${load(loadavg())}.\n` +
+        renderStartup(startup.result, startup.seconds),
+    );
+    return;
+  }
+
   const sync = await section('1. delta sync page vs account size', () => benchSync(SYNC_SIZES));
   const blobs = await section('2. server memory vs blob size', benchBlobMemory);
   const cipher = await section('3. blob encryption throughput', benchBlobCipher);
   const login = await section('4. login timing, known and unknown emails', benchLoginTiming);
+  const startup = await section('5. start-up, built against tsx', benchStartup);
 
   const report = renderReport({
     env: {
@@ -65,7 +87,7 @@ async function main() {
     cipher: { result: cipher.result, seconds: cipher.seconds },
   });
   const path = join(REPO, 'BENCHMARKS.md');
-  writeFileSync(path, report + renderLoginTiming(login.result, login.seconds));
+  writeFileSync(path, report + renderLoginTiming(login.result, login.seconds) + renderStartup(startup.result, startup.seconds));
   progress(`bench: wrote ${path} (total ${elapsedSeconds().toFixed(0)} s)`);
 }
 

@@ -1,8 +1,10 @@
-// The real server as a child process (src/node.ts under tsx), and a sampler of its memory.
+// The real server as a child process (the built dist/node.js under node, as `npm start` runs it,
+// or src/node.ts under tsx where a section compares the two), and a sampler of its memory.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { REPO } from '../process/spawn.js';
+import { BUILT, BUILT_NODE_FLAGS, commandFor } from '../process/spawn.js';
 
 export { freePort, REPO } from '../process/spawn.js';
 
@@ -47,6 +49,14 @@ export function serverPid(rootPid: number, script: string): number {
   };
   walk(rootPid);
   return best;
+}
+
+/** The process and every process under it. */
+export function processTree(rootPid: number): number[] {
+  const children = childrenByParent();
+  const tree = [rootPid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
 }
 
 /** A field of /proc/<pid>/status in bytes (VmRSS, VmHWM), or undefined once the process is gone. */
@@ -124,19 +134,38 @@ export async function sampleRss(pids: number[], intervalMs = 50) {
   };
 }
 
+export type Runtime = 'built' | 'tsx';
+
+/** How each runtime is started, for the reports. */
+export const RUNTIME_COMMAND: Record<Runtime, string> = {
+  built: ['node', ...BUILT_NODE_FLAGS, BUILT['src/node.ts']].join(' '),
+  tsx: 'node_modules/.bin/tsx src/node.ts',
+};
+
 export interface RunningServer {
   child: ChildProcess;
-  /** The process that runs the app (tsx's child), whose memory is measured. */
+  /** The process that runs the app (the one started, or tsx's child), whose memory is measured. */
   pid: number;
   url: string;
+  /** From just before the spawn to the first 200 on /healthz, in ms. */
+  startupMs: number;
   output(): string;
   stop(): Promise<void>;
 }
 
-/** Starts `tsx src/node.ts` with exactly the given environment and waits for /healthz. */
-export async function startServer(env: Record<string, string>, cwd: string): Promise<RunningServer> {
+/**
+ * Starts the server (built by default) with exactly the given environment and waits for the first
+ * 200 on /healthz, asking every `pollMs`.
+ */
+export async function startServer(
+  env: Record<string, string>,
+  cwd: string,
+  options: { runtime?: Runtime; pollMs?: number } = {},
+): Promise<RunningServer> {
   const script = 'src/node.ts';
-  const child = spawn(`${REPO}node_modules/.bin/tsx`, [`${REPO}${script}`], {
+  const [command, args] = commandFor(script, options.runtime);
+  const spawned = performance.now();
+  const child = spawn(command, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -178,10 +207,14 @@ export async function startServer(env: Record<string, string>, cwd: string): Pro
     }
   };
 
+  let startupMs: number;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${text}`);
     try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
+      if ((await fetch(`${url}/healthz`)).status === 200) {
+        startupMs = performance.now() - spawned;
+        break;
+      }
     } catch {
       // not listening yet
     }
@@ -189,8 +222,8 @@ export async function startServer(env: Record<string, string>, cwd: string): Pro
       await stop();
       throw new Error(`server did not answer at ${url}:\n${text}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
   }
-  pid = serverPid(child.pid!, script);
-  return { child, pid, url, output: () => text, stop };
+  pid = options.runtime === 'tsx' ? serverPid(child.pid!, script) : child.pid!;
+  return { child, pid, url, startupMs, output: () => text, stop };
 }

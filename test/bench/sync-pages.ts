@@ -9,18 +9,15 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Database from 'better-sqlite3';
 import { createFsBlobStore } from '../../src/adapters/blob-store-fs.js';
-import { systemClock } from '../../src/adapters/clock.js';
-import { nodeSha256 } from '../../src/adapters/hash-node.js';
 import { createJsonLogger } from '../../src/adapters/log.js';
 import { cryptoRandom } from '../../src/adapters/random.js';
 import { createLogSmsSender } from '../../src/adapters/sms-log.js';
-import { openSqlite } from '../../src/adapters/sqlite-node.js';
 import { createApp } from '../../src/app.js';
 import { logIn, signUp } from '../../src/client/account.js';
 import { createApiClient } from '../../src/client/api.js';
 import { parseConfig } from '../../src/config.js';
-import { createServerSecrets } from '../../src/adapters/server-secrets.js';
 import type { Deps } from '../../src/deps.js';
+import { createNodeDeps } from '../../src/node-deps.js';
 import { changesSince } from '../../src/features/sync/service.js';
 import { count, median, percentile, progress, registerCleanup } from './util.js';
 
@@ -71,21 +68,15 @@ function createDeps(dir: string) {
     KDF_MIN_MEM_LIMIT: String(BENCH_KDF.memLimit),
     TRUST_PROXY_HEADER: 'x-forwarded-for',
   });
-  const sqlite = openSqlite(join(dir, 'homing.db'));
   const log = createJsonLogger('warn', (line) => process.stderr.write(`${line}\n`));
-  const deps: Deps = {
-    db: sqlite.db,
-    clock: systemClock,
-    random: cryptoRandom,
-    config,
-    log,
-    secrets: createServerSecrets(cryptoRandom.bytes(32), cryptoRandom.bytes),
+  // The embedded default providers; nothing in this benchmark sends an SMS.
+  const { deps, close } = createNodeDeps(config, {
+    serverKey: cryptoRandom.bytes(32),
     blobs: createFsBlobStore(join(dir, 'blobs')),
-    sha256: nodeSha256,
-    // The embedded default provider; nothing in this benchmark sends an SMS.
     sms: createLogSmsSender({ outboxPath: join(dir, 'sms-outbox.jsonl'), log }),
-  };
-  return { deps, sqlite };
+    log,
+  });
+  return { deps, close };
 }
 
 /** Random-looking base64url text to cut realistic ciphertext fields from, without a call per row. */
@@ -115,9 +106,12 @@ function bulkLoad(client: Database.Database, accountId: string, items: number) {
   client
     .prepare(`INSERT INTO accounts (${columns.map((c) => `"${c.name}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
     .run(...values);
-  const upsertState = client.prepare(
-    `INSERT INTO sync_state (account_id, seq, bytes_used) VALUES (?, ?, ?)
-     ON CONFLICT(account_id) DO UPDATE SET seq = excluded.seq, bytes_used = excluded.bytes_used`,
+  const upsertSeq = client.prepare(
+    `INSERT INTO sync_state (account_id, seq) VALUES (?, ?) ON CONFLICT(account_id) DO UPDATE SET seq = excluded.seq`,
+  );
+  const upsertUsage = client.prepare(
+    `INSERT INTO blob_usage (account_id, bytes_used) VALUES (?, ?)
+     ON CONFLICT(account_id) DO UPDATE SET bytes_used = excluded.bytes_used`,
   );
   const insertCollection = client.prepare(
     `INSERT INTO collections (account_id, id, kind, wrapped_key, encrypted_metadata, version, change_seq, created_at, updated_at)
@@ -129,7 +123,7 @@ function bulkLoad(client: Database.Database, accountId: string, items: number) {
      VALUES (?, ?, ?, 1, 'live', ?, ?, ?, NULL, ?, ?, ?)`,
   );
   const insertBlob = client.prepare(
-    `INSERT INTO blobs (account_id, id, size, sha256, state, created_at, committed_at) VALUES (?, ?, ?, ?, 'committed', ?, ?)`,
+    `INSERT INTO blobs (account_id, id, size, sha256, state, refs, created_at, committed_at) VALUES (?, ?, ?, ?, 'committed', 1, ?, ?)`,
   );
 
   const accounts = [
@@ -190,7 +184,10 @@ function bulkLoad(client: Database.Database, accountId: string, items: number) {
       }
     }
     while (noise.written < noiseItems) writeCommit(noise);
-    for (const account of accounts) upsertState.run(account.id, account.seq, account.bytes);
+    for (const account of accounts) {
+      upsertSeq.run(account.id, account.seq);
+      upsertUsage.run(account.id, account.bytes);
+    }
   })();
   return { lastSeq: main.seq, noiseItems: noise.written, blobs: Math.ceil(row / BLOB_EVERY) };
 }
@@ -229,9 +226,9 @@ async function capturePlans(deps: Deps, client: Database.Database, accountId: st
 async function prepareSize(items: number) {
   const dir = mkdtempSync(join(tmpdir(), 'homing-bench-sync-'));
   const unregister = registerCleanup(() => rmSync(dir, { recursive: true, force: true }));
-  const { deps, sqlite } = createDeps(dir);
+  const { deps, close: closeDb } = createDeps(dir);
   const close = () => {
-    sqlite.close();
+    closeDb();
     rmSync(dir, { recursive: true, force: true });
     unregister();
   };

@@ -20,12 +20,22 @@ export interface TwilioFake {
   close(): Promise<void>;
 }
 
+/** The one account the fake serves, and the credentials Twilio would accept for it. */
+export interface TwilioFakeAccount {
+  accountSid: string;
+  authToken: string;
+  /** API key SID → secret. */
+  apiKeys?: Record<string, string>;
+}
+
 /**
  * A stand-in for Twilio's REST API (the only paid service the tests may fake): POST
- * /2010-04-01/Accounts/{AccountSid}/Messages.json answers like Twilio does, with Twilio's
- * own errors for a missing credential or field. Every request is recorded, form decoded.
+ * /2010-04-01/Accounts/{AccountSid}/Messages.json answers like Twilio does. As Twilio, it accepts
+ * only Basic auth with the account's SID and auth token, or one of its API keys with its secret,
+ * and answers its own errors for any other credential or a missing field. Every request is
+ * recorded, form decoded.
  */
-export async function startTwilioFake(): Promise<TwilioFake> {
+export async function startTwilioFake(account: TwilioFakeAccount): Promise<TwilioFake> {
   const requests: TwilioFakeRequest[] = [];
   const scripted: Array<{ status: number; body: object } | 'hang'> = [];
   const hanging = new Set<import('node:http').ServerResponse>();
@@ -50,7 +60,7 @@ export async function startTwilioFake(): Promise<TwilioFake> {
       if (!route || req.method !== 'POST') {
         return send(404, twilioError(20404, `The requested resource ${path} was not found`, 404));
       }
-      if (!/^Basic [A-Za-z0-9+/]+=*$/.test(req.headers.authorization ?? '')) {
+      if (route[1] !== account.accountSid || !authenticates(account, req.headers.authorization)) {
         return send(401, twilioError(20003, 'Authenticate', 401));
       }
       if (!form.To) return send(400, twilioError(21604, "A 'To' phone number is required.", 400));
@@ -86,6 +96,16 @@ export const twilioError = (code: number, message: string, status: number) => ({
   more_info: `https://www.twilio.com/docs/errors/${code}`,
   status,
 });
+
+function authenticates({ accountSid, authToken, apiKeys = {} }: TwilioFakeAccount, header: string | undefined) {
+  const encoded = /^Basic ([A-Za-z0-9+/]+=*)$/.exec(header ?? '')?.[1];
+  if (!encoded) return false;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const [user, pass] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  const expected = user === accountSid ? authToken : apiKeys[user];
+  return colon > 0 && expected !== undefined && expected !== '' && pass === expected;
+}
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 

@@ -10,3 +10,5 @@ export const SERVICE_SID = `MG${hex(16)}`;
 export const FROM = '+15005550006';
 export const TO = '+447700900123';
 export const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+/** The account the fake serves, with the credentials above. */
+export const FAKE_ACCOUNT = { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, apiKeys: { [API_KEY_SID]: API_KEY_SECRET } };

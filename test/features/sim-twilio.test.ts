@@ -25,7 +25,7 @@ const WEBHOOK = `${TEST_ORIGIN}/v1/sms/inbound`;
 let fake: TwilioFake;
 let t: TestApp;
 beforeEach(async () => {
-  fake = await startTwilioFake();
+  fake = await startTwilioFake({ accountSid: ENV.TWILIO_ACCOUNT_SID, authToken: ENV.TWILIO_AUTH_TOKEN });
   const sms = createNodeSmsSender(parseConfig(ENV).sms, createJsonLogger('silent'), { httpClient: new RedirectingTwilioHttpClient(fake.url) });
   t = createTestApp(ENV, { sms });
 });
@@ -51,6 +51,18 @@ function webhook(params: Record<string, string>, signature: string | null = twil
     body: new URLSearchParams(params).toString(),
   });
 }
+
+describe('webhook input', () => {
+  it('a malformed form body is a 400 in the one error shape, not a 500', async () => {
+    const res = await t.app.request(WEBHOOK, {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=x', 'X-Twilio-Signature': 'AAAA' },
+      body: '--x\r\nnot a part',
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe('validation_failed');
+  });
+});
 
 describe('outbound verification through Twilio', () => {
   it('sends exactly the expected form to Twilio, and the texted code verifies', async () => {
@@ -107,6 +119,24 @@ describe('inbound verification: the phone texts a token to our Twilio number', (
     expect(await res.text()).toContain('<Response/>');
     const [event] = (await o.asOwner('GET', `/v1/devices/${o.device.id}/sim-events`)).body.events;
     expect(event).toMatchObject({ status: 'verified', verifiedNumber: '+447700900999', method: 'inbound' });
+  });
+
+  it("another device of the same account cannot take over an inbound event's id: 409, and the first device's token still verifies", async () => {
+    const o = await owner(t);
+    const event = simEvent({ method: 'inbound', claimedNumber: undefined });
+    const started = await report(o, event);
+    const sibling = await o.register('tablet');
+    await o.asOwner('PUT', `/v1/devices/${sibling.id}/find`, { enabled: true });
+
+    const hijack = await o.asDevice(sibling.auth, 'POST', '/v1/device/sim-events', event);
+    expect(hijack).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
+    expect(hijack.body.inbound).toBeUndefined();
+
+    const params = { MessageSid: `SM${'d'.repeat(32)}`, From: '+447700900999', To: ENV.SMS_INBOUND_NUMBER, Body: started.body.inbound.token };
+    expect((await webhook(params)).status).toBe(200);
+    const [mine] = (await o.asOwner('GET', `/v1/devices/${o.device.id}/sim-events`)).body.events;
+    expect(mine).toMatchObject({ status: 'verified', verifiedNumber: '+447700900999' });
+    expect((await o.asOwner('GET', `/v1/devices/${sibling.id}/sim-events`)).body.events).toEqual([]);
   });
 
   it('a forged, unsigned or replayed webhook changes nothing', async () => {

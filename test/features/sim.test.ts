@@ -136,6 +136,29 @@ describe('outbound verification (log provider)', () => {
 });
 
 describe('SIM events from the attacker side', () => {
+  it("another device of the same account reusing this event's id gets 409: nothing is texted, and the first device's code still verifies", async () => {
+    const victim = await owner(t);
+    const event = simEvent();
+    await report(victim, event);
+    const code = codeFrom(t);
+    const sibling = await victim.register('tablet');
+    await victim.asOwner('PUT', `/v1/devices/${sibling.id}/find`, { enabled: true });
+
+    const hijack = await victim.asDevice(sibling.auth, 'POST', '/v1/device/sim-events', { ...event, claimedNumber: '+447700900666' });
+    expect(hijack).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
+    expect(t.outbox()).toHaveLength(1);
+    expect(t.outbox().map((sms) => sms.to)).not.toContain('+447700900666');
+    expect((await victim.asDevice(sibling.auth, 'POST', `/v1/device/sim-events/${event.eventId}/resend`)).status).toBe(404);
+    expect(t.outbox()).toHaveLength(1);
+
+    const verified = await victim.asDevice(victim.device.auth, 'POST', `/v1/device/sim-events/${event.eventId}/verify`, { code });
+    expect(verified).toMatchObject({ status: 200, body: { status: 'verified' } });
+    const history = await victim.asOwner('GET', `/v1/devices/${victim.device.id}/sim-events`);
+    expect(history.body.events).toHaveLength(1);
+    expect(history.body.events[0]).toMatchObject({ verifiedNumber: '+447700900123' });
+    expect((await victim.asOwner('GET', `/v1/devices/${sibling.id}/sim-events`)).body.events).toEqual([]);
+  });
+
   it('another account or another device gets 404; the victim’s event is untouched', async () => {
     const victim = await owner(t);
     const event = simEvent();

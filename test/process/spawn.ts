@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,32 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = `${REPO}node_modules/.bin/tsx`;
+
+/**
+ * The built form of each entry the tests start, run with plain node as `npm start` and
+ * `npm run device` run it: the tests exercise what ships, not the sources under tsx.
+ */
+export const BUILT: Readonly<Record<string, string>> = { 'src/node.ts': 'dist/node.js', 'src/client/cli/main.ts': 'dist/cli.js' };
+/** The node flags `npm start` and `npm run device` run the built files with. */
+export const BUILT_NODE_FLAGS = ['--enable-source-maps'];
+
+let built = false;
+
+/** Brings dist/ up to date with src/ once per test process (a quick check when it already is). */
+export function ensureBuilt(): void {
+  if (built) return;
+  const build = spawnSync(process.execPath, [`${REPO}scripts/build.mjs`, '--if-stale'], { cwd: REPO, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`node scripts/build.mjs --if-stale failed:\n${build.stdout}${build.stderr}`);
+  built = true;
+}
+
+/** The command line that runs an entry: its build under node when it has one (unless `tsx` is asked for), otherwise tsx. */
+export function commandFor(script: string, runtime: 'built' | 'tsx' = 'built'): [string, string[]] {
+  const entry = BUILT[script];
+  if (!entry || runtime === 'tsx') return [TSX, [`${REPO}${script}`]];
+  ensureBuilt();
+  return [process.execPath, [...BUILT_NODE_FLAGS, `${REPO}${entry}`]];
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,20 +50,24 @@ export interface Running {
   output: () => string;
   exited: Promise<number | null>;
   /**
-   * Signals the whole process group: tsx's wrapper and the program it runs. For cleanup; a
-   * graceful stop sends SIGTERM to the wrapper (child.kill), which relays it and exits with
-   * the program's own status.
+   * Signals the whole process group: the process and anything it started (under tsx, its
+   * wrapper and the program it runs). For cleanup; a graceful stop sends SIGTERM to the process
+   * (child.kill), which under tsx relays it and exits with the program's own status.
    */
   signal(signal: NodeJS.Signals): void;
 }
 
-/** Starts `tsx <script>` as a real process, in cwd, with exactly the given environment added. */
+/**
+ * Starts an entry as a real process, in cwd, with exactly the given environment added: the built
+ * server or CLI under plain node (see BUILT), anything else under tsx.
+ */
 export function start(script: string, options: { cwd: string; env?: Record<string, string>; args?: string[] }): Running {
-  const child = spawn(TSX, [`${REPO}${script}`, ...(options.args ?? [])], {
+  const [command, args] = commandFor(script);
+  const child = spawn(command, [...args, ...(options.args ?? [])], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? options.cwd, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
-    // Its own process group, so killing it never leaves the program orphaned behind tsx.
+    // Its own process group, so killing it never leaves a program orphaned behind tsx.
     detached: true,
   });
   let text = '';
@@ -52,6 +82,13 @@ export function start(script: string, options: { cwd: string; env?: Record<strin
     }
   };
   return { child, output: () => text, exited, signal };
+}
+
+/** Cleanup after a test: SIGKILLs the process group if the process is still running, and waits for it. */
+export async function killIfRunning(running: Running | undefined): Promise<void> {
+  if (!running || running.child.exitCode !== null) return;
+  running.signal('SIGKILL');
+  await running.exited;
 }
 
 /** Runs a command to completion and returns its exit code and output. */

@@ -190,6 +190,19 @@ describe("another account's blobs", () => {
     expect(before.item.body.blob).toMatchObject({ id: blobId, size: 1000 });
   });
 
+  it("B cannot pin A's blob: after B's refused attaches, A deleting its item still frees the blob", async () => {
+    const v = await seedVictim();
+    const own = await B.createCollection();
+    const mine = B.create(own);
+    expect((await changes(B, [mine])).status).toBe(200);
+    await expectError(changes(B, [B.create(own, { blobId: v.blobId })]), 404, 'not_found');
+    await expectError(changes(B, [{ op: 'update', itemId: mine.itemId, baseVersion: 1, encryptedMetadata: 'eA', blobId: v.blobId }]), 404, 'not_found');
+
+    expect((await changes(A, [{ op: 'delete', itemId: v.itemId, baseVersion: 1 }])).status).toBe(200);
+    await expectError(A.call('GET', `/v1/blobs/${v.blobId}`), 404, 'not_found');
+    expect(await t.deps.blobs.head(`accounts/${A.accountId}/blobs/${v.blobId}`)).toBeNull();
+  });
+
   it("B cannot put a part into, complete or abandon A's multipart upload; A finishes it afterwards", async () => {
     const big = bytesOf(5 * MiB + 1, 3);
     const started = await A.json('POST', '/v1/uploads', { size: big.length, sha256: sha256Hex(big), partSize: 5 * MiB });

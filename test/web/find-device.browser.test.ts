@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logIn, signUp } from '../../src/client/account.js';
 import { type ApiClient, createApiClient } from '../../src/client/api.js';
@@ -10,21 +9,21 @@ import { randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
 import { type LocationFix, sealLocation } from '../../src/client/crypto/location.js';
 import type { UnlockedKeys } from '../../src/client/crypto/account-keys.js';
 import { REPO, run, startTestServer } from '../process/spawn.js';
+import { type LaunchedChromium, launchChromium } from './browser.js';
 
 // The Find Device page in a real Chromium against a real server process. The test process plays
 // the phone: it reports sealed locations, then fetches, verifies and acknowledges the commands
 // the page signs.
 
-const CHROMIUM = '/usr/bin/chromium';
-const ASSETS = join(REPO, 'src/web/generated/assets.ts');
+const ASSETS = join(REPO, 'dist/web/assets.js');
 const EMAIL = 'ada@example.org';
 const PASSWORD = 'correct horse battery staple';
 const DEVICE_NAME = "Ada's Pixel";
 const MIN = 60_000;
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
+let browser: LaunchedChromium;
 let context: BrowserContext;
-let profile: string;
 let owner: ApiClient;
 let phone: ApiClient;
 let keys: UnlockedKeys;
@@ -35,17 +34,11 @@ let accountId: string;
 let verifier: CommandVerifier;
 
 beforeAll(async () => {
-  if (!existsSync(ASSETS)) throw new Error('src/web/generated/assets.ts is missing: run `npm run build:web` first (`npm test` runs it)');
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+  if (!existsSync(ASSETS)) throw new Error('dist/web/assets.js is missing: run `npm run build:web` first (`npm test` runs it)');
   server = await startTestServer('web');
-  profile = mkdtempSync(join(tmpdir(), 'homing-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-    reducedMotion: 'reduce',
-  });
+  // Debian's /usr/bin/chromium, HOMING_CHROMIUM, or the Chromium inside @sparticuz/chromium.
+  browser = await launchChromium({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
+  context = browser.context;
   // A step that cannot happen fails in seconds instead of Playwright's default 30.
   context.setDefaultTimeout(10_000);
 
@@ -73,9 +66,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 /** Acts as the phone: waits for the next command, verifies its signature, and answers. */

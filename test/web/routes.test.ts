@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { css, js, world } from '../../src/web/generated/assets.js';
-import { assetPath, pageCsp, tileOrigin, webRoutes } from '../../src/web/routes.js';
+import { css, js, world } from '../../dist/web/assets.js';
+import { assetPath, pageCsp, tileOrigin, webRoutes } from '../../src/features/web-page/routes.js';
 
 const config = { publicOrigin: 'http://localhost:8787' };
 

@@ -2,9 +2,8 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
-import { changePassword } from '../auth/service.js';
 import { SIGNUPS_PER_ADDRESS, type Throttles } from '../throttles/service.js';
-import { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody, signupResponse } from '../../protocol/api/accounts.js';
+import { accountResponse, signupBody, signupResponse } from '../../protocol/api/accounts.js';
 import { getAccount, getKeyBundle, signUp } from './service.js';
 import { keyBundle } from '../../protocol/api/auth.js';
 
@@ -22,7 +21,7 @@ export function accountRoutes(deps: Deps, throttles: Throttles) {
       request: { body: jsonBody(signupBody) },
       responses: {
         201: jsonResponse(signupResponse, 'Account created; log in next'),
-        ...errorResponses(400, 409, 413, 415, 429),
+        ...errorResponses(409, 429),
       },
     }),
     async (c) => {
@@ -39,7 +38,7 @@ export function accountRoutes(deps: Deps, throttles: Throttles) {
       tags: ['Accounts'],
       summary: 'The logged-in account',
       security: SESSION_SECURITY,
-      responses: { 200: jsonResponse(accountResponse, 'The account'), ...errorResponses(401) },
+      responses: { 200: jsonResponse(accountResponse, 'The account') },
     }),
     async (c) => c.json(await getAccount(deps, c.get('session').accountId), 200),
   );
@@ -53,33 +52,9 @@ export function accountRoutes(deps: Deps, throttles: Throttles) {
       description:
         'The same bundle login returns: public keys and secrets sealed under keys only the client can derive. A logged-in device uses it to unlock its keys from the password without opening another session.',
       security: SESSION_SECURITY,
-      responses: { 200: jsonResponse(keyBundle, 'The key bundle'), ...errorResponses(401) },
+      responses: { 200: jsonResponse(keyBundle, 'The key bundle') },
     }),
     async (c) => c.json(await getKeyBundle(deps, c.get('session').accountId), 200),
-  );
-
-  router.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/account/password',
-      tags: ['Accounts'],
-      summary: 'Change the password',
-      description:
-        'Proves the current password or the recovery key with a fresh signed challenge, replaces the password-derived login key and wrapped master key, and signs out every other session.',
-      security: SESSION_SECURITY,
-      request: { body: jsonBody(passwordChangeBody) },
-      responses: {
-        200: jsonResponse(passwordChangeResponse, 'Password changed'),
-        ...errorResponses(400, 401, 403, 413, 415, 429),
-      },
-    }),
-    async (c) => {
-      const { accountId, sessionId } = c.get('session');
-      const result = await changePassword(deps, throttles, { accountId, sessionId }, c.req.valid('json'), {
-        clientAddress: c.get('clientAddress'),
-      });
-      return c.json(result, 200);
-    },
   );
 
   return router;

@@ -89,3 +89,16 @@ export function keyBundleOf(row: repo.AccountRow, method: 'password' | 'recovery
     wrappedEd25519SecretKey: row.wrappedEd25519SecretKey,
   };
 }
+
+export type AccountRow = repo.AccountRow;
+
+export const findAccount = (deps: Deps, accountId: string) => repo.findAccountById(deps.db, accountId);
+
+export const findAccountByEmailIndex = (deps: Deps, emailIndex: string) => repo.findAccountByEmailIndex(deps.db, emailIndex);
+
+/** The statement that replaces the password-derived keys; the caller commits it with what must change with it. */
+export const passwordKeysStatement = (
+  deps: Deps,
+  accountId: string,
+  keys: Parameters<typeof repo.updatePasswordKeys>[2],
+) => repo.updatePasswordKeys(deps.db, accountId, keys, deps.clock.now());

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
 import { timestamp } from '../../protocol/api/common.js';
-import { errorResponses, jsonResponse } from '../../http/openapi.js';
+import { jsonResponse } from '../../http/openapi.js';
 import { recentAudit } from './service.js';
 
 const entry = z
@@ -24,7 +24,7 @@ export function auditRoutes(deps: Deps) {
       tags: ['Accounts'],
       security: SESSION_SECURITY,
       summary: 'What was done with this account’s sensitive data (newest first)',
-      responses: { 200: jsonResponse(z.object({ entries: z.array(entry) }).openapi('AuditLog'), 'Entries'), ...errorResponses(401) },
+      responses: { 200: jsonResponse(z.object({ entries: z.array(entry) }).openapi('AuditLog'), 'Entries') },
     }),
     async (c) => c.json({ entries: await recentAudit(deps, c.get('session').accountId) }, 200),
   );

@@ -1,6 +1,5 @@
-import { and, desc, eq } from 'drizzle-orm';
 import type { Deps } from '../../deps.js';
-import { auditLog } from '../../db/schema.js';
+import * as repo from './repo.js';
 
 export type AuditAction =
   | 'location.read'
@@ -14,7 +13,7 @@ export type AuditAction =
 
 /** Builds an audit entry; callers run it alone or inside the write it records. */
 export function auditEntry(deps: Deps, accountId: string, action: AuditAction, refs: { deviceId?: string; sessionId?: string } = {}) {
-  return deps.db.insert(auditLog).values({
+  return repo.insertEntry(deps.db, {
     accountId,
     id: deps.random.id(),
     at: deps.clock.now(),
@@ -25,11 +24,6 @@ export function auditEntry(deps: Deps, accountId: string, action: AuditAction, r
 }
 
 export async function recentAudit(deps: Deps, accountId: string, limit = 100) {
-  const rows = await deps.db
-    .select()
-    .from(auditLog)
-    .where(and(eq(auditLog.accountId, accountId)))
-    .orderBy(desc(auditLog.at))
-    .limit(limit);
+  const rows = await repo.recentEntries(deps.db, accountId, limit);
   return rows.map(({ id, at, action, deviceId, sessionId }) => ({ id, at, action, deviceId, sessionId }));
 }

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { Deps } from '../../deps.js';
-import { SESSION_COOKIE } from '../../http/auth.js';
+import { SESSION_COOKIE } from '../../protocol/headers.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
 import { csrfTokenOf, revokeSession } from '../sessions/service.js';
@@ -15,7 +15,8 @@ import {
   proof,
   reauthenticateResponse,
 } from '../../protocol/api/auth.js';
-import { createChallenge, login, reauthenticate } from './service.js';
+import { passwordChangeBody, passwordChangeResponse } from '../../protocol/api/accounts.js';
+import { changePassword, createChallenge, login, reauthenticate } from './service.js';
 
 export function authRoutes(deps: Deps, throttles: Throttles) {
   const router = createRouter();
@@ -29,7 +30,7 @@ export function authRoutes(deps: Deps, throttles: Throttles) {
       description:
         'Returns a single-use challenge and, for the password method, the Argon2id salt and parameters. Unknown emails get a stable decoy salt and the same shape, so this does not reveal who is registered.',
       request: { body: jsonBody(challengeBody) },
-      responses: { 200: jsonResponse(challengeResponse, 'A challenge to sign'), ...errorResponses(400, 413, 415, 429) },
+      responses: { 200: jsonResponse(challengeResponse, 'A challenge to sign'), ...errorResponses(429) },
     }),
     async (c) => c.json(await createChallenge(deps, throttles, c.req.valid('json'), ctxOf(c)), 200),
   );
@@ -43,7 +44,7 @@ export function authRoutes(deps: Deps, throttles: Throttles) {
       description:
         'Verifies the Ed25519 signature over the challenge message and opens a session. No password or password equivalent is sent. Returns the wrapped key bundle.',
       request: { body: jsonBody(loginBody) },
-      responses: { 200: jsonResponse(loginResponse, 'Logged in'), ...errorResponses(400, 401, 413, 415, 429) },
+      responses: { 200: jsonResponse(loginResponse, 'Logged in'), ...errorResponses(401, 429) },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -71,7 +72,7 @@ export function authRoutes(deps: Deps, throttles: Throttles) {
       tags: ['Auth'],
       summary: 'The current session (and its CSRF token, for cookie sessions)',
       security: SESSION_SECURITY,
-      responses: { 200: jsonResponse(currentSession, 'The session'), ...errorResponses(401) },
+      responses: { 200: jsonResponse(currentSession, 'The session') },
     }),
     (c) => {
       const s = c.get('session');
@@ -99,7 +100,7 @@ export function authRoutes(deps: Deps, throttles: Throttles) {
       request: { body: jsonBody(proof) },
       responses: {
         200: jsonResponse(reauthenticateResponse, 'Re-authenticated'),
-        ...errorResponses(400, 401, 403, 413, 415, 429),
+        ...errorResponses(429),
       },
     }),
     async (c) => c.json(await reauthenticate(deps, throttles, c.get('session'), c.req.valid('json'), ctxOf(c)), 200),
@@ -112,13 +113,37 @@ export function authRoutes(deps: Deps, throttles: Throttles) {
       tags: ['Auth'],
       summary: 'End this session',
       security: SESSION_SECURITY,
-      responses: { 204: { description: 'Logged out' }, ...errorResponses(401, 403) },
+      responses: { 204: { description: 'Logged out' } },
     }),
     async (c) => {
       const s = c.get('session');
       await revokeSession(deps, s.accountId, s.sessionId);
       if (s.kind === 'cookie') deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
       return c.body(null, 204);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/account/password',
+      tags: ['Accounts'],
+      summary: 'Change the password',
+      description:
+        'Proves the current password or the recovery key with a fresh signed challenge, replaces the password-derived login key and wrapped master key, and signs out every other session.',
+      security: SESSION_SECURITY,
+      request: { body: jsonBody(passwordChangeBody) },
+      responses: {
+        200: jsonResponse(passwordChangeResponse, 'Password changed'),
+        ...errorResponses(429),
+      },
+    }),
+    async (c) => {
+      const { accountId, sessionId } = c.get('session');
+      const result = await changePassword(deps, throttles, { accountId, sessionId }, c.req.valid('json'), {
+        clientAddress: c.get('clientAddress'),
+      });
+      return c.json(result, 200);
     },
   );
 

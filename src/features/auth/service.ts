@@ -5,10 +5,8 @@ import type { z } from '@hono/zod-openapi';
 import { atomic } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../http/app-error.js';
-import * as accounts from '../accounts/repo.js';
 import type { passwordChangeBody } from '../../protocol/api/accounts.js';
-import { assertKdfFloor, emailIndexOf, keyBundleOf } from '../accounts/service.js';
-import { deleteOtherSessions, listSessions as listSessionRows, markReauthenticated } from '../sessions/repo.js';
+import { assertKdfFloor, emailIndexOf, findAccount, findAccountByEmailIndex, keyBundleOf, passwordKeysStatement } from '../accounts/service.js';
 import * as sessions from '../sessions/service.js';
 import type { Throttles } from '../throttles/service.js';
 import {
@@ -55,7 +53,7 @@ export async function createChallenge(
   const keys = throttleKeys(throttles, emailIndex, ctx.clientAddress);
   await throttles.assertNotBlocked([keys.account, keys.address]);
 
-  const account = await accounts.findAccountByEmailIndex(deps.db, emailIndex);
+  const account = await findAccountByEmailIndex(deps, emailIndex);
   const now = deps.clock.now();
   const challenge = {
     id: deps.random.id(),
@@ -100,7 +98,7 @@ export async function verifyProof(
   const challenge = await repo.consumeChallenge(deps.db, proof.challengeId, deps.clock.now());
   if (!challenge) throw new AppError('challenge_invalid', 'the challenge is unknown, used or expired; ask for a new one');
 
-  const account = challenge.accountId ? await accounts.findAccountById(deps.db, challenge.accountId) : undefined;
+  const account = challenge.accountId ? await findAccount(deps, challenge.accountId) : undefined;
   const keys = throttleKeys(throttles, challenge.emailIndex, ctx.clientAddress);
   await throttles.assertNotBlocked([keys.account, keys.address]);
 
@@ -147,9 +145,7 @@ export async function reauthenticate(
   ctx: Context,
 ) {
   await verifyProof(deps, throttles, proof, { ...ctx, expectedAccountId: session.accountId });
-  const now = deps.clock.now();
-  await markReauthenticated(deps.db, session.sessionId, now);
-  return { reauthenticatedAt: now };
+  return { reauthenticatedAt: await sessions.markReauthenticated(deps, session.sessionId) };
 }
 
 /**
@@ -166,24 +162,19 @@ export async function changePassword(
 ) {
   assertKdfFloor(deps, input.kdf);
   await verifyProof(deps, throttles, input.proof, { ...ctx, expectedAccountId: session.accountId });
-  const others = (await listSessionRows(deps.db, session.accountId)).filter((s) => s.id !== session.sessionId);
+  const others = await sessions.countOtherSessions(deps, session.accountId, session.sessionId);
   await atomic(deps.db, [
-    accounts.updatePasswordKeys(
-      deps.db,
-      session.accountId,
-      {
-        kdfSalt: input.kdf.salt,
-        kdfOpsLimit: input.kdf.opsLimit,
-        kdfMemLimit: input.kdf.memLimit,
-        loginPublicKey: input.loginPublicKey,
-        wrappedMasterKey: input.wrappedMasterKey,
-      },
-      deps.clock.now(),
-    ),
-    deleteOtherSessions(deps.db, session.accountId, session.sessionId),
+    passwordKeysStatement(deps, session.accountId, {
+      kdfSalt: input.kdf.salt,
+      kdfOpsLimit: input.kdf.opsLimit,
+      kdfMemLimit: input.kdf.memLimit,
+      loginPublicKey: input.loginPublicKey,
+      wrappedMasterKey: input.wrappedMasterKey,
+    }),
+    sessions.revokeOtherSessionsStatement(deps, session.accountId, session.sessionId),
   ]);
-  deps.log.info('password changed', { accountId: session.accountId, revokedSessions: others.length });
-  return { revokedSessions: others.length };
+  deps.log.info('password changed', { accountId: session.accountId, revokedSessions: others });
+  return { revokedSessions: others };
 }
 
 export async function purgeExpiredChallenges(deps: Deps) {

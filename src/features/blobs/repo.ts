@@ -1,13 +1,18 @@
-import { and, eq, inArray, lt, notExists, sql } from 'drizzle-orm';
-import { guard, type Db } from '../../db/client.js';
-import { blobs, items, syncState, uploadParts, uploads } from '../../db/schema.js';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { guard, inChunks, type Db } from '../../db/client.js';
+import { blobs, blobUsage, uploadParts, uploads } from '../../db/schema.js';
 
 export type BlobRow = typeof blobs.$inferSelect;
 export type UploadRow = typeof uploads.$inferSelect;
 
 export async function insertPendingBlob(db: Db, row: Pick<BlobRow, 'accountId' | 'id' | 'size' | 'sha256' | 'createdAt'>) {
-  await db.insert(syncState).values({ accountId: row.accountId }).onConflictDoNothing();
-  await db.insert(blobs).values({ ...row, state: 'pending', committedAt: null });
+  await db.insert(blobUsage).values({ accountId: row.accountId }).onConflictDoNothing();
+  await db.insert(blobs).values({ ...row, state: 'pending', refs: 0, committedAt: null });
+}
+
+export async function readBytesUsed(db: Db, accountId: string) {
+  const [row] = await db.select({ bytesUsed: blobUsage.bytesUsed }).from(blobUsage).where(eq(blobUsage.accountId, accountId));
+  return row?.bytesUsed ?? 0;
 }
 
 /**
@@ -16,12 +21,12 @@ export async function insertPendingBlob(db: Db, row: Pick<BlobRow, 'accountId' |
  */
 export function commitBlobStatements(db: Db, blob: Pick<BlobRow, 'accountId' | 'id' | 'size'>, quota: number, now: number) {
   return [
-    guard(sql`(SELECT bytes_used FROM sync_state WHERE account_id = ${blob.accountId}) + ${blob.size} > ${quota}`),
+    guard(sql`(SELECT bytes_used FROM blob_usage WHERE account_id = ${blob.accountId}) + ${blob.size} > ${quota}`),
     guard(sql`NOT EXISTS (SELECT 1 FROM blobs WHERE account_id = ${blob.accountId} AND id = ${blob.id} AND state = 'pending')`),
     db
-      .update(syncState)
-      .set({ bytesUsed: sql`${syncState.bytesUsed} + ${blob.size}` })
-      .where(eq(syncState.accountId, blob.accountId)),
+      .update(blobUsage)
+      .set({ bytesUsed: sql`${blobUsage.bytesUsed} + ${blob.size}` })
+      .where(eq(blobUsage.accountId, blob.accountId)),
     db
       .update(blobs)
       .set({ state: 'committed', committedAt: now })
@@ -37,25 +42,55 @@ export async function findBlob(db: Db, accountId: string, id: string) {
   return row;
 }
 
-const unreferenced = notExists(
-  sql`(SELECT 1 FROM ${items} WHERE ${items.accountId} = ${blobs.accountId} AND ${items.blobId} = ${blobs.id})`,
-);
+const blobIs = (accountId: string, id: string) => and(eq(blobs.accountId, accountId), eq(blobs.id, id));
+
+/**
+ * An item takes a reference. The guard aborts the caller's whole write unless the blob is
+ * committed and this account's, so a blob already marked deleting can never gain one.
+ */
+export const attachStatements = (db: Db, accountId: string, id: string) => [
+  guard(sql`NOT EXISTS (SELECT 1 FROM blobs WHERE account_id = ${accountId} AND id = ${id} AND state = 'committed')`),
+  db.update(blobs).set({ refs: sql`${blobs.refs} + 1` }).where(blobIs(accountId, id)),
+];
+
+export const detachStatement = (db: Db, accountId: string, id: string) =>
+  db.update(blobs).set({ refs: sql`${blobs.refs} - 1` }).where(blobIs(accountId, id));
+
+export function committedBlobs(db: Db, accountId: string, ids: string[]) {
+  return inChunks(ids, (chunk) =>
+    db
+      .select({ id: blobs.id, size: blobs.size, sha256: blobs.sha256 })
+      .from(blobs)
+      .where(and(eq(blobs.accountId, accountId), inArray(blobs.id, chunk), eq(blobs.state, 'committed'))),
+  );
+}
 
 /**
  * Marks committed blobs that no item references as deleting, and takes their bytes off the quota,
- * together. From then on no item can attach them, so deleting the objects is safe.
+ * together. The mark is one conditional statement on refs = 0 and an attach requires committed,
+ * so whichever of the two SQLite runs first wins and a referenced blob is never marked. From
+ * then on no item can attach it, so deleting the object is safe.
  */
 export function markDeletingStatements(db: Db, accountId: string, ids: string[]) {
-  const releasable = and(eq(blobs.accountId, accountId), inArray(blobs.id, ids), eq(blobs.state, 'committed'), unreferenced);
+  const releasable = and(eq(blobs.accountId, accountId), inArray(blobs.id, ids), eq(blobs.state, 'committed'), eq(blobs.refs, 0));
   return [
     db
-      .update(syncState)
+      .update(blobUsage)
       .set({
-        bytesUsed: sql`${syncState.bytesUsed} - (SELECT coalesce(sum(${blobs.size}), 0) FROM ${blobs} WHERE ${releasable})`,
+        bytesUsed: sql`${blobUsage.bytesUsed} - (SELECT coalesce(sum(${blobs.size}), 0) FROM ${blobs} WHERE ${releasable})`,
       })
-      .where(eq(syncState.accountId, accountId)),
+      .where(eq(blobUsage.accountId, accountId)),
     db.update(blobs).set({ state: 'deleting' }).where(releasable),
   ];
+}
+
+/** Which of `ids` are marked deleting: the only ones whose objects may go. */
+export async function deletingAmong(db: Db, accountId: string, ids: string[]) {
+  const rows = await db
+    .select({ id: blobs.id })
+    .from(blobs)
+    .where(and(eq(blobs.accountId, accountId), inArray(blobs.id, ids), eq(blobs.state, 'deleting')));
+  return rows.map((r) => r.id);
 }
 
 /** Pending blobs whose object can be dropped: no item can reference a pending blob. */
@@ -72,14 +107,13 @@ export async function deleteBlobRows(db: Db, accountId: string, ids: string[]) {
     .where(and(eq(blobs.accountId, accountId), inArray(blobs.id, ids), eq(blobs.state, 'deleting')));
 }
 
-/** Blobs to collect: deletions to finish, and pending or never-attached blobs older than the cutoff. */
+/** Blobs to collect: deletions to finish, and pending or unreferenced blobs older than the cutoff. */
 export function garbageBlobs(db: Db, createdBefore: number, limit: number) {
+  const idle = sql`${blobs.state} = 'pending' OR (${blobs.state} = 'committed' AND ${blobs.refs} = 0)`;
   return db
     .select({ accountId: blobs.accountId, id: blobs.id, state: blobs.state })
     .from(blobs)
-    .where(
-      sql`${blobs.state} = 'deleting' OR (${blobs.createdAt} < ${createdBefore} AND (${blobs.state} = 'pending' OR ${unreferenced}))`,
-    )
+    .where(sql`${blobs.state} = 'deleting' OR (${blobs.createdAt} < ${createdBefore} AND (${idle}))`)
     .limit(limit);
 }
 

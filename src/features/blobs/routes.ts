@@ -57,7 +57,7 @@ export function blobRoutes(deps: Deps) {
       request: { headers: blobHeaders, body: binaryBody('The encrypted blob') },
       responses: {
         201: jsonResponse(blobInfo, 'Stored whole and verified'),
-        ...errorResponses(400, 401, 403, 411, 413, 422, 503, 507),
+        ...errorResponses(411, 413, 422, 507),
       },
     }),
     async (c) => {
@@ -77,7 +77,7 @@ export function blobRoutes(deps: Deps) {
       responses: {
         200: { description: 'The whole blob', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
         206: { description: 'The requested range', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
-        ...errorResponses(400, 401, 404, 416, 503),
+        ...errorResponses(404, 416),
       },
     }),
     async (c) => {
@@ -105,7 +105,7 @@ export function blobRoutes(deps: Deps) {
       description:
         'For large blobs: upload parts in any order with PUT /v1/uploads/{uploadId}/parts/{n}, then complete. Unfinished uploads expire and are discarded.',
       request: { body: jsonBody(createUploadBody) },
-      responses: { 201: jsonResponse(upload, 'Started'), ...errorResponses(400, 401, 403, 413, 415, 503, 507) },
+      responses: { 201: jsonResponse(upload, 'Started'), ...errorResponses(507) },
     }),
     async (c) => c.json(await createUpload(deps, c.get('session').accountId, c.req.valid('json')), 201),
   );
@@ -120,7 +120,7 @@ export function blobRoutes(deps: Deps) {
       request: { params: partParams, body: binaryBody('The part’s bytes') },
       responses: {
         200: jsonResponse(z.object({ partNumber: z.number().int(), size: z.number().int() }).openapi('UploadedPart'), 'Stored'),
-        ...errorResponses(400, 401, 403, 404, 411, 422, 503),
+        ...errorResponses(404, 411, 422),
       },
     }),
     async (c) => {
@@ -139,7 +139,7 @@ export function blobRoutes(deps: Deps) {
       summary: 'Finish a resumable upload',
       description: 'Joins the parts, then reads the object back to check its size and SHA-256 before committing the blob.',
       request: { params: uploadIdParam },
-      responses: { 201: jsonResponse(blobInfo, 'Committed'), ...errorResponses(400, 401, 403, 404, 422, 503, 507) },
+      responses: { 201: jsonResponse(blobInfo, 'Committed'), ...errorResponses(404, 422, 507) },
     }),
     async (c) => c.json(await completeUpload(deps, c.get('session').accountId, c.req.valid('param').uploadId), 201),
   );
@@ -152,7 +152,7 @@ export function blobRoutes(deps: Deps) {
       security,
       summary: 'Abandon a resumable upload',
       request: { params: uploadIdParam },
-      responses: { 204: { description: 'Discarded with its parts' }, ...errorResponses(400, 401, 403, 404, 503) },
+      responses: { 204: { description: 'Discarded with its parts' }, ...errorResponses(404) },
     }),
     async (c) => {
       await abortUpload(deps, c.get('session').accountId, c.req.valid('param').uploadId);
@@ -172,7 +172,7 @@ export function blobRoutes(deps: Deps) {
       request: { body: jsonBody(declaredBlob) },
       responses: {
         201: jsonResponse(z.object({ blobId: z.string(), request: presignedRequest }).openapi('PresignedUpload'), 'Presigned'),
-        ...errorResponses(400, 401, 403, 413, 415, 507),
+        ...errorResponses(507),
       },
     }),
     async (c) => c.json(await presignUpload(deps, c.get('session').accountId, c.req.valid('json')), 201),
@@ -186,7 +186,7 @@ export function blobRoutes(deps: Deps) {
       security,
       summary: 'Commit a blob uploaded with a presigned PUT',
       request: { params: blobIdParam },
-      responses: { 200: jsonResponse(blobInfo, 'Committed'), ...errorResponses(400, 401, 403, 404, 422, 503, 507) },
+      responses: { 200: jsonResponse(blobInfo, 'Committed'), ...errorResponses(404, 422, 507) },
     }),
     async (c) => c.json(await commitPresigned(deps, c.get('session').accountId, c.req.valid('param').blobId), 200),
   );
@@ -201,7 +201,7 @@ export function blobRoutes(deps: Deps) {
       request: { params: blobIdParam },
       responses: {
         200: jsonResponse(z.object({ blobId: z.string(), request: presignedRequest }).openapi('PresignedDownload'), 'Presigned'),
-        ...errorResponses(400, 401, 404),
+        ...errorResponses(404),
       },
     }),
     async (c) => c.json(await presignDownload(deps, c.get('session').accountId, c.req.valid('param').blobId), 200),

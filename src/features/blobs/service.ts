@@ -1,8 +1,7 @@
 import { blobKey } from '../../adapters/blob-store.js';
-import { atomic, inChunks, isGuardFailure } from '../../db/client.js';
+import { atomic, inChunks, isGuardFailure, type Statement } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
-import { readSyncState } from '../sync/repo.js';
 import { createMeter, hashStream } from './meter.js';
 import { parseRange } from './range.js';
 import * as repo from './repo.js';
@@ -17,7 +16,7 @@ export async function assertFits(deps: Deps, accountId: string, size: number) {
   if (size > deps.config.maxBlobBytes) {
     throw new AppError('blob_too_large', `a blob may be at most ${deps.config.maxBlobBytes} bytes`);
   }
-  const { bytesUsed } = await readSyncState(deps.db, accountId);
+  const bytesUsed = await repo.readBytesUsed(deps.db, accountId);
   if (bytesUsed + size > deps.config.accountQuotaBytes) throw quotaExceeded(deps, bytesUsed);
 }
 
@@ -40,7 +39,7 @@ async function commit(deps: Deps, blob: { accountId: string; id: string; size: n
     await atomic(deps.db, repo.commitBlobStatements(deps.db, blob, deps.config.accountQuotaBytes, deps.clock.now()));
   } catch (err) {
     if (!isGuardFailure(err)) throw err;
-    const { bytesUsed } = await readSyncState(deps.db, blob.accountId);
+    const bytesUsed = await repo.readBytesUsed(deps.db, blob.accountId);
     // Either guard may have stopped it: over quota, or the blob was no longer pending.
     if (bytesUsed + blob.size <= deps.config.accountQuotaBytes) throw notFound('blob');
     await discardPending(deps, blob.accountId, blob.id);
@@ -237,29 +236,50 @@ export async function downloadBlob(deps: Deps, accountId: string, blobId: string
   return { blob, stored, range };
 }
 
+// ---- references held by items ----
+// The sync feature puts these statements into the same atomic write as the item change, so a
+// blob's reference count moves exactly when an item gains or loses it.
+
+/** An item starts referencing the blob; aborts the whole write unless it is committed and this account's. */
+export const attachBlob = (deps: Deps, accountId: string, blobId: string): Statement[] =>
+  repo.attachStatements(deps.db, accountId, blobId);
+
+/** An item stops referencing the blob. Call releaseBlobs once the write has committed. */
+export const detachBlob = (deps: Deps, accountId: string, blobId: string): Statement[] => [
+  repo.detachStatement(deps.db, accountId, blobId),
+];
+
+/** Size and SHA-256 of those of `blobIds` that are committed, by id. */
+export async function committedBlobs(deps: Deps, accountId: string, blobIds: string[]) {
+  return new Map((await repo.committedBlobs(deps.db, accountId, blobIds)).map((b) => [b.id, b]));
+}
+
 // ---- release and collection ----
 
 /**
- * Deletes blobs their items no longer reference: first marked (and taken off the quota) so no
- * item can pick them up again, then the objects, then the rows. A failure part-way leaves rows
- * marked deleting, which garbage collection finishes.
+ * Deletes those of `blobIds` that no item references any more: first marked (and taken off the
+ * quota) so no item can pick them up again, then their objects, then the rows. A blob another
+ * item attached meanwhile is left alone. A failure part-way leaves rows marked deleting, which
+ * garbage collection finishes.
  */
 export async function releaseBlobs(deps: Deps, accountId: string, blobIds: string[]) {
   await inChunks(blobIds, async (chunk) => {
     await atomic(deps.db, repo.markDeletingStatements(deps.db, accountId, chunk));
+    const doomed = await repo.deletingAmong(deps.db, accountId, chunk);
+    if (doomed.length === 0) return [];
     try {
-      await deps.blobs.delete(chunk.map((id) => blobKey(accountId, id)));
-      await repo.deleteBlobRows(deps.db, accountId, chunk);
+      await deps.blobs.delete(doomed.map((id) => blobKey(accountId, id)));
+      await repo.deleteBlobRows(deps.db, accountId, doomed);
     } catch (err) {
-      deps.log.warn('blob deletion deferred to garbage collection', { accountId, count: chunk.length, error: String(err) });
+      deps.log.warn('blob deletion deferred to garbage collection', { accountId, count: doomed.length, error: String(err) });
     }
     return [];
   });
 }
 
 /**
- * Removes what never became part of an item: expired multipart uploads, blobs still pending after
- * the expiry age, committed blobs never attached to an item by then, and unfinished deletions.
+ * Removes what is not part of an item: expired multipart uploads, blobs still pending after the
+ * expiry age, committed blobs no item references by then, and unfinished deletions.
  */
 export async function collectGarbage(deps: Deps, batch = 500) {
   const now = deps.clock.now();

@@ -1,5 +1,5 @@
-import { and, eq } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { and, eq, sql } from 'drizzle-orm';
+import { guard, type Db } from '../../db/client.js';
 import { devices } from '../../db/schema.js';
 
 export type DeviceRow = typeof devices.$inferSelect;
@@ -58,3 +58,27 @@ export async function deleteDevice(db: Db, accountId: string, id: string) {
 export async function touchDevice(db: Db, id: string, now: number) {
   await db.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, id));
 }
+
+// ---- Find Device state on the device row: consent, last-known location, command counter ----
+
+const ownDevice = (accountId: string, deviceId: string) => and(eq(devices.accountId, accountId), eq(devices.id, deviceId));
+
+export const setFindEnabled = (db: Db, accountId: string, deviceId: string, enabled: boolean) =>
+  db
+    .update(devices)
+    .set(enabled ? { findEnabled: true } : { findEnabled: false, lastLocation: null, lastLocationAt: null })
+    .where(ownDevice(accountId, deviceId));
+
+/** Aborts the write unless Find Device is on for the device. */
+export const guardFindEnabled = (deviceId: string) =>
+  guard(sql`NOT EXISTS (SELECT 1 FROM devices WHERE id = ${deviceId} AND find_enabled = 1)`);
+
+export const setLastLocation = (db: Db, deviceId: string, sealed: string, at: number) =>
+  db.update(devices).set({ lastLocation: sealed, lastLocationAt: at }).where(eq(devices.id, deviceId));
+
+/** Aborts the write unless the counter exceeds every one accepted before for this device. */
+export const guardCounter = (deviceId: string, counter: number) =>
+  guard(sql`NOT EXISTS (SELECT 1 FROM devices WHERE id = ${deviceId} AND command_counter < ${counter})`);
+
+export const raiseCounter = (db: Db, deviceId: string, counter: number) =>
+  db.update(devices).set({ commandCounter: counter }).where(eq(devices.id, deviceId));

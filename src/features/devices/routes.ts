@@ -18,7 +18,7 @@ export function deviceRoutes(deps: Deps) {
         'Returns the device id and a device token that acts for this device alone. Registering the same hardware again (same identifierHash) keeps the id and replaces the token.',
       security: SESSION_SECURITY,
       request: { body: jsonBody(registerDeviceBody) },
-      responses: { 201: jsonResponse(registeredDevice, 'Registered'), ...errorResponses(400, 401, 403, 413, 415) },
+      responses: { 201: jsonResponse(registeredDevice, 'Registered') },
     }),
     async (c) => c.json(await registerDevice(deps, c.get('session').accountId, c.req.valid('json')), 201),
   );
@@ -30,7 +30,7 @@ export function deviceRoutes(deps: Deps) {
       tags: ['Devices'],
       summary: "List this account's devices",
       security: SESSION_SECURITY,
-      responses: { 200: jsonResponse(deviceList, 'Devices'), ...errorResponses(401) },
+      responses: { 200: jsonResponse(deviceList, 'Devices') },
     }),
     async (c) => c.json({ devices: await listDevices(deps, c.get('session').accountId) }, 200),
   );
@@ -43,7 +43,7 @@ export function deviceRoutes(deps: Deps) {
       summary: 'One device',
       security: SESSION_SECURITY,
       request: { params: deviceIdParam },
-      responses: { 200: jsonResponse(device, 'The device'), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonResponse(device, 'The device'), ...errorResponses(404) },
     }),
     async (c) => c.json(await getDevice(deps, c.get('session').accountId, c.req.valid('param').deviceId), 200),
   );
@@ -56,7 +56,7 @@ export function deviceRoutes(deps: Deps) {
       summary: 'Rename a device',
       security: SESSION_SECURITY,
       request: { params: deviceIdParam, body: jsonBody(renameDeviceBody) },
-      responses: { 200: jsonResponse(device, 'Renamed'), ...errorResponses(400, 401, 403, 404, 413, 415) },
+      responses: { 200: jsonResponse(device, 'Renamed'), ...errorResponses(404) },
     }),
     async (c) => {
       const { deviceId } = c.req.valid('param');
@@ -73,7 +73,7 @@ export function deviceRoutes(deps: Deps) {
       description: "Its token stops working at once.",
       security: SESSION_SECURITY,
       request: { params: deviceIdParam },
-      responses: { 204: { description: 'Removed' }, ...errorResponses(400, 401, 403, 404) },
+      responses: { 204: { description: 'Removed' }, ...errorResponses(404) },
     }),
     async (c) => {
       await removeDevice(deps, c.get('session').accountId, c.req.valid('param').deviceId);
@@ -89,7 +89,7 @@ export function deviceRoutes(deps: Deps) {
       summary: 'The device this token belongs to',
       description: 'Called by the phone with its device token; also records that the device was seen.',
       security: DEVICE_SECURITY,
-      responses: { 200: jsonResponse(device, 'This device'), ...errorResponses(401) },
+      responses: { 200: jsonResponse(device, 'This device') },
     }),
     async (c) => {
       const { accountId, deviceId } = c.get('device');

@@ -60,12 +60,16 @@ export async function listDevices(deps: Deps, accountId: string) {
   return (await repo.listDevices(deps.db, accountId)).map(view);
 }
 
+export type DeviceRecord = repo.DeviceRow;
+
 // "Not yours" and "does not exist" are one answer: every lookup is keyed by the account.
-export async function getDevice(deps: Deps, accountId: string, deviceId: string) {
+export async function deviceRecord(deps: Deps, accountId: string, deviceId: string): Promise<DeviceRecord> {
   const row = await repo.findDevice(deps.db, accountId, deviceId);
   if (!row) throw notFound('device');
-  return view(row);
+  return row;
 }
+
+export const getDevice = async (deps: Deps, accountId: string, deviceId: string) => view(await deviceRecord(deps, accountId, deviceId));
 
 export async function renameDevice(deps: Deps, accountId: string, deviceId: string, name: string) {
   const row = await repo.renameDevice(deps.db, accountId, deviceId, name);
@@ -77,3 +81,16 @@ export async function removeDevice(deps: Deps, accountId: string, deviceId: stri
   if (!(await repo.deleteDevice(deps.db, accountId, deviceId))) throw notFound('device');
   deps.log.info('device removed', { accountId, deviceId });
 }
+
+/**
+ * Find Device keeps its per-device state on the device row (consent, last-known location, the
+ * highest accepted command counter). These build the statements the find feature commits inside
+ * its own atomic writes, so the rule and the row it guards change together.
+ */
+export const findState = {
+  setEnabled: (deps: Deps, accountId: string, deviceId: string, enabled: boolean) => repo.setFindEnabled(deps.db, accountId, deviceId, enabled),
+  guardEnabled: (deviceId: string) => repo.guardFindEnabled(deviceId),
+  setLastLocation: (deps: Deps, deviceId: string, sealed: string, at: number) => repo.setLastLocation(deps.db, deviceId, sealed, at),
+  guardCounterAbove: (deviceId: string, counter: number) => repo.guardCounter(deviceId, counter),
+  raiseCounter: (deps: Deps, deviceId: string, counter: number) => repo.raiseCounter(deps.db, deviceId, counter),
+};

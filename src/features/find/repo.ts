@@ -1,21 +1,8 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
-import { guard, type Db } from '../../db/client.js';
-import { commands, devices, locationReports } from '../../db/schema.js';
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { commands, locationReports } from '../../db/schema.js';
 
 export type CommandRow = typeof commands.$inferSelect;
-
-const ownDevice = (accountId: string, deviceId: string) => and(eq(devices.accountId, accountId), eq(devices.id, deviceId));
-
-export async function findDevice(db: Db, accountId: string, deviceId: string) {
-  const [row] = await db.select().from(devices).where(ownDevice(accountId, deviceId));
-  return row;
-}
-
-export const setFindEnabled = (db: Db, accountId: string, deviceId: string, enabled: boolean) =>
-  db
-    .update(devices)
-    .set(enabled ? { findEnabled: true } : { findEnabled: false, lastLocation: null, lastLocationAt: null })
-    .where(ownDevice(accountId, deviceId));
 
 export const deleteDeviceLocations = (db: Db, accountId: string, deviceId: string) =>
   db.delete(locationReports).where(and(eq(locationReports.accountId, accountId), eq(locationReports.deviceId, deviceId)));
@@ -26,14 +13,7 @@ export const cancelOpenCommands = (db: Db, accountId: string, deviceId: string) 
     .set({ status: 'cancelled' })
     .where(and(eq(commands.accountId, accountId), eq(commands.deviceId, deviceId), inArray(commands.status, ['pending', 'delivered'])));
 
-/** Aborts the write unless Find Device is on for the device. */
-export const guardFindEnabled = (deviceId: string) =>
-  guard(sql`NOT EXISTS (SELECT 1 FROM devices WHERE id = ${deviceId} AND find_enabled = 1)`);
-
 export const insertReport = (db: Db, row: typeof locationReports.$inferInsert) => db.insert(locationReports).values(row);
-
-export const setLastLocation = (db: Db, deviceId: string, sealed: string, at: number) =>
-  db.update(devices).set({ lastLocation: sealed, lastLocationAt: at }).where(eq(devices.id, deviceId));
 
 export function history(db: Db, accountId: string, deviceId: string, from: number, to: number) {
   return db
@@ -56,13 +36,6 @@ export async function deleteReportsBefore(db: Db, cutoff: number) {
 }
 
 // ---- commands ----
-
-/** Aborts the write unless the counter exceeds every one accepted before for this device. */
-export const guardCounter = (deviceId: string, counter: number) =>
-  guard(sql`NOT EXISTS (SELECT 1 FROM devices WHERE id = ${deviceId} AND command_counter < ${counter})`);
-
-export const raiseCounter = (db: Db, deviceId: string, counter: number) =>
-  db.update(devices).set({ commandCounter: counter }).where(eq(devices.id, deviceId));
 
 export const insertCommand = (db: Db, row: typeof commands.$inferInsert) => db.insert(commands).values(row);
 
@@ -113,4 +86,22 @@ export async function acknowledge(
     )
     .returning();
   return row;
+}
+
+/** Locked as lost: a lock command the owner sent in the last 30 days that was not withdrawn. */
+export async function isLockedAsLost(db: Db, accountId: string, deviceId: string, now: number) {
+  const [row] = await db
+    .select({ id: commands.id })
+    .from(commands)
+    .where(
+      and(
+        eq(commands.accountId, accountId),
+        eq(commands.deviceId, deviceId),
+        eq(commands.type, 'lock'),
+        inArray(commands.status, ['pending', 'delivered', 'succeeded']),
+        gt(commands.createdAt, now - 30 * 86_400_000),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
 }

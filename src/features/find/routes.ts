@@ -43,7 +43,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       summary: 'Turn Find Device on or off for a device',
       description: 'Off deletes the device’s stored locations (history and last-known) and cancels its open commands.',
       request: { params: deviceIdParam, body: jsonBody(findToggleBody) },
-      responses: { 200: jsonResponse(deviceSchema, 'The device'), ...errorResponses(400, 401, 403, 404, 415) },
+      responses: { 200: jsonResponse(deviceSchema, 'The device'), ...errorResponses(404) },
     }),
     async (c) => {
       const { accountId, sessionId } = c.get('session');
@@ -61,7 +61,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       security: DEVICE_SECURITY,
       summary: 'Turn Find Device on or off, from the phone itself',
       request: { body: jsonBody(findToggleBody) },
-      responses: { 200: jsonResponse(deviceSchema, 'This device'), ...errorResponses(400, 401, 415) },
+      responses: { 200: jsonResponse(deviceSchema, 'This device') },
     }),
     async (c) => {
       const { accountId, deviceId } = c.get('device');
@@ -81,7 +81,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       request: { body: jsonBody(reportLocationsBody) },
       responses: {
         202: jsonResponse(z.object({ accepted: z.number().int() }).openapi('ReportsAccepted'), 'Stored'),
-        ...errorResponses(400, 401, 403, 413, 415, 429),
+        ...errorResponses(403, 429),
       },
     }),
     async (c) => c.json(await reportLocations(deps, throttles, c.get('device'), c.req.valid('json').reports), 202),
@@ -96,7 +96,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       summary: 'The last-known location (sealed)',
       description: 'Owner only; recorded in the account audit log.',
       request: { params: deviceIdParam },
-      responses: { 200: jsonResponse(lastLocationResponse, 'Last known'), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonResponse(lastLocationResponse, 'Last known'), ...errorResponses(404) },
     }),
     async (c) => {
       const { accountId, sessionId } = c.get('session');
@@ -113,7 +113,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       summary: 'Location history in a time window (sealed)',
       description: 'Owner only; recorded in the account audit log. History is kept for LOCATION_HISTORY_HOURS.',
       request: { params: deviceIdParam, query: historyQuery },
-      responses: { 200: jsonResponse(historyResponse, 'History, oldest first'), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonResponse(historyResponse, 'History, oldest first'), ...errorResponses(404) },
     }),
     async (c) => {
       const { accountId, sessionId } = c.get('session');
@@ -131,7 +131,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       description:
         'Signed by the account command key over the canonical message of docs/CRYPTO.md; the counter must grow. Wipe needs POST /v1/auth/reauthenticate within the last 5 minutes.',
       request: { params: deviceIdParam, body: jsonBody(createCommandBody) },
-      responses: { 201: jsonResponse(command, 'Queued'), ...errorResponses(400, 401, 403, 404, 409, 415) },
+      responses: { 201: jsonResponse(command, 'Queued'), ...errorResponses(404, 409) },
     }),
     async (c) => c.json(await createCommand(deps, c.get('session'), c.req.valid('param').deviceId, c.req.valid('json')), 201),
   );
@@ -144,7 +144,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       security: SESSION_SECURITY,
       summary: 'Recent commands and their status',
       request: { params: deviceIdParam },
-      responses: { 200: jsonResponse(commandList, 'Newest first'), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonResponse(commandList, 'Newest first'), ...errorResponses(404) },
     }),
     async (c) => c.json({ commands: await listCommands(deps, c.get('session').accountId, c.req.valid('param').deviceId) }, 200),
   );
@@ -158,7 +158,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       summary: 'Pending commands for this device (long poll)',
       description: 'Waits up to `wait` seconds for one. The device must verify each signature and counter before acting.',
       request: { query: pollQuery },
-      responses: { 200: jsonResponse(commandList, 'Oldest first'), ...errorResponses(400, 401) },
+      responses: { 200: jsonResponse(commandList, 'Oldest first') },
     }),
     async (c) => c.json({ commands: await pollCommands(deps, c.get('device'), c.req.valid('query').wait) }, 200),
   );
@@ -171,7 +171,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       security: DEVICE_SECURITY,
       summary: 'Report the result of a command',
       request: { params: commandIdParam, body: jsonBody(ackBody) },
-      responses: { 200: jsonResponse(command, 'Recorded'), ...errorResponses(400, 401, 404, 409, 415) },
+      responses: { 200: jsonResponse(command, 'Recorded'), ...errorResponses(404, 409) },
     }),
     async (c) => c.json(await acknowledgeCommand(deps, c.get('device'), c.req.valid('param').commandId, c.req.valid('json')), 200),
   );

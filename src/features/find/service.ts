@@ -1,11 +1,12 @@
-import { commandMessage } from '../../client/crypto/commands.js';
+import { commandMessage } from '../../protocol/commands.js';
 import { fromBase64Url } from '../../protocol/encoding.js';
 import { verifyDetached } from '../../protocol/signing.js';
 import { atomic, isGuardFailure } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
-import { findAccountById } from '../accounts/repo.js';
+import { findAccount } from '../accounts/service.js';
 import { auditEntry } from '../audit/service.js';
+import { deviceRecord, findState } from '../devices/service.js';
 import type { Throttles } from '../throttles/service.js';
 import * as repo from './repo.js';
 
@@ -20,11 +21,7 @@ const findDisabled = () =>
   new AppError('find_disabled', 'Find Device is off for this device; turn it on to report or command it');
 
 // "Not yours" and "does not exist" are one answer: every lookup is keyed by the account.
-async function ownDevice(deps: Deps, accountId: string, deviceId: string) {
-  const device = await repo.findDevice(deps.db, accountId, deviceId);
-  if (!device) throw notFound('device');
-  return device;
-}
+const ownDevice = deviceRecord;
 
 /**
  * Turns Find Device on or off. Turning it off is the user withdrawing consent: the device's
@@ -34,7 +31,7 @@ async function ownDevice(deps: Deps, accountId: string, deviceId: string) {
 export async function setFindEnabled(deps: Deps, accountId: string, deviceId: string, enabled: boolean, sessionId?: string) {
   await ownDevice(deps, accountId, deviceId);
   await atomic(deps.db, [
-    repo.setFindEnabled(deps.db, accountId, deviceId, enabled),
+    findState.setEnabled(deps, accountId, deviceId, enabled),
     ...(enabled ? [] : [repo.deleteDeviceLocations(deps.db, accountId, deviceId), repo.cancelOpenCommands(deps.db, accountId, deviceId)]),
     auditEntry(deps, accountId, enabled ? 'find.enabled' : 'find.disabled', { deviceId, sessionId }),
   ]);
@@ -58,11 +55,11 @@ export async function reportLocations(
   try {
     await atomic(deps.db, [
       // Consent withdrawn between the read above and this write must still win.
-      repo.guardFindEnabled(device.deviceId),
+      findState.guardEnabled(device.deviceId),
       ...reports.map((r) =>
         repo.insertReport(deps.db, { accountId: device.accountId, deviceId: device.deviceId, id: deps.random.id(), sealed: r.sealed, receivedAt: now }),
       ),
-      repo.setLastLocation(deps.db, device.deviceId, reports.at(-1)!.sealed, now),
+      findState.setLastLocation(deps, device.deviceId, reports.at(-1)!.sealed, now),
     ]);
   } catch (err) {
     throw isGuardFailure(err) ? findDisabled() : err;
@@ -142,7 +139,7 @@ export async function createCommand(
   if (Math.abs(now - input.issuedAt) > COMMAND_SKEW_MS) {
     throw new AppError('validation_failed', 'body.issuedAt: more than 10 minutes from the server clock');
   }
-  const account = (await findAccountById(deps.db, session.accountId))!;
+  const account = (await findAccount(deps, session.accountId))!;
   const message = commandMessage({ deviceId, type: input.type, issuedAt: input.issuedAt, counter: input.counter, args: input.args });
   if (!verifyDetached(fromBase64Url(account.ed25519PublicKey), message, fromBase64Url(input.signature))) {
     throw new AppError('validation_failed', 'body.signature: does not verify with the account command key for this device');
@@ -150,8 +147,8 @@ export async function createCommand(
   const row = { accountId: session.accountId, deviceId, id: deps.random.id(), ...input, status: 'pending' as const, result: null, createdAt: now, deliveredAt: null, acknowledgedAt: null };
   try {
     await atomic(deps.db, [
-      repo.guardCounter(deviceId, input.counter),
-      repo.raiseCounter(deps.db, deviceId, input.counter),
+      findState.guardCounterAbove(deviceId, input.counter),
+      findState.raiseCounter(deps, deviceId, input.counter),
       repo.insertCommand(deps.db, row),
       auditEntry(deps, session.accountId, 'command.created', { deviceId, sessionId: session.sessionId }),
     ]);
@@ -197,3 +194,7 @@ export async function acknowledgeCommand(
   if (existing.status === ack.status) return commandView(existing);
   throw new AppError('conflict', `the command is already ${existing.status}`);
 }
+
+/** Whether the owner has the device locked as lost (SIM-change verification raises alerts then). */
+export const isLockedAsLost = (deps: Deps, accountId: string, deviceId: string) =>
+  repo.isLockedAsLost(deps.db, accountId, deviceId, deps.clock.now());

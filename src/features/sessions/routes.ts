@@ -29,7 +29,6 @@ export function sessionRoutes(deps: Deps) {
       security: SESSION_SECURITY,
       responses: {
         200: jsonResponse(z.object({ sessions: z.array(session) }).openapi('SessionList'), 'Sessions'),
-        ...errorResponses(401),
       },
     }),
     async (c) => {
@@ -47,7 +46,6 @@ export function sessionRoutes(deps: Deps) {
       security: SESSION_SECURITY,
       responses: {
         200: jsonResponse(z.object({ revoked: z.number().int() }).openapi('RevokeOthersResponse'), 'Revoked'),
-        ...errorResponses(401, 403),
       },
     }),
     async (c) => {
@@ -64,7 +62,7 @@ export function sessionRoutes(deps: Deps) {
       summary: 'Revoke one session',
       security: SESSION_SECURITY,
       request: { params: z.object({ sessionId: id('Session id') }) },
-      responses: { 204: { description: 'Revoked' }, ...errorResponses(400, 401, 403, 404) },
+      responses: { 204: { description: 'Revoked' }, ...errorResponses(404) },
     }),
     async (c) => {
       await revokeSession(deps, c.get('session').accountId, c.req.valid('param').sessionId);

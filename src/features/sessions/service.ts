@@ -76,6 +76,19 @@ export async function revokeOtherSessions(deps: Deps, accountId: string, keepSes
   return revoked.length;
 }
 
+export async function markReauthenticated(deps: Deps, sessionId: string) {
+  const now = deps.clock.now();
+  await repo.markReauthenticated(deps.db, sessionId, now);
+  return now;
+}
+
+export const countOtherSessions = async (deps: Deps, accountId: string, keepSessionId: string) =>
+  (await repo.listSessions(deps.db, accountId)).filter((row) => row.id !== keepSessionId).length;
+
+/** The statement that signs out every other session; the caller commits it with what must change with it. */
+export const revokeOtherSessionsStatement = (deps: Deps, accountId: string, keepSessionId: string) =>
+  repo.deleteOtherSessions(deps.db, accountId, keepSessionId);
+
 export async function purgeDeadSessions(deps: Deps) {
   await repo.deleteDeadSessions(deps.db, deps.clock.now(), deps.config.sessionIdleMs);
 }

@@ -1,17 +1,39 @@
 import { and, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { commands, simEvents, simVerifications } from '../../db/schema.js';
+import { simEvents, simVerifications } from '../../db/schema.js';
 
 export type SimEventRow = typeof simEvents.$inferSelect;
 export type VerificationRow = typeof simVerifications.$inferSelect;
 
-export const insertEvent = (db: Db, row: typeof simEvents.$inferInsert) => db.insert(simEvents).values(row).onConflictDoNothing();
+/**
+ * One device's SIM event. Event ids are chosen by devices and unique per account, so every read
+ * and write below names the device too: another device of the same account that reuses an id
+ * can neither see nor change this event or its verification.
+ */
+export interface EventRef {
+  accountId: string;
+  deviceId: string;
+  eventId: string;
+}
 
-export async function findEvent(db: Db, accountId: string, deviceId: string, id: string) {
+const ownEvent = (e: EventRef) => and(eq(simEvents.accountId, e.accountId), eq(simEvents.deviceId, e.deviceId), eq(simEvents.id, e.eventId));
+const ownVerification = (e: EventRef) =>
+  and(eq(simVerifications.accountId, e.accountId), eq(simVerifications.deviceId, e.deviceId), eq(simVerifications.eventId, e.eventId));
+
+/** Fails with a unique violation when the account already has an event with this id. */
+export const insertEvent = (db: Db, row: typeof simEvents.$inferInsert) => db.insert(simEvents).values(row);
+
+/** Which device of the account used an event id, if any. */
+export async function eventOwner(db: Db, accountId: string, eventId: string) {
   const [row] = await db
-    .select()
+    .select({ deviceId: simEvents.deviceId })
     .from(simEvents)
-    .where(and(eq(simEvents.accountId, accountId), eq(simEvents.deviceId, deviceId), eq(simEvents.id, id)));
+    .where(and(eq(simEvents.accountId, accountId), eq(simEvents.id, eventId)));
+  return row?.deviceId;
+}
+
+export async function findEvent(db: Db, event: EventRef) {
+  const [row] = await db.select().from(simEvents).where(ownEvent(event));
   return row;
 }
 
@@ -24,11 +46,8 @@ export function listEvents(db: Db, accountId: string, deviceId: string) {
     .limit(100);
 }
 
-export const setEventStatus = (db: Db, accountId: string, id: string, changes: Partial<Pick<SimEventRow, 'status' | 'verifiedNumberSealed' | 'verifiedAt'>>) =>
-  db
-    .update(simEvents)
-    .set(changes)
-    .where(and(eq(simEvents.accountId, accountId), eq(simEvents.id, id)));
+export const setEventStatus = (db: Db, event: EventRef, changes: Partial<Pick<SimEventRow, 'status' | 'verifiedNumberSealed' | 'verifiedAt'>>) =>
+  db.update(simEvents).set(changes).where(ownEvent(event));
 
 export const upsertVerification = (db: Db, row: typeof simVerifications.$inferInsert) =>
   db
@@ -37,32 +56,29 @@ export const upsertVerification = (db: Db, row: typeof simVerifications.$inferIn
     .onConflictDoUpdate({
       target: [simVerifications.accountId, simVerifications.eventId],
       set: { codeHash: row.codeHash, inboundTokenIndex: row.inboundTokenIndex, attempts: 0, expiresAt: row.expiresAt, sends: sql`${simVerifications.sends} + 1` },
+      // Never another device's verification, whatever the caller believed.
+      setWhere: eq(simVerifications.deviceId, row.deviceId),
     });
 
-export async function findVerification(db: Db, accountId: string, eventId: string) {
-  const [row] = await db
-    .select()
-    .from(simVerifications)
-    .where(and(eq(simVerifications.accountId, accountId), eq(simVerifications.eventId, eventId)));
+export async function findVerification(db: Db, event: EventRef) {
+  const [row] = await db.select().from(simVerifications).where(ownVerification(event));
   return row;
 }
 
-export const deleteVerification = (db: Db, accountId: string, eventId: string) =>
-  db.delete(simVerifications).where(and(eq(simVerifications.accountId, accountId), eq(simVerifications.eventId, eventId)));
+export const deleteVerification = (db: Db, event: EventRef) => db.delete(simVerifications).where(ownVerification(event));
 
 /**
  * Counts one check against the code before it is compared. Only a code still open, unexpired and
  * under five checks is returned, so a sixth guess gets nothing to compare, even if it is right,
  * and concurrent guesses each use up an attempt.
  */
-export async function takeAttempt(db: Db, accountId: string, eventId: string, now: number, maxAttempts: number) {
+export async function takeAttempt(db: Db, event: EventRef, now: number, maxAttempts: number) {
   const [row] = await db
     .update(simVerifications)
     .set({ attempts: sql`${simVerifications.attempts} + 1` })
     .where(
       and(
-        eq(simVerifications.accountId, accountId),
-        eq(simVerifications.eventId, eventId),
+        ownVerification(event),
         isNull(simVerifications.consumedAt),
         gt(simVerifications.expiresAt, now),
         lt(simVerifications.attempts, maxAttempts),
@@ -73,11 +89,11 @@ export async function takeAttempt(db: Db, accountId: string, eventId: string, no
 }
 
 /** Consuming the row is what makes a code or token single-use: of two racing checks one wins. */
-export async function consume(db: Db, accountId: string, eventId: string, now: number) {
+export async function consume(db: Db, event: EventRef, now: number) {
   const [row] = await db
     .update(simVerifications)
     .set({ consumedAt: now })
-    .where(and(eq(simVerifications.accountId, accountId), eq(simVerifications.eventId, eventId), isNull(simVerifications.consumedAt)))
+    .where(and(ownVerification(event), isNull(simVerifications.consumedAt)))
     .returning();
   return row;
 }
@@ -88,24 +104,6 @@ export async function findByInboundToken(db: Db, tokenIndex: string, now: number
     .from(simVerifications)
     .where(and(eq(simVerifications.inboundTokenIndex, tokenIndex), isNull(simVerifications.consumedAt), gt(simVerifications.expiresAt, now)));
   return row;
-}
-
-/** Locked as lost: a lock command the owner sent in the last 30 days that was not withdrawn. */
-export async function isLockedAsLost(db: Db, accountId: string, deviceId: string, now: number) {
-  const [row] = await db
-    .select({ id: commands.id })
-    .from(commands)
-    .where(
-      and(
-        eq(commands.accountId, accountId),
-        eq(commands.deviceId, deviceId),
-        eq(commands.type, 'lock'),
-        inArray(commands.status, ['pending', 'delivered', 'succeeded']),
-        gt(commands.createdAt, now - 30 * 86_400_000),
-      ),
-    )
-    .limit(1);
-  return row !== undefined;
 }
 
 export async function deleteExpiredVerifications(db: Db, now: number) {

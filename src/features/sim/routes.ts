@@ -25,7 +25,7 @@ export function simRoutes(deps: Deps, throttles: Throttles) {
       request: { body: jsonBody(simEventBody) },
       responses: {
         201: jsonResponse(simEventResponse, 'Recorded'),
-        ...errorResponses(400, 401, 403, 409, 415, 422, 429, 503),
+        ...errorResponses(403, 409, 422, 429),
       },
     }),
     async (c) => c.json(await reportSimEvent(deps, throttles, c.get('device'), c.req.valid('json')), 201),
@@ -40,7 +40,7 @@ export function simRoutes(deps: Deps, throttles: Throttles) {
       summary: 'Submit the code texted to the new number',
       description: 'Codes are single-use, valid 10 minutes, and void after 5 wrong tries.',
       request: { params: simEventIdParam, body: jsonBody(verifyBody) },
-      responses: { 200: jsonResponse(simEventResponse, 'Verified'), ...errorResponses(400, 401, 404, 415) },
+      responses: { 200: jsonResponse(simEventResponse, 'Verified'), ...errorResponses(404) },
     }),
     async (c) => c.json(await verifyCode(deps, c.get('device'), c.req.valid('param').eventId, c.req.valid('json').code), 200),
   );
@@ -53,7 +53,7 @@ export function simRoutes(deps: Deps, throttles: Throttles) {
       security: DEVICE_SECURITY,
       summary: 'Text a new code (limited per event, device and number)',
       request: { params: simEventIdParam },
-      responses: { 200: jsonResponse(simEventResponse, 'Sent'), ...errorResponses(400, 401, 404, 409, 422, 429, 503) },
+      responses: { 200: jsonResponse(simEventResponse, 'Sent'), ...errorResponses(404, 409, 422, 429) },
     }),
     async (c) => c.json(await resendCode(deps, throttles, c.get('device'), c.req.valid('param').eventId), 200),
   );
@@ -68,7 +68,7 @@ export function simRoutes(deps: Deps, throttles: Throttles) {
       request: { params: deviceIdParam },
       responses: {
         200: jsonResponse(z.object({ events: z.array(simEvent) }).openapi('SimHistory'), 'Newest first'),
-        ...errorResponses(400, 401, 404),
+        ...errorResponses(404),
       },
     }),
     async (c) => c.json({ events: await simHistory(deps, c.get('session').accountId, c.req.valid('param').deviceId) }, 200),

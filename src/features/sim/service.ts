@@ -1,10 +1,11 @@
 import { SmsError } from '../../adapters/sms.js';
 import { constantTimeEqual } from '../../protocol/encoding.js';
-import { atomic } from '../../db/client.js';
+import { atomic, isUniqueViolation } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
 import { auditEntry } from '../audit/service.js';
-import { findDevice } from '../find/repo.js';
+import { deviceRecord } from '../devices/service.js';
+import { isLockedAsLost } from '../find/service.js';
 import type { Throttles } from '../throttles/service.js';
 import * as repo from './repo.js';
 
@@ -61,8 +62,7 @@ function checkNumberAllowed(deps: Deps, number: string) {
  * sends nothing new; a removal or replacement while the device is locked as lost raises an alert.
  */
 export async function reportSimEvent(deps: Deps, throttles: Throttles, device: DeviceRef, input: SimEventInput) {
-  const row = await findDevice(deps.db, device.accountId, device.deviceId);
-  if (!row) throw notFound('device');
+  const row = await deviceRecord(deps, device.accountId, device.deviceId);
   if (!row.findEnabled) throw new AppError('find_disabled', 'SIM-change verification works only while Find Device is on');
   if (input.kind === 'removed' ? input.method !== undefined || input.claimedNumber !== undefined : input.method === undefined) {
     throw new AppError('validation_failed', input.kind === 'removed' ? 'body: a removal takes no method or number' : 'body.method: required for an inserted or replaced SIM');
@@ -75,38 +75,57 @@ export async function reportSimEvent(deps: Deps, throttles: Throttles, device: D
     throw new AppError('validation_failed', 'body.method: inbound verification needs Twilio and SMS_INBOUND_NUMBER on this server');
   }
 
-  const existing = await repo.findEvent(deps.db, device.accountId, device.deviceId, input.eventId);
+  const ref: repo.EventRef = { ...device, eventId: input.eventId };
   const simIdHash = deps.secrets.blindIndex('sim-id', input.simIdHash);
-  if (existing) {
-    if (existing.kind !== input.kind || existing.simIdHash !== simIdHash) throw new AppError('conflict', 'that event id was used for a different SIM event');
-    return eventStatus(deps, existing);
-  }
+  const retried = await sameEventAgain(deps, ref, input.kind, simIdHash);
+  if (retried) return retried;
 
   const now = deps.clock.now();
-  const alert = input.kind !== 'inserted' && (await repo.isLockedAsLost(deps.db, device.accountId, device.deviceId, now));
-  await atomic(deps.db, [
-    repo.insertEvent(deps.db, {
-      accountId: device.accountId,
-      deviceId: device.deviceId,
-      id: input.eventId,
-      kind: input.kind,
-      simIdHash,
-      carrierSealed: input.carrier ? deps.secrets.sealPersonal(CARRIER, input.carrier) : null,
-      claimedNumberSealed: input.claimedNumber ? deps.secrets.sealPersonal(NUMBER, input.claimedNumber) : null,
-      verifiedNumberSealed: null,
-      method: input.method ?? null,
-      status: input.method ? 'pending' : 'recorded',
-      alert,
-      createdAt: now,
-      verifiedAt: null,
-    }),
-    auditEntry(deps, device.accountId, alert ? 'sim.alert' : 'sim.changed', { deviceId: device.deviceId }),
-  ]);
+  const alert = input.kind !== 'inserted' && (await isLockedAsLost(deps, device.accountId, device.deviceId));
+  const insert = repo.insertEvent(deps.db, {
+    accountId: device.accountId,
+    deviceId: device.deviceId,
+    id: input.eventId,
+    kind: input.kind,
+    simIdHash,
+    carrierSealed: input.carrier ? deps.secrets.sealPersonal(CARRIER, input.carrier) : null,
+    claimedNumberSealed: input.claimedNumber ? deps.secrets.sealPersonal(NUMBER, input.claimedNumber) : null,
+    verifiedNumberSealed: null,
+    method: input.method ?? null,
+    status: input.method ? 'pending' : 'recorded',
+    alert,
+    createdAt: now,
+    verifiedAt: null,
+  });
+  try {
+    await atomic(deps.db, [insert, auditEntry(deps, device.accountId, alert ? 'sim.alert' : 'sim.changed', { deviceId: device.deviceId })]);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    // The id was taken between the check above and this write: by this device's own retry, which
+    // gets the same answer, or by another device, which must still lose.
+    return (await sameEventAgain(deps, ref, input.kind, simIdHash)) ?? Promise.reject(eventIdTaken());
+  }
   if (alert) deps.log.warn('SIM changed on a device locked as lost', { accountId: device.accountId, deviceId: device.deviceId });
 
   if (input.method === 'outbound') await sendCode(deps, throttles, device, input.eventId, input.claimedNumber!);
   if (input.method === 'inbound') return startInbound(deps, device, input.eventId);
-  return eventStatus(deps, (await repo.findEvent(deps.db, device.accountId, device.deviceId, input.eventId))!);
+  return eventStatus(deps, (await repo.findEvent(deps.db, ref))!);
+}
+
+const eventIdTaken = () => new AppError('conflict', 'that event id belongs to another SIM event of this account; use a fresh id');
+
+/**
+ * A report whose id this device already used is a retry and gets the same answer (nothing is
+ * sent again). An id another device of the account used is refused before anything is written
+ * or texted: event ids are chosen by devices, so a device must not be able to reach another's.
+ */
+async function sameEventAgain(deps: Deps, ref: repo.EventRef, kind: SimEventInput['kind'], simIdHash: string) {
+  const owner = await repo.eventOwner(deps.db, ref.accountId, ref.eventId);
+  if (owner === undefined) return undefined;
+  if (owner !== ref.deviceId) throw eventIdTaken();
+  const existing = (await repo.findEvent(deps.db, ref))!;
+  if (existing.kind !== kind || existing.simIdHash !== simIdHash) throw new AppError('conflict', 'that event id was used for a different SIM event');
+  return eventStatus(deps, existing);
 }
 
 /** Starts (or restarts) the ten minutes in which a code or token can verify an event. */
@@ -133,7 +152,7 @@ async function openVerification(
 }
 
 async function eventStatus(deps: Deps, event: repo.SimEventRow) {
-  const verification = await repo.findVerification(deps.db, event.accountId, event.id);
+  const verification = await repo.findVerification(deps.db, { accountId: event.accountId, deviceId: event.deviceId, eventId: event.id });
   return { eventId: event.id, status: event.status, expiresAt: verification?.expiresAt ?? null, inbound: null };
 }
 
@@ -144,7 +163,7 @@ async function eventStatus(deps: Deps, event: repo.SimEventRow) {
  */
 async function sendCode(deps: Deps, throttles: Throttles, device: DeviceRef, eventId: string, number: string) {
   const numberIndex = deps.secrets.blindIndex(NUMBER, number);
-  const previous = await repo.findVerification(deps.db, device.accountId, eventId);
+  const previous = await repo.findVerification(deps.db, { ...device, eventId });
   if (previous && previous.sends >= MAX_SENDS_PER_EVENT) {
     throw new AppError('rate_limited', `at most ${MAX_SENDS_PER_EVENT} codes are sent for one SIM event`);
   }
@@ -152,7 +171,7 @@ async function sendCode(deps: Deps, throttles: Throttles, device: DeviceRef, eve
     await throttles.hit(throttles.keyOf('sms:device', device.deviceId), SMS_PER_DEVICE_PER_DAY);
     await throttles.hit(throttles.keyOf('sms:number', numberIndex), SMS_PER_NUMBER_PER_DAY);
   } catch (err) {
-    await repo.setEventStatus(deps.db, device.accountId, eventId, { status: 'failed' });
+    await repo.setEventStatus(deps.db, { ...device, eventId }, { status: 'failed' });
     throw err;
   }
 
@@ -161,10 +180,10 @@ async function sendCode(deps: Deps, throttles: Throttles, device: DeviceRef, eve
   try {
     await deps.sms.send({ to: number, body: `homing: your SIM verification code is ${code}. It expires in 10 minutes.` });
   } catch (err) {
-    await atomic(deps.db, [repo.deleteVerification(deps.db, device.accountId, eventId), repo.setEventStatus(deps.db, device.accountId, eventId, { status: 'failed' })]);
+    await atomic(deps.db, [repo.deleteVerification(deps.db, { ...device, eventId }), repo.setEventStatus(deps.db, { ...device, eventId }, { status: 'failed' })]);
     throw smsFailure(deps, err);
   }
-  await repo.setEventStatus(deps.db, device.accountId, eventId, { status: 'pending' });
+  await repo.setEventStatus(deps.db, { ...device, eventId }, { status: 'pending' });
 }
 
 function smsFailure(deps: Deps, err: unknown) {
@@ -185,18 +204,18 @@ function smsFailure(deps: Deps, err: unknown) {
 }
 
 export async function resendCode(deps: Deps, throttles: Throttles, device: DeviceRef, eventId: string) {
-  const event = await repo.findEvent(deps.db, device.accountId, device.deviceId, eventId);
+  const event = await repo.findEvent(deps.db, { ...device, eventId });
   if (!event) throw notFound('SIM event');
   if (event.method !== 'outbound' || event.status === 'verified') {
     throw new AppError('conflict', event.status === 'verified' ? 'this SIM event is already verified' : 'only outbound verification sends codes');
   }
   await sendCode(deps, throttles, device, eventId, deps.secrets.openPersonal(NUMBER, event.claimedNumberSealed!));
-  return eventStatus(deps, (await repo.findEvent(deps.db, device.accountId, device.deviceId, eventId))!);
+  return eventStatus(deps, (await repo.findEvent(deps.db, { ...device, eventId }))!);
 }
 
 async function markVerified(deps: Deps, event: { accountId: string; deviceId: string; id: string }, numberSealed: string) {
   await atomic(deps.db, [
-    repo.setEventStatus(deps.db, event.accountId, event.id, { status: 'verified', verifiedNumberSealed: numberSealed, verifiedAt: deps.clock.now() }),
+    repo.setEventStatus(deps.db, { accountId: event.accountId, deviceId: event.deviceId, eventId: event.id }, { status: 'verified', verifiedNumberSealed: numberSealed, verifiedAt: deps.clock.now() }),
     auditEntry(deps, event.accountId, 'sim.verified', { deviceId: event.deviceId }),
   ]);
   deps.log.info('SIM number verified', { accountId: event.accountId, deviceId: event.deviceId });
@@ -207,17 +226,17 @@ async function markVerified(deps: Deps, event: { accountId: string; deviceId: st
  * code dies after five checks or ten minutes, and consuming it is what makes it single-use.
  */
 export async function verifyCode(deps: Deps, device: DeviceRef, eventId: string, code: string) {
-  const event = await repo.findEvent(deps.db, device.accountId, device.deviceId, eventId);
+  const event = await repo.findEvent(deps.db, { ...device, eventId });
   if (!event) throw notFound('SIM event');
   const now = deps.clock.now();
-  const attempt = await repo.takeAttempt(deps.db, device.accountId, eventId, now, MAX_CODE_CHECKS);
+  const attempt = await repo.takeAttempt(deps.db, { ...device, eventId }, now, MAX_CODE_CHECKS);
   if (!attempt?.codeHash) {
     throw new AppError('verification_failed', 'this code has expired, was used, or had too many wrong tries; ask for a new one');
   }
   if (!constantTimeEqual(attempt.codeHash, codeHash(deps, eventId, code))) {
     throw new AppError('verification_failed', 'wrong code', { details: { attemptsLeft: MAX_CODE_CHECKS - attempt.attempts } });
   }
-  if (!(await repo.consume(deps.db, device.accountId, eventId, now))) {
+  if (!(await repo.consume(deps.db, { ...device, eventId }, now))) {
     throw new AppError('verification_failed', 'this code was already used');
   }
   await markVerified(deps, event, event.claimedNumberSealed!);
@@ -240,14 +259,14 @@ export async function receiveInboundSms(deps: Deps, message: { from: string; bod
   if (!token || !/^\+[1-9][0-9]{6,14}$/.test(message.from)) return false;
   const now = deps.clock.now();
   const verification = await repo.findByInboundToken(deps.db, tokenIndex(deps, token), now);
-  if (!verification || !(await repo.consume(deps.db, verification.accountId, verification.eventId, now))) return false;
+  if (!verification || !(await repo.consume(deps.db, verification, now))) return false;
   await markVerified(deps, { accountId: verification.accountId, deviceId: verification.deviceId, id: verification.eventId }, deps.secrets.sealPersonal(NUMBER, message.from));
   return true;
 }
 
 /** The device's SIM history, for its owner: numbers and carriers opened for display. */
 export async function simHistory(deps: Deps, accountId: string, deviceId: string) {
-  if (!(await findDevice(deps.db, accountId, deviceId))) throw notFound('device');
+  await deviceRecord(deps, accountId, deviceId);
   const open = (purpose: string, sealed: string | null) => (sealed ? deps.secrets.openPersonal(purpose, sealed) : null);
   return (await repo.listEvents(deps.db, accountId, deviceId)).map((e) => ({
     id: e.id,

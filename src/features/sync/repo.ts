@@ -1,15 +1,14 @@
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { guard, inChunks, type Db } from '../../db/client.js';
-import { blobs, collections, items, syncState } from '../../db/schema.js';
+import { collections, items, syncState } from '../../db/schema.js';
 
 export type CollectionRow = typeof collections.$inferSelect;
 export type ItemRow = typeof items.$inferSelect;
-export type BlobRow = typeof blobs.$inferSelect;
 
 // ---- the change sequence ----
 
 export const ensureSyncState = (db: Db, accountId: string) =>
-  db.insert(syncState).values({ accountId, seq: 0, bytesUsed: 0 }).onConflictDoNothing();
+  db.insert(syncState).values({ accountId, seq: 0 }).onConflictDoNothing();
 
 /** Takes the next sequence number; later statements of the same atomic write read it back. */
 export const advanceSeq = (db: Db, accountId: string) =>
@@ -20,9 +19,9 @@ export const advanceSeq = (db: Db, accountId: string) =>
 
 const currentSeq = (accountId: string) => sql`(SELECT seq FROM sync_state WHERE account_id = ${accountId})`;
 
-export async function readSyncState(db: Db, accountId: string) {
-  const [row] = await db.select().from(syncState).where(eq(syncState.accountId, accountId));
-  return row ?? { accountId, seq: 0, bytesUsed: 0 };
+export async function readSeq(db: Db, accountId: string) {
+  const [row] = await db.select({ seq: syncState.seq }).from(syncState).where(eq(syncState.accountId, accountId));
+  return row?.seq ?? 0;
 }
 
 // ---- collections ----
@@ -73,10 +72,6 @@ export const guardItem = (accountId: string, id: string, version: number, states
       sql`, `,
     )}))`,
   );
-
-/** Aborts the write unless the blob is committed (stored whole, hash checked) and this account's. */
-export const guardCommittedBlob = (accountId: string, blobId: string) =>
-  guard(sql`NOT EXISTS (SELECT 1 FROM blobs WHERE account_id = ${accountId} AND id = ${blobId} AND state = 'committed')`);
 
 export const insertItem = (db: Db, row: Omit<ItemRow, 'changeSeq' | 'version' | 'state' | 'trashedAt'>) =>
   db.insert(items).values({ ...row, version: 1, state: 'live', trashedAt: null, changeSeq: currentSeq(row.accountId) });
@@ -134,13 +129,4 @@ export async function changesThrough(db: Db, accountId: string, since: number, t
       .orderBy(asc(collections.changeSeq)),
   ]);
   return { itemRows, collectionRows };
-}
-
-export function blobsByIds(db: Db, accountId: string, ids: string[]) {
-  return inChunks(ids, (chunk) =>
-    db
-      .select()
-      .from(blobs)
-      .where(and(eq(blobs.accountId, accountId), inArray(blobs.id, chunk))),
-  );
 }

@@ -29,7 +29,6 @@ export function syncRoutes(deps: Deps) {
       summary: "This account's collections",
       responses: {
         200: jsonResponse(z.object({ collections: z.array(collection) }).openapi('CollectionList'), 'Collections'),
-        ...errorResponses(401),
       },
     }),
     async (c) => c.json({ collections: await listCollections(deps, c.get('session').accountId) }, 200),
@@ -43,7 +42,7 @@ export function syncRoutes(deps: Deps) {
       security,
       summary: 'Create a collection of one data kind',
       request: { body: jsonBody(createCollectionBody) },
-      responses: { 201: jsonResponse(collection, 'Created'), ...errorResponses(400, 401, 403, 409, 413, 415) },
+      responses: { 201: jsonResponse(collection, 'Created'), ...errorResponses(409) },
     }),
     async (c) => c.json(await createCollection(deps, c.get('session').accountId, c.req.valid('json')), 201),
   );
@@ -56,7 +55,7 @@ export function syncRoutes(deps: Deps) {
       security,
       summary: "Replace a collection's sealed metadata",
       request: { params: z.object({ collectionId: id('Collection id') }), body: jsonBody(updateCollectionBody) },
-      responses: { 200: jsonResponse(collection, 'Updated'), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+      responses: { 200: jsonResponse(collection, 'Updated'), ...errorResponses(404, 409) },
     }),
     async (c) =>
       c.json(await updateCollection(deps, c.get('session').accountId, c.req.valid('param').collectionId, c.req.valid('json')), 200),
@@ -72,7 +71,7 @@ export function syncRoutes(deps: Deps) {
       description:
         'Create, update, trash, restore or delete items. Every change but create names the version it was made against. If any change is stale, nothing is written and the 409 lists the current versions (error.details.conflicts). The batch is one commit with one sequence number.',
       request: { body: jsonBody(applyChangesBody) },
-      responses: { 200: jsonResponse(applyChangesResponse, 'Applied'), ...errorResponses(400, 401, 403, 409, 413, 415) },
+      responses: { 200: jsonResponse(applyChangesResponse, 'Applied'), ...errorResponses(404, 409) },
     }),
     async (c) => c.json(await applyChanges(deps, c.get('session').accountId, c.req.valid('json').changes), 200),
   );
@@ -87,7 +86,7 @@ export function syncRoutes(deps: Deps) {
       description:
         'Collections and items (tombstones included) changed after `since`, in commit order. A page never splits a commit. Repeat with the returned cursor while hasMore is true.',
       request: { query: changesQuery },
-      responses: { 200: jsonResponse(changesResponse, 'A page of changes'), ...errorResponses(400, 401) },
+      responses: { 200: jsonResponse(changesResponse, 'A page of changes') },
     }),
     async (c) => {
       const { since, limit } = c.req.valid('query');
@@ -103,7 +102,7 @@ export function syncRoutes(deps: Deps) {
       security,
       summary: 'One item',
       request: { params: z.object({ itemId: id('Item id') }) },
-      responses: { 200: jsonResponse(item, 'The item'), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonResponse(item, 'The item'), ...errorResponses(404) },
     }),
     async (c) => c.json(await getItem(deps, c.get('session').accountId, c.req.valid('param').itemId), 200),
   );

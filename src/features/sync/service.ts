@@ -2,7 +2,7 @@ import type { z } from '@hono/zod-openapi';
 import { atomic, isGuardFailure, isUniqueViolation, type Statement } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
-import { releaseBlobs } from '../blobs/service.js';
+import { attachBlob, committedBlobs, detachBlob, releaseBlobs } from '../blobs/service.js';
 import * as repo from './repo.js';
 import type { createCollectionBody, itemChange } from '../../protocol/api/sync.js';
 
@@ -21,8 +21,9 @@ export const collectionView = (row: repo.CollectionRow) => ({
   updatedAt: row.updatedAt,
 });
 
-function itemViews(rows: repo.ItemRow[], blobRows: repo.BlobRow[]) {
-  const blobsById = new Map(blobRows.map((b) => [b.id, b]));
+type BlobSummary = { id: string; size: number; sha256: string };
+
+function itemViews(rows: repo.ItemRow[], blobsById: Map<string, BlobSummary>) {
   return rows.map((row) => {
     const blob = row.blobId ? blobsById.get(row.blobId) : undefined;
     return {
@@ -42,7 +43,7 @@ function itemViews(rows: repo.ItemRow[], blobRows: repo.BlobRow[]) {
 
 async function withBlobs(deps: Deps, accountId: string, rows: repo.ItemRow[]) {
   const blobIds = rows.flatMap((r) => (r.blobId ? [r.blobId] : []));
-  return itemViews(rows, await repo.blobsByIds(deps.db, accountId, blobIds));
+  return itemViews(rows, await committedBlobs(deps, accountId, blobIds));
 }
 
 // ---- collections ----
@@ -100,12 +101,40 @@ const FROM_STATES: Record<Exclude<ItemChange['op'], 'create'>, repo.ItemRow['sta
   delete: ['live', 'trashed'],
 };
 
-function statementsFor(deps: Deps, accountId: string, change: ItemChange, now: number): Statement[] {
+/** The blob a change makes its item take up, and the one it makes the item let go of. */
+interface BlobMove {
+  gained?: string;
+  lost?: string;
+}
+
+/**
+ * Read from the row as it was before the batch. That is safe inside the batch's atomic write:
+ * its version guard (or, for a create, the primary key) aborts everything if the row has moved.
+ */
+function blobMove(change: ItemChange, before: repo.ItemRow | undefined): BlobMove {
+  const old = before?.blobId ?? undefined;
+  switch (change.op) {
+    case 'create':
+      return { gained: change.blobId };
+    case 'update':
+      return change.blobId === undefined || change.blobId === old ? {} : { gained: change.blobId ?? undefined, lost: old };
+    case 'delete':
+      return { lost: old };
+    default:
+      return {};
+  }
+}
+
+function statementsFor(deps: Deps, accountId: string, change: ItemChange, move: BlobMove, now: number): Statement[] {
   const { db } = deps;
+  const references = [
+    ...(move.lost ? detachBlob(deps, accountId, move.lost) : []),
+    ...(move.gained ? attachBlob(deps, accountId, move.gained) : []),
+  ];
   if (change.op === 'create') {
     return [
       repo.guardCollectionExists(accountId, change.collectionId),
-      ...(change.blobId ? [repo.guardCommittedBlob(accountId, change.blobId)] : []),
+      ...references,
       repo.insertItem(db, {
         accountId,
         id: change.itemId,
@@ -118,12 +147,11 @@ function statementsFor(deps: Deps, accountId: string, change: ItemChange, now: n
       }),
     ];
   }
-  const checks = [repo.guardItem(accountId, change.itemId, change.baseVersion, FROM_STATES[change.op])];
+  const checks = [repo.guardItem(accountId, change.itemId, change.baseVersion, FROM_STATES[change.op]), ...references];
   switch (change.op) {
     case 'update':
       return [
         ...checks,
-        ...(change.blobId ? [repo.guardCommittedBlob(accountId, change.blobId)] : []),
         repo.updateItem(
           db,
           accountId,
@@ -147,17 +175,6 @@ function statementsFor(deps: Deps, accountId: string, change: ItemChange, now: n
 
 const tombstone = { state: 'deleted', wrappedKey: null, encryptedMetadata: null, blobId: null, trashedAt: null } as const;
 
-/** Blobs the changes leave behind: replaced, dropped or deleted with their item. */
-function releasedBlobs(changes: ItemChange[], before: Map<string, repo.ItemRow>) {
-  return changes.flatMap((change) => {
-    const old = before.get(change.itemId)?.blobId;
-    if (!old) return [];
-    if (change.op === 'delete') return [old];
-    if (change.op === 'update' && change.blobId !== undefined && change.blobId !== old) return [old];
-    return [];
-  });
-}
-
 /**
  * Applies a batch of item changes all-or-nothing, as one commit with one sequence number.
  * Each change names the version it was made against; if any item has moved on (or a blob is not
@@ -170,21 +187,22 @@ export async function applyChanges(deps: Deps, accountId: string, changes: ItemC
   if (duplicate) throw new AppError('validation_failed', `body.changes: item ${duplicate} appears more than once`);
 
   const before = new Map((await repo.findItems(deps.db, accountId, ids)).map((row) => [row.id, row]));
+  const moves = changes.map((change) => blobMove(change, before.get(change.itemId)));
   const now = deps.clock.now();
   try {
     await atomic(deps.db, [
       repo.ensureSyncState(deps.db, accountId),
       repo.advanceSeq(deps.db, accountId),
-      ...changes.flatMap((change) => statementsFor(deps, accountId, change, now)),
+      ...changes.flatMap((change, i) => statementsFor(deps, accountId, change, moves[i]!, now)),
     ]);
   } catch (err) {
     if (isGuardFailure(err) || isUniqueViolation(err)) throw await explainRefusal(deps, accountId, changes);
     throw err;
   }
-  await releaseBlobs(deps, accountId, releasedBlobs(changes, before));
+  // Only blobs whose count reached zero go; one another item holds (in this batch or since) stays.
+  await releaseBlobs(deps, accountId, moves.flatMap((move) => (move.lost ? [move.lost] : [])));
   const after = await repo.findItems(deps.db, accountId, ids);
-  const { seq } = await repo.readSyncState(deps.db, accountId);
-  return { seq, items: await withBlobs(deps, accountId, after) };
+  return { seq: await repo.readSeq(deps.db, accountId), items: await withBlobs(deps, accountId, after) };
 }
 
 /**
@@ -194,14 +212,14 @@ export async function applyChanges(deps: Deps, accountId: string, changes: ItemC
 async function explainRefusal(deps: Deps, accountId: string, changes: ItemChange[]) {
   const current = new Map((await repo.findItems(deps.db, accountId, changes.map((c) => c.itemId))).map((r) => [r.id, r]));
   const blobIds = changes.flatMap((c) => ('blobId' in c && c.blobId ? [c.blobId] : []));
-  const blobs = new Map((await repo.blobsByIds(deps.db, accountId, blobIds)).map((b) => [b.id, b]));
+  const committed = await committedBlobs(deps, accountId, blobIds);
 
   for (const change of changes) {
     if (change.op !== 'create' && !current.has(change.itemId)) return notFound(`item ${change.itemId}`);
     if (change.op === 'create' && !(await repo.findCollection(deps.db, accountId, change.collectionId))) {
       return notFound(`collection ${change.collectionId}`);
     }
-    if ('blobId' in change && change.blobId && blobs.get(change.blobId)?.state !== 'committed') {
+    if ('blobId' in change && change.blobId && !committed.has(change.blobId)) {
       return notFound(`blob ${change.blobId}`);
     }
   }

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { id, timestamp } from './common.js';
 
-export const SHA256_HEADER = 'X-Homing-SHA256';
-
 export const sha256Hex = z
   .string()
   .regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lowercase hex (64 characters)')

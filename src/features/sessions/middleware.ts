@@ -1,21 +1,13 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import type { Deps } from '../deps.js';
-import { AppError } from './app-error.js';
-import { authenticateDevice } from '../features/devices/service.js';
-import { authenticateSession, csrfTokenMatches } from '../features/sessions/service.js';
-import type { AppEnv } from './env.js';
-
-export const SESSION_COOKIE = '__Host-homing-session';
-export const CSRF_HEADER = 'X-CSRF-Token';
+import type { Deps } from '../../deps.js';
+import { AppError } from '../../http/app-error.js';
+import { bearerToken } from '../../http/bearer.js';
+import type { AppEnv } from '../../http/env.js';
+import { CSRF_HEADER, SESSION_COOKIE } from '../../protocol/headers.js';
+import { authenticateSession, csrfTokenMatches } from './service.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-function bearerToken(c: Context<AppEnv>, prefix: string) {
-  const header = c.req.header('Authorization');
-  const match = header?.match(/^Bearer\s+(\S+)$/i);
-  return match?.[1]?.startsWith(`${prefix}_`) ? match[1] : undefined;
-}
 
 /**
  * Requires an account session: a bearer token (apps, the CLI) or the HttpOnly cookie (the web
@@ -39,16 +31,6 @@ export function requireSession(deps: Deps): MiddlewareHandler<AppEnv> {
       }
     }
     c.set('session', session);
-    await next();
-  };
-}
-
-/** Requires a device token; the device it names is the only one the request may act for. */
-export function requireDevice(deps: Deps): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const token = bearerToken(c, 'hd');
-    if (!token) throw new AppError('unauthorized', 'send this device\'s token as "Authorization: Bearer hd_…"');
-    c.set('device', await authenticateDevice(deps, token));
     await next();
   };
 }

@@ -1,11 +1,13 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../http/env.js';
-import { css, html, js, type WebAsset, world } from './generated/assets.js';
+import { css, html, js, type WebAsset, world } from '../../../dist/web/assets.js';
+import type { AppEnv } from '../../http/env.js';
 
-// Serves the Find Device page from memory, the same on Node and Workers. The page, its script and
-// its stylesheet are our own files only, so the CSP below forbids every inline script and style
-// and every other origin; the only exception is a tile server the operator chose to configure.
-// These routes are not part of the API, so they stay out of the OpenAPI document.
+// Serves the Find Device page from memory, the same on Node and Workers: src/web/ as built by
+// `npm run build:web` into dist/web/assets.js, which the server bundle and the Worker bundle both
+// include. The page, its script and its stylesheet are our own files only, so the CSP below
+// forbids every inline script and style and every other origin; the only exception is a tile
+// server the operator chose to configure. These routes are not part of the API, so they stay out
+// of the OpenAPI document.
 
 export interface WebConfig {
   publicOrigin: string;

@@ -1,0 +1,59 @@
+import { type BlobStore, presignIf } from './adapters/blob-store.js';
+import { createFsBlobStore } from './adapters/blob-store-fs.js';
+import { type Clock, systemClock } from './adapters/clock.js';
+import { nodeSha256 } from './adapters/hash-node.js';
+import { createJsonLogger, type Logger } from './adapters/log.js';
+import { cryptoRandom } from './adapters/random.js';
+import { createServerSecrets } from './adapters/server-secrets.js';
+import type { SmsSender } from './adapters/sms.js';
+import { openSqlite } from './adapters/sqlite-node.js';
+import type { Config } from './config.js';
+import type { Deps } from './deps.js';
+
+// The one place Deps is assembled for Node: the server (src/node.ts), the test harness and the
+// benchmarks all call createNodeDeps, so what the tests run is what production runs. Each part
+// can be swapped for a test (a clock the test moves, a captured log, an S3 store), never mocked.
+
+export interface NodeDepsParts {
+  /** The 32-byte server key (src/node.ts loads or creates it; tests pass random bytes). */
+  serverKey: Uint8Array;
+  /** Built by createNodeBlobStore from config.blobs unless given. */
+  blobs: BlobStore;
+  clock?: Clock;
+  log?: Logger;
+  /** Built by createNodeSmsSender from config.sms (src/node.ts), or a test's own. */
+  sms: SmsSender;
+}
+
+export interface NodeDeps {
+  deps: Deps;
+  /** Checkpoints and closes the database; the last thing a clean shutdown does. */
+  close(): void;
+}
+
+export function createNodeDeps(config: Config, parts: NodeDepsParts): NodeDeps {
+  const log = parts.log ?? createJsonLogger(config.logLevel);
+  const sqlite = openSqlite(config.databasePath, config.migrationsDir);
+  const deps: Deps = {
+    db: sqlite.db,
+    clock: parts.clock ?? systemClock,
+    random: cryptoRandom,
+    config,
+    log,
+    secrets: createServerSecrets(parts.serverKey, cryptoRandom.bytes),
+    blobs: parts.blobs,
+    sha256: nodeSha256,
+    sms: parts.sms,
+  };
+  return { deps, close: sqlite.close };
+}
+
+/** The blob store the configuration names: a local folder by default, or an S3-compatible bucket. */
+export async function createNodeBlobStore(config: Config['blobs']): Promise<BlobStore> {
+  if (config.store === 'fs') return createFsBlobStore(config.dir);
+  // Loaded only when configured: the AWS SDK alone costs the idle server several MiB.
+  const { createS3BlobStore, ensureBucket } = await import('./adapters/blob-store-s3.js');
+  const { presign, ...s3 } = config;
+  await ensureBucket(s3);
+  return presignIf(presign, createS3BlobStore(s3));
+}

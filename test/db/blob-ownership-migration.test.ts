@@ -1,0 +1,116 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+// 0004 moves the quota counter from sync_state to blob_usage and gives each blob a reference
+// count, so the blobs feature no longer reads sync's tables. A server already holding data must
+// come out of it with the same usage and with counts that match its items.
+
+const MIGRATIONS = join(import.meta.dirname, '../../drizzle');
+const TAG = '0004_blob_ownership';
+
+let dir: string;
+let sqlite: Database.Database;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'homing-migration-'));
+  sqlite = new Database(join(dir, 'homing.db'));
+  sqlite.pragma('foreign_keys = ON');
+});
+afterEach(() => {
+  sqlite.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** drizzle/ as it was before `tag`: the journal cut just before it. */
+function migrationsBefore(tag: string) {
+  const folder = join(dir, 'drizzle-before');
+  cpSync(MIGRATIONS, folder, { recursive: true });
+  const journalPath = join(folder, 'meta', '_journal.json');
+  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
+  const at = journal.entries.findIndex((e) => e.tag === tag);
+  expect(at).toBeGreaterThan(0);
+  writeFileSync(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, at) }));
+  return folder;
+}
+
+function insertAccount(id: string) {
+  // Every NOT NULL column without a default gets a dummy of its type, read from the live table.
+  const columns = (sqlite.pragma('table_info(accounts)') as { name: string; type: string; notnull: number; dflt_value: unknown }[]).filter(
+    (c) => c.name === 'id' || (c.notnull && c.dflt_value === null),
+  );
+  const values = columns.map((c) => (c.name === 'id' ? id : /INT/i.test(c.type) ? 1 : `${c.name}-${id}`));
+  sqlite.prepare(`INSERT INTO accounts (${columns.map((c) => `"${c.name}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...values);
+}
+
+const blob = (accountId: string, id: string, size: number, state: string) =>
+  sqlite
+    .prepare(`INSERT INTO blobs (account_id, id, size, sha256, state, created_at, committed_at) VALUES (?, ?, ?, 'ab', ?, 1, 1)`)
+    .run(accountId, id, size, state);
+const item = (accountId: string, id: string, state: string, blobId: string | null) =>
+  sqlite
+    .prepare(
+      `INSERT INTO items (account_id, id, collection_id, version, state, wrapped_key, encrypted_metadata, blob_id, trashed_at,
+         change_seq, created_at, updated_at) VALUES (?, ?, 'c', 1, ?, 'k', 'm', ?, NULL, 1, 1, 1)`,
+    )
+    .run(accountId, id, state, blobId);
+
+describe('migration 0004: blob ownership', () => {
+  it('keeps each account usage and counts the items holding each blob, even where two accounts reuse a blob id', () => {
+    const db = drizzle(sqlite);
+    migrate(db, { migrationsFolder: migrationsBefore(TAG) });
+    for (const id of ['a', 'b', 'c']) insertAccount(id);
+    const state = sqlite.prepare('INSERT INTO sync_state (account_id, seq, bytes_used) VALUES (?, ?, ?)');
+    state.run('a', 17, 3500);
+    state.run('b', 4, 700);
+    state.run('c', 2, 0);
+    blob('a', 'live', 1000, 'committed');
+    blob('a', 'trashed', 2000, 'committed');
+    blob('a', 'loose', 500, 'committed');
+    blob('a', 'uploading', 9000, 'pending');
+    blob('a', 'shared-id', 100, 'committed');
+    blob('b', 'shared-id', 700, 'committed');
+    item('a', 'i1', 'live', 'live');
+    item('a', 'i2', 'trashed', 'trashed');
+    item('a', 'i3', 'deleted', null);
+    item('b', 'i1', 'live', 'shared-id');
+
+    migrate(db, { migrationsFolder: MIGRATIONS });
+
+    expect(sqlite.prepare('SELECT account_id, bytes_used FROM blob_usage ORDER BY account_id').all()).toEqual([
+      { account_id: 'a', bytes_used: 3500 },
+      { account_id: 'b', bytes_used: 700 },
+      { account_id: 'c', bytes_used: 0 },
+    ]);
+    expect(sqlite.prepare('SELECT account_id, id, refs, state FROM blobs ORDER BY account_id, id').all()).toEqual([
+      { account_id: 'a', id: 'live', refs: 1, state: 'committed' },
+      { account_id: 'a', id: 'loose', refs: 0, state: 'committed' },
+      { account_id: 'a', id: 'shared-id', refs: 0, state: 'committed' },
+      { account_id: 'a', id: 'trashed', refs: 1, state: 'committed' },
+      { account_id: 'a', id: 'uploading', refs: 0, state: 'pending' },
+      { account_id: 'b', id: 'shared-id', refs: 1, state: 'committed' },
+    ]);
+    expect(sqlite.prepare('SELECT * FROM sync_state ORDER BY account_id').all()).toEqual([
+      { account_id: 'a', seq: 17 },
+      { account_id: 'b', seq: 4 },
+      { account_id: 'c', seq: 2 },
+    ]);
+    expect(sqlite.pragma('foreign_key_check')).toEqual([]);
+    expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok');
+
+    // The new table belongs to its account like the old column did.
+    sqlite.prepare("DELETE FROM accounts WHERE id = 'b'").run();
+    expect(sqlite.prepare("SELECT count(*) AS n FROM blob_usage WHERE account_id = 'b'").get()).toEqual({ n: 0 });
+  });
+
+  it('applies to an empty database', () => {
+    migrate(drizzle(sqlite), { migrationsFolder: MIGRATIONS });
+    const columns = (table: string) => (sqlite.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+    expect(columns('sync_state')).toEqual(['account_id', 'seq']);
+    expect(columns('blob_usage')).toEqual(['account_id', 'bytes_used']);
+    expect(columns('blobs')).toContain('refs');
+  });
+});

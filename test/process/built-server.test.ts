@@ -1,0 +1,71 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { packageMigrationsFolder } from '../../src/adapters/sqlite-node.js';
+import { freePort, killIfRunning, REPO, type Running, start, waitForHealth } from './spawn.js';
+
+// What `npm start` runs: dist/node.js under plain node, started from a folder that is not the
+// package's, so nothing may depend on the working directory or on the layout of src/.
+
+let dirs: string[] = [];
+let running: Running | undefined;
+
+afterEach(async () => {
+  await killIfRunning(running);
+  running = undefined;
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  dirs = [];
+});
+
+const tempDir = (name: string) => {
+  const dir = mkdtempSync(join(tmpdir(), `homing-${name}-`));
+  dirs.push(dir);
+  return dir;
+};
+
+const journalEntries = (folder: string) =>
+  (JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
+
+const appliedMigrations = (dbPath: string) => {
+  const db = new Database(dbPath, { readonly: true });
+  const { n } = db.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number };
+  db.close();
+  return n;
+};
+
+describe('the built server (node dist/node.js)', () => {
+  it('started from an unrelated folder with no tsx, finds the migrations from the package root and applies them all', async () => {
+    const dir = tempDir('built-cwd');
+    const port = String(await freePort());
+    running = start('src/node.ts', { cwd: dir, env: { PORT: port, LOG_LEVEL: 'warn' } });
+    expect(running.child.spawnargs).toContain(join(REPO, 'dist/node.js'));
+    expect(running.child.spawnargs.join(' ')).not.toContain('tsx');
+    await waitForHealth(`http://localhost:${port}`, running);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    expect(appliedMigrations(join(dir, 'data', 'homing.db'))).toBe(journalEntries(join(REPO, 'drizzle')));
+  });
+
+  it('takes its migrations from HOMING_MIGRATIONS_DIR when set, and refuses to start on a folder without any', async () => {
+    const dir = tempDir('built-migrations');
+    const migrations = join(dir, 'migrations');
+    cpSync(join(REPO, 'drizzle'), migrations, { recursive: true });
+    const port = String(await freePort());
+    running = start('src/node.ts', { cwd: dir, env: { PORT: port, LOG_LEVEL: 'warn', HOMING_MIGRATIONS_DIR: migrations } });
+    await waitForHealth(`http://localhost:${port}`, running);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    expect(appliedMigrations(join(dir, 'data', 'homing.db'))).toBe(journalEntries(migrations));
+
+    running = start('src/node.ts', { cwd: dir, env: { PORT: port, LOG_LEVEL: 'warn', HOMING_MIGRATIONS_DIR: join(dir, 'empty') } });
+    expect(await running.exited).toBe(1);
+    expect(running.output()).toContain(`homing: could not start: no drizzle migrations in ${join(dir, 'empty')}`);
+  });
+
+  it('outside any homing package, says to set HOMING_MIGRATIONS_DIR rather than guessing a folder', () => {
+    expect(packageMigrationsFolder(join(REPO, 'dist'))).toBe(join(REPO, 'drizzle'));
+    expect(() => packageMigrationsFolder(tempDir('no-package'))).toThrow(/no package.json named "homing" .*set HOMING_MIGRATIONS_DIR/);
+  });
+});
