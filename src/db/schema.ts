@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // Times are Unix milliseconds from deps.clock. Keys and wrapped secrets are base64url text:
 // the server stores them for the client and can open none of them.
@@ -67,9 +67,12 @@ export const sessions = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
     // Set by a signed re-authentication; dangerous actions ask for a recent one.
     reauthenticatedAt: integer('reauthenticated_at'),
+    // The phone this session was opened on: removing the device ends the session with it.
+    deviceId: text('device_id').references((): AnySQLiteColumn => devices.id, { onDelete: 'cascade' }),
   },
   (t) => [
     uniqueIndex('sessions_token_hash').on(t.tokenHash),
+    index('sessions_device').on(t.deviceId),
     index('sessions_account').on(t.accountId),
     index('sessions_expires').on(t.expiresAt),
   ],
@@ -99,6 +102,10 @@ export const devices = sqliteTable(
     // Find Device is turned off, while older history expires.
     lastLocation: text('last_location'),
     lastLocationAt: integer('last_location_at'),
+    // Lost Mode: set by the owner's lock command, ended by their unlock command.
+    lostSince: integer('lost_since'),
+    // When the owner was last told that the lost phone reported, so they are told once, not per report.
+    lostNotifiedAt: integer('lost_notified_at'),
   },
   (t) => [
     uniqueIndex('devices_token_hash').on(t.tokenHash),
@@ -275,13 +282,20 @@ export const commands = sqliteTable(
       .notNull()
       .references(() => devices.id, { onDelete: 'cascade' }),
     id: text('id').notNull(),
-    type: text('type', { enum: ['ring', 'stop-ring', 'lock', 'locate', 'wipe'] }).notNull(),
+    type: text('type', { enum: ['ring', 'stop-ring', 'lock', 'unlock', 'locate', 'wipe'] }).notNull(),
     // Exactly the string the owner signed; the device verifies the signature itself.
     args: text('args').notNull(),
     issuedAt: integer('issued_at').notNull(),
+    // Signed by the owner with the command: the device carries it out until then, however late
+    // it comes online, and the server marks it expired at that time if it was never acknowledged.
+    expiresAt: integer('expires_at').notNull().default(0),
     counter: integer('counter').notNull(),
     signature: text('signature').notNull(),
-    status: text('status', { enum: ['pending', 'delivered', 'succeeded', 'failed', 'rejected', 'cancelled'] }).notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'succeeded', 'failed', 'rejected', 'cancelled', 'expired'] }).notNull(),
+    // A handed-out command is leased, not consumed: after this time without an acknowledgement
+    // the next poll hands it out again (the reply may never have reached the phone).
+    leaseUntil: integer('lease_until'),
+    deliveries: integer('deliveries').notNull().default(0),
     result: text('result'),
     createdAt: integer('created_at').notNull(),
     deliveredAt: integer('delivered_at'),
@@ -290,6 +304,7 @@ export const commands = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.accountId, t.id] }),
     index('commands_device').on(t.deviceId, t.status, t.createdAt),
+    index('commands_expiry').on(t.status, t.expiresAt),
   ],
 );
 
@@ -360,5 +375,31 @@ export const simVerifications = sqliteTable(
     primaryKey({ columns: [t.accountId, t.eventId] }),
     uniqueIndex('sim_verifications_inbound').on(t.inboundTokenIndex),
     index('sim_verifications_expiry').on(t.expiresAt),
+  ],
+);
+
+export const pushSubscriptions = sqliteTable(
+  'push_subscriptions',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    // A phone's own subscription (woken for its commands), or a browser's, bound to its session;
+    // either way it dies with what it is bound to.
+    deviceId: text('device_id').references(() => devices.id, { onDelete: 'cascade' }),
+    sessionId: text('session_id').references(() => sessions.id, { onDelete: 'cascade' }),
+    // RFC 8030 push resource, and the RFC 8291 keys the payload is encrypted to.
+    endpoint: text('endpoint').notNull(),
+    p256dh: text('p256dh').notNull(),
+    auth: text('auth').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastSuccessAt: integer('last_success_at'),
+    failures: integer('failures').notNull().default(0),
+  },
+  (t) => [
+    uniqueIndex('push_subscriptions_endpoint').on(t.accountId, t.endpoint),
+    index('push_subscriptions_device').on(t.deviceId),
+    index('push_subscriptions_session').on(t.sessionId),
   ],
 );

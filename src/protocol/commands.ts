@@ -4,7 +4,7 @@ import { utf8 } from './encoding.js';
 // and the device verifies, so the server can relay and store commands but cannot forge, alter,
 // re-target or replay them (docs/CRYPTO.md §10). The server checks the same signature on arrival.
 
-export const COMMAND_TYPES = ['ring', 'stop-ring', 'lock', 'locate', 'wipe'] as const;
+export const COMMAND_TYPES = ['ring', 'stop-ring', 'lock', 'unlock', 'locate', 'wipe'] as const;
 export type CommandType = (typeof COMMAND_TYPES)[number];
 
 export const COMMAND_MESSAGE_PREFIX = 'homing/v1/command\n';

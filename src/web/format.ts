@@ -43,6 +43,7 @@ export const COMMAND_NAMES: Record<string, string> = {
   ring: 'Ring',
   'stop-ring': 'Stop ringing',
   lock: 'Lock',
+  unlock: 'End Lost Mode',
   locate: 'Locate now',
   wipe: 'Wipe',
 };

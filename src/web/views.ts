@@ -132,6 +132,7 @@ const STATUS_TEXT: Record<Command['status'], string> = {
   failed: 'failed',
   rejected: 'rejected by the phone',
   cancelled: 'cancelled',
+  expired: 'expired before the phone acknowledged it',
 };
 
 export function renderCommands(commands: Command[], now: number) {

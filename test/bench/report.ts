@@ -85,10 +85,16 @@ function syncSection(results: SizeResult[], seconds: number): string {
   const scans = plans.filter((p) => p.plan.some((line) => /^SCAN\b/.test(line)));
   const sorts = plans.filter((p) => p.plan.some((line) => /TEMP B-TREE/.test(line)));
   const itemsUseIndex = itemPlans.length > 0 && itemPlans.every((p) => p.plan.some((line) => line.includes('items_changes')));
+  // A blob lookup must go by its key: an index on another column still reads every matching row.
+  const blobPlans = plans.filter((p) => /from "blobs"/.test(p.sql));
+  const blobsByKey = blobPlans.every((p) => p.plan.some((line) => /\(account_id=\? AND id=\?\)/.test(line)));
   const planSentence = [
     itemsUseIndex
       ? `Both items queries of the page are answered by the \`items_changes\` index (account_id, change_seq).`
       : `Not every items query of the page used the \`items_changes\` index: see the plans below.`,
+    blobsByKey
+      ? 'Blob sizes and hashes are looked up by their primary key (account_id, id).'
+      : 'A blob lookup of the page did not use the primary key (account_id, id): see the plans below.',
     scans.length === 0 ? 'No statement of the page scans a table' : `${scans.length} statement(s) of the page scan a table`,
     sorts.length === 0 ? 'and none needs a temporary sort.' : `and ${sorts.length} need a temporary sort.`,
     `Indexes used: ${indexesUsed.map((i) => `\`${i}\``).join(', ')}.`,

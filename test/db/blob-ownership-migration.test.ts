@@ -1,50 +1,22 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMigrationDb } from './migrations.js';
 
 // 0004 moves the quota counter from sync_state to blob_usage and gives each blob a reference
 // count, so the blobs feature no longer reads sync's tables. A server already holding data must
 // come out of it with the same usage and with counts that match its items.
 
-const MIGRATIONS = join(import.meta.dirname, '../../drizzle');
 const TAG = '0004_blob_ownership';
 
-let dir: string;
+let m: ReturnType<typeof createMigrationDb>;
 let sqlite: Database.Database;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'homing-migration-'));
-  sqlite = new Database(join(dir, 'homing.db'));
-  sqlite.pragma('foreign_keys = ON');
+  m = createMigrationDb();
+  sqlite = m.sqlite;
 });
-afterEach(() => {
-  sqlite.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => m.close());
 
-/** drizzle/ as it was before `tag`: the journal cut just before it. */
-function migrationsBefore(tag: string) {
-  const folder = join(dir, 'drizzle-before');
-  cpSync(MIGRATIONS, folder, { recursive: true });
-  const journalPath = join(folder, 'meta', '_journal.json');
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
-  const at = journal.entries.findIndex((e) => e.tag === tag);
-  expect(at).toBeGreaterThan(0);
-  writeFileSync(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, at) }));
-  return folder;
-}
-
-function insertAccount(id: string) {
-  // Every NOT NULL column without a default gets a dummy of its type, read from the live table.
-  const columns = (sqlite.pragma('table_info(accounts)') as { name: string; type: string; notnull: number; dflt_value: unknown }[]).filter(
-    (c) => c.name === 'id' || (c.notnull && c.dflt_value === null),
-  );
-  const values = columns.map((c) => (c.name === 'id' ? id : /INT/i.test(c.type) ? 1 : `${c.name}-${id}`));
-  sqlite.prepare(`INSERT INTO accounts (${columns.map((c) => `"${c.name}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...values);
-}
+const insertAccount = (id: string) => m.insertRow('accounts', { id });
 
 const blob = (accountId: string, id: string, size: number, state: string) =>
   sqlite
@@ -60,8 +32,7 @@ const item = (accountId: string, id: string, state: string, blobId: string | nul
 
 describe('migration 0004: blob ownership', () => {
   it('keeps each account usage and counts the items holding each blob, even where two accounts reuse a blob id', () => {
-    const db = drizzle(sqlite);
-    migrate(db, { migrationsFolder: migrationsBefore(TAG) });
+    m.migrateBefore(TAG);
     for (const id of ['a', 'b', 'c']) insertAccount(id);
     const state = sqlite.prepare('INSERT INTO sync_state (account_id, seq, bytes_used) VALUES (?, ?, ?)');
     state.run('a', 17, 3500);
@@ -78,7 +49,7 @@ describe('migration 0004: blob ownership', () => {
     item('a', 'i3', 'deleted', null);
     item('b', 'i1', 'live', 'shared-id');
 
-    migrate(db, { migrationsFolder: MIGRATIONS });
+    m.migrateAll();
 
     expect(sqlite.prepare('SELECT account_id, bytes_used FROM blob_usage ORDER BY account_id').all()).toEqual([
       { account_id: 'a', bytes_used: 3500 },
@@ -107,7 +78,7 @@ describe('migration 0004: blob ownership', () => {
   });
 
   it('applies to an empty database', () => {
-    migrate(drizzle(sqlite), { migrationsFolder: MIGRATIONS });
+    m.migrateAll();
     const columns = (table: string) => (sqlite.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
     expect(columns('sync_state')).toEqual(['account_id', 'seq']);
     expect(columns('blob_usage')).toEqual(['account_id', 'bytes_used']);

@@ -144,7 +144,7 @@ export async function createCommand(
   if (!verifyDetached(fromBase64Url(account.ed25519PublicKey), message, fromBase64Url(input.signature))) {
     throw new AppError('validation_failed', 'body.signature: does not verify with the account command key for this device');
   }
-  const row = { accountId: session.accountId, deviceId, id: deps.random.id(), ...input, status: 'pending' as const, result: null, createdAt: now, deliveredAt: null, acknowledgedAt: null };
+  const row = { accountId: session.accountId, deviceId, id: deps.random.id(), ...input, status: 'pending' as const, result: null, createdAt: now, deliveredAt: null, acknowledgedAt: null, expiresAt: input.issuedAt + COMMAND_SKEW_MS, leaseUntil: null, deliveries: 0 };
   try {
     await atomic(deps.db, [
       findState.guardCounterAbove(deviceId, input.counter),

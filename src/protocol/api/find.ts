@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMMAND_TYPES } from '../commands.js';
 import { base64urlBytes, id, timestamp } from './common.js';
 
 // A sealed fix is ~32 + 16 + ~150 bytes of JSON; 2 KiB of base64url leaves room without inviting abuse.
@@ -32,8 +33,7 @@ export const historyResponse = z
   .object({ deviceId: z.string(), reports: z.array(locationReport) })
   .meta({ id: 'LocationHistory' });
 
-export const COMMAND_TYPES = ['ring', 'stop-ring', 'lock', 'locate', 'wipe'] as const;
-export const COMMAND_STATUSES = ['pending', 'delivered', 'succeeded', 'failed', 'rejected', 'cancelled'] as const;
+export const COMMAND_STATUSES = ['pending', 'delivered', 'succeeded', 'failed', 'rejected', 'cancelled', 'expired'] as const;
 
 export const createCommandBody = z
   .strictObject({
