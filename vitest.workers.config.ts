@@ -18,6 +18,9 @@ export default defineConfig(async () => {
             KDF_MIN_OPS_LIMIT: '1',
             KDF_MIN_MEM_LIMIT: '8192',
             LOG_LEVEL: 'silent',
+            // The loopback push service (test/workers/push-service-setup.ts) is an http://127.0.0.1 endpoint.
+            PUSH_ALLOW_INSECURE_ENDPOINTS: 'true',
+            VAPID_SUBJECT: 'mailto:operator@homing.test',
           },
         },
       }),
@@ -25,6 +28,7 @@ export default defineConfig(async () => {
     test: {
       include: ['test/workers/**/*.spec.ts'],
       setupFiles: ['test/workers/apply-migrations.ts'],
+      globalSetup: ['test/workers/push-service-setup.ts'],
       testTimeout: 60_000,
       hookTimeout: 60_000,
     },

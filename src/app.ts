@@ -6,6 +6,7 @@ import { authRoutes } from './features/auth/routes.js';
 import { auditRoutes } from './features/audit/routes.js';
 import { blobRoutes } from './features/blobs/routes.js';
 import { findRoutes } from './features/find/routes.js';
+import { pushRoutes } from './features/push/routes.js';
 import { simRoutes } from './features/sim/routes.js';
 import { webRoutes } from './features/web-page/routes.js';
 import { deviceRoutes } from './features/devices/routes.js';
@@ -47,7 +48,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   // Which credential each part of the API takes, in one place. A pattern ending in /* also
   // covers the bare path. Everything else (sign-up, challenge, login, docs) is public.
   const session = requireSession(deps);
-  for (const path of ['/v1/account/*', '/v1/auth/session', '/v1/auth/logout', '/v1/auth/reauthenticate', '/v1/sessions/*', '/v1/devices/*', '/v1/sync/*', '/v1/blobs/*', '/v1/uploads/*']) {
+  for (const path of ['/v1/account/*', '/v1/auth/session', '/v1/auth/logout', '/v1/auth/reauthenticate', '/v1/sessions/*', '/v1/devices/*', '/v1/sync/*', '/v1/blobs/*', '/v1/uploads/*', '/v1/push/subscriptions/*']) {
     app.use(path, session);
   }
   app.use('/v1/device/*', requireDevice(deps));
@@ -61,6 +62,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', findRoutes(deps, throttles));
   app.route('/', auditRoutes(deps));
   app.route('/', simRoutes(deps, throttles));
+  app.route('/', pushRoutes(deps));
   app.route('/', webRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

@@ -42,6 +42,7 @@ const envSchema = z.object({
   TRASH_RETENTION_DAYS: integer(30, 1, 3650),
   UPLOAD_EXPIRY_HOURS: integer(24, 1, 24 * 30),
   LOCATION_HISTORY_HOURS: integer(24, 1, 24 * 90),
+  COMMAND_LEASE_SECONDS: integer(60, 1, 3600),
   SMS_PROVIDER: z.enum(['log', 'twilio']).default('log'),
   SMS_OUTBOX_PATH: z.string().min(1).optional(),
   SMS_ALLOWED_PREFIXES: z
@@ -61,6 +62,11 @@ const envSchema = z.object({
     .url({ protocol: /^https?$/ })
     .refine((t) => ['{z}', '{x}', '{y}'].every((p) => t.includes(p)), 'must contain {z}, {x} and {y}')
     .optional(),
+  VAPID_SUBJECT: z
+    .string()
+    .refine((v) => /^mailto:[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\/[^\s]+$/.test(v), 'must be a mailto: address or an https: URL')
+    .optional(),
+  PUSH_ALLOW_INSECURE_ENDPOINTS: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -91,6 +97,8 @@ export interface Config {
   trashRetentionMs: number;
   uploadExpiryMs: number;
   locationHistoryMs: number;
+  /** How long a handed-out command waits for its acknowledgement before a poll hands it out again. */
+  commandLeaseMs: number;
   sms: SmsConfig;
   /** Calling-code prefixes SMS may go to; empty means any (guard against SMS pumping with it). */
   smsAllowedPrefixes: string[];
@@ -98,6 +106,12 @@ export interface Config {
   smsInboundNumber?: string;
   /** Raster tiles under the Find Device map; unset, the page draws offline and asks no third party. */
   tileUrlTemplate?: string;
+  push: {
+    /** The VAPID `sub` claim push services may contact the operator through. */
+    subject: string;
+    /** http: and private or loopback endpoints (local development and tests only: see SECURITY.md). */
+    allowInsecureEndpoints: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -184,9 +198,11 @@ export function parseConfig(env: Env): Config {
     trashRetentionMs: e.TRASH_RETENTION_DAYS * 86_400_000,
     uploadExpiryMs: e.UPLOAD_EXPIRY_HOURS * 3_600_000,
     locationHistoryMs: e.LOCATION_HISTORY_HOURS * 3_600_000,
+    commandLeaseMs: e.COMMAND_LEASE_SECONDS * 1000,
     sms,
     smsAllowedPrefixes: e.SMS_ALLOWED_PREFIXES?.split(',') ?? [],
     smsInboundNumber: e.SMS_INBOUND_NUMBER,
     tileUrlTemplate: e.TILE_URL_TEMPLATE,
+    push: { subject: e.VAPID_SUBJECT ?? publicUrl.origin, allowInsecureEndpoints: e.PUSH_ALLOW_INSECURE_ENDPOINTS === 'true' },
   };
 }

@@ -1,5 +1,6 @@
 import type { BlobStore } from './adapters/blob-store.js';
 import type { Clock } from './adapters/clock.js';
+import type { PushSender } from './adapters/push.js';
 import type { SmsSender } from './adapters/sms.js';
 import type { HashFactory } from './protocol/hash.js';
 import type { Logger } from './adapters/log.js';
@@ -20,4 +21,10 @@ export interface Deps {
   /** Incremental SHA-256 for blobs streaming past; node:crypto on Node, portable elsewhere. */
   sha256: HashFactory;
   sms: SmsSender;
+  push: PushSender;
+  /**
+   * Runs work the response does not wait for (push deliveries): never delays or fails the request.
+   * Node waits for it on shutdown, Workers under the request's waitUntil, tests until t.settle().
+   */
+  background(task: () => Promise<void>): void;
 }

@@ -1,8 +1,11 @@
+import { createBackgroundTasks } from './adapters/background.js';
 import { type BlobStore, presignIf } from './adapters/blob-store.js';
 import { createFsBlobStore } from './adapters/blob-store-fs.js';
 import { type Clock, systemClock } from './adapters/clock.js';
 import { nodeSha256 } from './adapters/hash-node.js';
 import { createJsonLogger, type Logger } from './adapters/log.js';
+import { deriveVapidKeys, type PushSender } from './adapters/push.js';
+import { createWebPushSender } from './adapters/push-web.js';
 import { cryptoRandom } from './adapters/random.js';
 import { createServerSecrets } from './adapters/server-secrets.js';
 import type { SmsSender } from './adapters/sms.js';
@@ -23,10 +26,14 @@ export interface NodeDepsParts {
   log?: Logger;
   /** Built by createNodeSmsSender from config.sms (src/node.ts), or a test's own. */
   sms: SmsSender;
+  /** Web Push with VAPID keys derived from the server key, unless given. */
+  push?: PushSender;
 }
 
 export interface NodeDeps {
   deps: Deps;
+  /** Waits for background work (push deliveries), at most timeoutMs; before close() on shutdown. */
+  settle(timeoutMs?: number): Promise<void>;
   /** Checkpoints and closes the database; the last thing a clean shutdown does. */
   close(): void;
 }
@@ -34,18 +41,23 @@ export interface NodeDeps {
 export function createNodeDeps(config: Config, parts: NodeDepsParts): NodeDeps {
   const log = parts.log ?? createJsonLogger(config.logLevel);
   const sqlite = openSqlite(config.databasePath, config.migrationsDir);
+  const clock = parts.clock ?? systemClock;
+  const secrets = createServerSecrets(parts.serverKey, cryptoRandom.bytes);
+  const background = createBackgroundTasks(log);
   const deps: Deps = {
     db: sqlite.db,
-    clock: parts.clock ?? systemClock,
+    clock,
     random: cryptoRandom,
     config,
     log,
-    secrets: createServerSecrets(parts.serverKey, cryptoRandom.bytes),
+    secrets,
     blobs: parts.blobs,
     sha256: nodeSha256,
     sms: parts.sms,
+    push: parts.push ?? createWebPushSender({ vapid: deriveVapidKeys(secrets), subject: config.push.subject, clock }),
+    background: (task) => void background.run(task),
   };
-  return { deps, close: sqlite.close };
+  return { deps, settle: background.settle, close: sqlite.close };
 }
 
 /** The blob store the configuration names: a local folder by default, or an S3-compatible bucket. */

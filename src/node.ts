@@ -22,7 +22,7 @@ async function main() {
 
   const blobs = await createNodeBlobStore(config.blobs);
   const sms = createNodeSmsSender(config.sms, log);
-  const { deps, close } = createNodeDeps(config, { serverKey: serverKey.key, blobs, sms, log });
+  const { deps, settle, close } = createNodeDeps(config, { serverKey: serverKey.key, blobs, sms, log });
   const app = createApp(deps, { peerAddress: (c) => getConnInfo(c).remote.address });
 
   const maintain = () => runMaintenance(deps).catch((err) => log.error('maintenance failed', { error: String(err) }));
@@ -41,7 +41,7 @@ async function main() {
     }
   });
 
-  // Stop taking connections, let requests in flight finish, then close the database cleanly.
+  // Stop taking connections, let requests in flight and their pushes finish, then close the database cleanly.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -53,7 +53,9 @@ async function main() {
       process.exit(1);
     }, 10_000);
     force.unref();
-    server.close(() => {
+    // Pushes already started get a few seconds to finish; a push service slower than that misses one.
+    server.close(async () => {
+      await settle(5_000);
       close();
       log.info('stopped');
       process.exit(0);

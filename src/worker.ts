@@ -1,10 +1,14 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { D1Database, ExecutionContext, R2Bucket, ScheduledController } from '@cloudflare/workers-types/index.js';
 import { drizzle } from 'drizzle-orm/d1';
 import { presignIf } from './adapters/blob-store.js';
 import { createR2BlobStore } from './adapters/blob-store-r2.js';
 import { createS3BlobStore } from './adapters/blob-store-s3.js';
 import { systemClock } from './adapters/clock.js';
+import { createBackgroundTasks } from './adapters/background.js';
 import { createJsonLogger } from './adapters/log.js';
+import { deriveVapidKeys } from './adapters/push.js';
+import { createWebPushSender } from './adapters/push-web.js';
 import { cryptoRandom } from './adapters/random.js';
 import { createConsoleSmsSender } from './adapters/sms-console.js';
 import { createTwilioFetchSmsSender } from './adapters/sms-twilio-fetch.js';
@@ -26,19 +30,30 @@ export function createWorkerDeps(env: WorkerEnv): Deps {
   const config = parseConfig(vars);
   if (!config.serverKey) throw new ConfigError(['HOMING_SERVER_KEY: required on Workers (wrangler secret put HOMING_SERVER_KEY)']);
   const log = createJsonLogger(config.logLevel);
+  const secrets = createServerSecrets(fromBase64Url(config.serverKey), cryptoRandom.bytes);
+  const background = createBackgroundTasks(log);
   return {
     db: drizzle(env.DB as never, { schema }) as unknown as Db,
     clock: systemClock,
     random: cryptoRandom,
     config,
     log,
-    secrets: createServerSecrets(fromBase64Url(config.serverKey), cryptoRandom.bytes),
+    secrets,
     // R2 through its binding by default; any S3-compatible store when BLOB_STORE=s3.
     blobs: config.blobs.store === 's3' ? presignIf(config.blobs.presign, createS3BlobStore(config.blobs, { webStreamBodies: true })) : createR2BlobStore(env.BLOBS),
     sha256: nobleSha256,
     sms: config.sms.provider === 'twilio' ? createTwilioFetchSmsSender(config.sms) : createConsoleSmsSender(log, cryptoRandom),
+    push: createWebPushSender({ vapid: deriveVapidKeys(secrets), subject: config.push.subject, clock: systemClock }),
+    // Deps live as long as the isolate, so the request a task belongs to is found per call.
+    background: (task) => {
+      const done = background.run(task);
+      requestContext.getStore()?.waitUntil(done);
+    },
   };
 }
+
+/** The ExecutionContext of the request (or cron run) being served, for Deps.background. */
+const requestContext = new AsyncLocalStorage<ExecutionContext>();
 
 let built: { deps: Deps; app: ReturnType<typeof createApp> } | undefined;
 
@@ -52,13 +67,13 @@ function instance(env: WorkerEnv) {
 
 export default {
   fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext) {
-    return instance(env).app.fetch(request, env, ctx as never);
+    return requestContext.run(ctx, () => instance(env).app.fetch(request, env, ctx as never));
   },
   async scheduled(_controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext) {
     const { deps } = instance(env);
     // Rethrown after logging, so that the Cron Events log marks the run as failed.
     ctx.waitUntil(
-      runMaintenance(deps).catch((err: unknown) => {
+      requestContext.run(ctx, () => runMaintenance(deps)).catch((err: unknown) => {
         deps.log.error('maintenance failed', { error: String(err) });
         throw err;
       }),

@@ -32,12 +32,13 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?:
     KDF_MIN_OPS_LIMIT: String(TEST_KDF.opsLimit),
     KDF_MIN_MEM_LIMIT: String(TEST_KDF.memLimit),
     TRUST_PROXY_HEADER: 'x-forwarded-for',
+    VAPID_SUBJECT: 'mailto:operator@homing.test',
     ...env,
   });
   const clock = createManualClock(Date.UTC(2026, 10, 1, 12));
   const logLines: string[] = [];
   const logSms = createLogSmsSender({ outboxPath: join(dir, 'sms-outbox.jsonl'), log: createJsonLogger('silent') });
-  const { deps, close } = createNodeDeps(config, {
+  const { deps, settle, close } = createNodeDeps(config, {
     serverKey: cryptoRandom.bytes(32),
     blobs: options.blobs ?? createFsBlobStore(join(dir, 'blobs')),
     clock,
@@ -68,6 +69,8 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?:
     request,
     logLines,
     dir,
+    /** Waits for the background work requests started (push deliveries) to finish. */
+    settle: () => settle(),
     /** SMS the log provider "sent" (the embedded default). */
     outbox: () => logSms.readOutbox(),
     close() {

@@ -63,10 +63,10 @@ export interface LoggedIn {
 
 export async function logIn(
   api: ApiClient,
-  input: { email: string; password: string; label?: string; session?: 'bearer' | 'cookie' },
+  input: { email: string; password: string; label?: string; session?: 'bearer' | 'cookie'; deviceToken?: string },
 ): Promise<LoggedIn> {
   const { proof, kek } = await passwordProof(api, input.email, input.password);
-  const response = await api.login({ ...proof, label: input.label, session: input.session });
+  const response = await api.login({ ...proof, label: input.label, session: input.session, deviceToken: input.deviceToken });
   if (response.session.token) api.setSessionToken(response.session.token);
   const keys = unlockWithPassword({ accountId: response.accountId, ...response.keys }, kek);
   return { response, keys };

@@ -5,6 +5,9 @@ import type { blobInfo, upload } from '../protocol/api/blobs.js';
 import { CSRF_HEADER, SHA256_HEADER } from '../protocol/headers.js';
 import type { device, registerDeviceBody, registeredDevice } from '../protocol/api/devices.js';
 import type { command, historyResponse, lastLocationResponse } from '../protocol/api/find.js';
+import type { session } from '../protocol/api/sessions.js';
+import type { pushSubscription, pushSubscriptionBody } from '../protocol/api/push.js';
+import type { SignedCommand } from '../protocol/commands.js';
 import type { simEvent, simEventBody, simEventResponse } from '../protocol/api/sim.js';
 import type { applyChangesResponse, changesResponse, collection, createCollectionBody, item, itemChange } from '../protocol/api/sync.js';
 
@@ -35,19 +38,13 @@ export type LocationHistory = z.infer<typeof historyResponse>;
 export type SimEventReport = z.input<typeof simEventBody>;
 export type SimEventStatus = z.infer<typeof simEventResponse>;
 export type SimEvent = z.infer<typeof simEvent>;
+export type PushSubscriptionRequest = z.input<typeof pushSubscriptionBody>;
+export type PushSubscriptionInfo = z.infer<typeof pushSubscription>;
 export interface Proof {
   challengeId: string;
   signature: string;
 }
-export interface SessionSummary {
-  id: string;
-  kind: 'bearer' | 'cookie';
-  label: string | null;
-  createdAt: number;
-  lastUsedAt: number;
-  expiresAt: number;
-  current: boolean;
-}
+export type SessionSummary = z.infer<typeof session>;
 
 /** An error answered by the server, in its one error shape. */
 export class HomingApiError extends Error {
@@ -170,7 +167,7 @@ export function createApiClient(options: ApiClientOptions) {
     signUp: (body: SignupRequest) => call<{ accountId: string }>('POST', '/v1/accounts', 'none', body),
     challenge: (email: string, method: 'password' | 'recovery' = 'password') =>
       call<Challenge>('POST', '/v1/auth/challenge', 'none', { email, method }),
-    login: (body: Proof & { session?: 'bearer' | 'cookie'; label?: string }) =>
+    login: (body: Proof & { session?: 'bearer' | 'cookie'; label?: string; deviceToken?: string }) =>
       call<LoginResponse>('POST', '/v1/auth/login', 'none', body),
     currentSession: () => call<CurrentSession>('GET', '/v1/auth/session', 'session'),
     reauthenticate: (proof: Proof) =>
@@ -220,7 +217,7 @@ export function createApiClient(options: ApiClientOptions) {
     lastLocation: (deviceId: string) => call<LastLocation>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/location`, 'session'),
     locationHistory: (deviceId: string, from?: number) =>
       call<LocationHistory>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/locations${from === undefined ? '' : `?from=${from}`}`, 'session'),
-    sendCommand: (deviceId: string, signed: { type: string; args: string; issuedAt: number; counter: number; signature: string }) =>
+    sendCommand: (deviceId: string, signed: SignedCommand) =>
       call<Command>('POST', `/v1/devices/${encodeURIComponent(deviceId)}/commands`, 'session', signed),
     commands: (deviceId: string) => call<{ commands: Command[] }>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/commands`, 'session'),
 
@@ -235,6 +232,12 @@ export function createApiClient(options: ApiClientOptions) {
     verifySimCode: (eventId: string, code: string) =>
       call<SimEventStatus>('POST', `/v1/device/sim-events/${encodeURIComponent(eventId)}/verify`, 'device', { code }),
     resendSimCode: (eventId: string) => call<SimEventStatus>('POST', `/v1/device/sim-events/${encodeURIComponent(eventId)}/resend`, 'device'),
+    vapidKey: () => call<{ publicKey: string }>('GET', '/v1/push/vapid-key', 'none'),
+    setThisDevicePush: (body: PushSubscriptionRequest) => call<PushSubscriptionInfo>('PUT', '/v1/device/push', 'device', body),
+    removeThisDevicePush: () => call<void>('DELETE', '/v1/device/push', 'device'),
+    pushSubscriptions: () => call<{ subscriptions: PushSubscriptionInfo[] }>('GET', '/v1/push/subscriptions', 'session'),
+    subscribePush: (body: PushSubscriptionRequest) => call<PushSubscriptionInfo>('POST', '/v1/push/subscriptions', 'session', body),
+    removePushSubscription: (id: string) => call<void>('DELETE', `/v1/push/subscriptions/${encodeURIComponent(id)}`, 'session'),
     simEvents: (deviceId: string) => call<{ events: SimEvent[] }>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/sim-events`, 'session'),
   };
 }

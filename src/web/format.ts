@@ -14,6 +14,35 @@ export function timeAgo(then: number, now: number): string {
   return days === 1 ? '1 day ago' : `${days} days ago`;
 }
 
+/** "in 5 min", "in 3 h", "in 6 days"; a time already past reads as "now". */
+export function timeUntil(then: number, now: number): string {
+  const left = then - now;
+  if (left < MINUTE) return 'now';
+  if (left < HOUR) return `in ${Math.floor(left / MINUTE)} min`;
+  if (left < DAY) return `in ${Math.floor(left / HOUR)} h`;
+  const days = Math.floor(left / DAY);
+  return days === 1 ? 'in 1 day' : `in ${days} days`;
+}
+
+/** Where a command is in its life, in words: handed out how often, answered or expired when. */
+export function commandLifecycle(
+  command: { status: string; expiresAt: number; deliveries: number; acknowledgedAt: number | null },
+  now: number,
+): string {
+  const handed = command.deliveries === 0 ? 'not yet fetched by the phone' : command.deliveries === 1 ? 'fetched by the phone' : `fetched by the phone ${command.deliveries} times`;
+  switch (command.status) {
+    case 'pending':
+    case 'delivered':
+      return `${handed}, not answered yet · expires ${timeUntil(command.expiresAt, now)}`;
+    case 'expired':
+      return `${command.deliveries === 0 ? 'the phone did not check in' : 'the phone did not answer'} before it expired ${timeAgo(command.expiresAt, now)}`;
+    case 'cancelled':
+      return 'cancelled when Find Device was turned off';
+    default:
+      return command.acknowledgedAt === null ? handed : `answered ${timeAgo(command.acknowledgedAt, now)}`;
+  }
+}
+
 /** Local date and time, for titles and the command list. */
 export function dateTime(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });

@@ -1,5 +1,5 @@
 import { HomingApiError } from '../client/api.js';
-import { type CommandType, nextCommandCounter, sealLockArgs, signCommand } from '../client/crypto/commands.js';
+import { type CommandType, DEFAULT_COMMAND_LIFETIME_MS, nextCommandCounter, sealLockArgs, signCommand } from '../client/crypto/commands.js';
 import { type LocationFix, openLocation } from '../client/crypto/location.js';
 import { type Command, createWebApi, describeError, type Device, type Session } from './api.js';
 import { createActionDialog, createConfirm } from './dialogs.js';
@@ -188,11 +188,14 @@ async function sendCommand(type: CommandType, args: object) {
   const issuedAt = Date.now();
   const counter = nextCommandCounter(seen, issuedAt);
   state.counters.set(device.id, counter);
-  const signed = signCommand({ deviceId: device.id, type, args, issuedAt, counter }, session.keys.ed25519Seed);
+  // The phone carries the command out whenever it next checks in, up to this signed expiry.
+  const expiresAt = issuedAt + DEFAULT_COMMAND_LIFETIME_MS;
+  const signed = signCommand({ deviceId: device.id, type, args, issuedAt, expiresAt, counter }, session.keys.ed25519Seed);
   await api.sendCommand(device.id, signed);
   showNotice(null);
-  showStatus(`${COMMAND_NAMES[type]} sent to ${device.name}; it runs when the phone next checks in.`);
-  await loadCommands(device.id);
+  showStatus(`${COMMAND_NAMES[type]} sent to ${device.name}; it runs when the phone next checks in, within 7 days.`);
+  // Lock and unlock start and end Lost Mode, which the device view shows.
+  await Promise.all([loadCommands(device.id), type === 'lock' || type === 'unlock' ? loadDevices() : undefined]);
 }
 
 async function onCommandButton(button: HTMLButtonElement) {

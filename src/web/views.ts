@@ -1,6 +1,6 @@
 import type { LocationFix } from '../client/crypto/location.js';
 import type { Command, Device, SimEvent } from './api.js';
-import { COMMAND_NAMES, coordinates, dateTime, metres, openStreetMapUrl, PLATFORM_NAMES, timeAgo } from './format.js';
+import { COMMAND_NAMES, commandLifecycle, coordinates, dateTime, metres, openStreetMapUrl, PLATFORM_NAMES, timeAgo } from './format.js';
 import { drawMap, type Land } from './map.js';
 
 // Rendering only: each function takes plain data and updates the DOM. All text goes in through
@@ -73,9 +73,13 @@ export function renderDetailHeader(device: Device | undefined, now: number) {
   const seen = device.lastSeenAt === null ? 'never seen' : `last seen ${timeAgo(device.lastSeenAt, now)}`;
   byId('detail-meta').textContent = `${PLATFORM_NAMES[device.platform] ?? device.platform} · ${device.model} · ${seen}`;
   byId('find-off').hidden = device.findEnabled;
+  const lost = byId('lost-mode');
+  lost.hidden = device.lostMode === null;
+  lost.textContent = device.lostMode ? `In Lost Mode since ${dateTime(device.lostMode.since)} (${timeAgo(device.lostMode.since, now)}).` : '';
   for (const button of document.querySelectorAll<HTMLButtonElement>('[data-command]')) {
     button.disabled = !device.findEnabled;
   }
+  byId('lost-mode-end').hidden = device.lostMode === null;
   for (const name of document.querySelectorAll('.device-name')) {
     if (name.closest('dialog')) name.textContent = device.name;
   }
@@ -132,7 +136,7 @@ const STATUS_TEXT: Record<Command['status'], string> = {
   failed: 'failed',
   rejected: 'rejected by the phone',
   cancelled: 'cancelled',
-  expired: 'expired before the phone acknowledged it',
+  expired: 'expired',
 };
 
 export function renderCommands(commands: Command[], now: number) {
@@ -146,6 +150,7 @@ export function renderCommands(commands: Command[], now: number) {
         el('span', { class: 'command-type' }, COMMAND_NAMES[command.type] ?? command.type),
         el('span', { class: `badge badge-${command.status}` }, STATUS_TEXT[command.status] ?? command.status),
         when,
+        el('span', { class: 'command-lifecycle' }, commandLifecycle(command, now)),
       );
       if (command.result) item.append(el('span', { class: 'command-result' }, command.result));
       return item;

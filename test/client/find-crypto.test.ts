@@ -14,9 +14,9 @@ import {
 } from '../../src/client/crypto/box-seal.js';
 import {
   type CommandType,
-  type ReceivedCommand,
   commandMessage,
-  createCommandVerifier,
+  DEFAULT_COMMAND_LIFETIME_MS,
+  MAX_COMMAND_LIFETIME_MS,
   nextCommandCounter,
   openLockArgs,
   sealLockArgs,
@@ -29,7 +29,7 @@ import {
   openLocation,
   sealLocation,
 } from '../../src/client/crypto/location.js';
-import { ed25519PublicKeyFromSeed, signDetached } from '../../src/protocol/signing.js';
+import { ed25519PublicKeyFromSeed } from '../../src/protocol/signing.js';
 
 beforeAll(async () => {
   await sodium.ready;
@@ -80,14 +80,15 @@ const COMMAND_VECTOR = {
   deviceId: 'dev_test_0001',
   type: 'ring' as CommandType,
   issuedAt: 1767225600000,
+  expiresAt: 1767830400000,
   counter: 1767225600000,
   args: '{}',
   message:
-    '686f6d696e672f76312f636f6d6d616e640a6465765f746573745f303030310a72696e670a3137363732' +
-    '32353630303030300a313736373232353630303030300a7b7d',
+    '686f6d696e672f76322f636f6d6d616e640a6465765f746573745f303030310a72696e670a3137363732' +
+    '32353630303030300a313736373833303430303030300a313736373232353630303030300a7b7d',
   signature:
-    '80a0b6ec243e2dfe3ddd2b3e84c800c4d6aed0e0e4a70b4836ddb966e0867afc' +
-    '3f8abd88a5d5a78750afcdf47407222d089e4283fd9a419d3fa45dffe522f704',
+    'a96e4bf813a92a679f3078efeb0f994b637961f44081c0156f1d42fe74c5790e' +
+    '8a65b2918418576a85263f2d57044163935060a0bc0bb6be2d26a09c885ed40d',
 };
 
 // Small-order X25519 points (and non-canonical encodings of them), as libsodium blacklists.
@@ -298,8 +299,8 @@ describe('location reports (§9)', () => {
 // ── commands ───────────────────────────────────────────────────────────────────────────────────
 
 /** The canonical message, concatenated here by hand from the document. */
-const libsodiumMessage = (c: { deviceId: string; type: string; issuedAt: number; counter: number; args: string }) =>
-  sodium.from_string(`homing/v1/command\n${c.deviceId}\n${c.type}\n${c.issuedAt}\n${c.counter}\n${c.args}`);
+const libsodiumMessage = (c: { deviceId: string; type: string; issuedAt: number; expiresAt: number; counter: number; args: string }) =>
+  sodium.from_string(`homing/v2/command\n${c.deviceId}\n${c.type}\n${c.issuedAt}\n${c.expiresAt}\n${c.counter}\n${c.args}`);
 
 describe('command signing (§10)', () => {
   it('commandMessage and signCommand match the documented vector and libsodium crypto_sign_detached', () => {
@@ -314,17 +315,17 @@ describe('command signing (§10)', () => {
     expect(bytesToHex(libsodiumMessage(v))).toBe(v.message);
     expect(bytesToHex(sodium.crypto_sign_detached(message, keyPair.privateKey))).toBe(v.signature);
 
-    const signed = signCommand(
-      { deviceId: v.deviceId, type: v.type, args: {}, issuedAt: v.issuedAt, counter: v.counter },
-      seed,
-    );
+    // No expiry given: signCommand signs the default, 7 days after issuedAt, which is the vector's.
+    const signed = signCommand({ deviceId: v.deviceId, type: v.type, args: {}, issuedAt: v.issuedAt, counter: v.counter }, seed);
     expect(signed).toEqual({
       type: 'ring',
       args: '{}',
       issuedAt: v.issuedAt,
+      expiresAt: v.expiresAt,
       counter: v.counter,
       signature: toBase64Url(hexToBytes(v.signature)),
     });
+    expect(v.expiresAt - v.issuedAt).toBe(DEFAULT_COMMAND_LIFETIME_MS);
   });
 
   it('libsodium verifies signCommand signatures over the exact args string that is sent', () => {
@@ -343,9 +344,20 @@ describe('command signing (§10)', () => {
     const respaced = JSON.stringify(JSON.parse(signed.args), null, 1);
     const reformatted = libsodiumMessage({ deviceId: 'dev_x', ...signed, args: respaced });
     expect(sodium.crypto_sign_verify_detached(signature, reformatted, publicKey)).toBe(false);
+    // Nor does the same command with its expiry moved: the expiry is signed.
+    const prolonged = libsodiumMessage({ deviceId: 'dev_x', ...signed, expiresAt: signed.expiresAt + 1 });
+    expect(sodium.crypto_sign_verify_detached(signature, prolonged, publicKey)).toBe(false);
   });
 
-  const base = { deviceId: 'dev_a', type: 'ring' as CommandType, issuedAt: 1_000, counter: 1, args: '{}' };
+  it('the v1 message of the same fields is different bytes, so a v1 signature never verifies as v2', () => {
+    const v = COMMAND_VECTOR;
+    const keyPair = sodium.crypto_sign_seed_keypair(hexToBytes(v.seed));
+    const v1 = sodium.from_string(`homing/v1/command\n${v.deviceId}\n${v.type}\n${v.issuedAt}\n${v.counter}\n${v.args}`);
+    const v1Signature = sodium.crypto_sign_detached(v1, keyPair.privateKey);
+    expect(sodium.crypto_sign_verify_detached(v1Signature, commandMessage(v), keyPair.publicKey)).toBe(false);
+  });
+
+  const base = { deviceId: 'dev_a', type: 'ring' as CommandType, issuedAt: 1_000, expiresAt: 2_000, counter: 1, args: '{}' };
   const badFields: [string, Record<string, unknown>][] = [
     ['a newline in deviceId', { deviceId: 'dev_a\nring' }],
     ['an empty deviceId', { deviceId: '' }],
@@ -355,6 +367,11 @@ describe('command signing (§10)', () => {
     ['a negative issuedAt', { issuedAt: -1 }],
     ['a NaN issuedAt', { issuedAt: Number.NaN }],
     ['a string issuedAt', { issuedAt: '1000' }],
+    ['a missing expiresAt (the v1 fields)', { expiresAt: undefined }],
+    ['a fractional expiresAt', { expiresAt: 1500.5 }],
+    ['an expiresAt equal to issuedAt', { expiresAt: 1_000 }],
+    ['an expiresAt before issuedAt', { expiresAt: 999 }],
+    ['an expiresAt more than 30 days after issuedAt', { expiresAt: 1_000 + MAX_COMMAND_LIFETIME_MS + 1 }],
     ['counter 0', { counter: 0 }],
     ['a fractional counter', { counter: 2.5 }],
     ['an unsafe counter', { counter: 2 ** 53 }],
@@ -365,16 +382,19 @@ describe('command signing (§10)', () => {
     expect(() => commandMessage({ ...base, ...change } as never)).toThrow(/^command: /);
   });
 
-  it('commandMessage accepts the base fields (so the rejections above are about the change)', () => {
-    expect(text(commandMessage(base))).toBe('homing/v1/command\ndev_a\nring\n1000\n1\n{}');
+  it('commandMessage accepts the base fields and the 30-day boundary (so the rejections above are about the change)', () => {
+    expect(text(commandMessage(base))).toBe('homing/v2/command\ndev_a\nring\n1000\n2000\n1\n{}');
+    expect(() => commandMessage({ ...base, expiresAt: 1_000 + MAX_COMMAND_LIFETIME_MS })).not.toThrow();
   });
 
-  it('signCommand refuses non-object args and a bad seed', () => {
+  it('signCommand refuses non-object args, a bad seed and an expiry out of bounds', () => {
     const seed = new Uint8Array(32);
     const input = { deviceId: 'dev_a', type: 'ring' as CommandType, counter: 1 };
     expect(() => signCommand({ ...input, args: null as unknown as object }, seed)).toThrow(/args/);
     expect(() => signCommand({ ...input, args: [1] }, seed)).toThrow(/args/);
     expect(() => signCommand({ ...input, args: {} }, new Uint8Array(64))).toThrow(/seed/);
+    expect(() => signCommand({ ...input, args: {}, issuedAt: 5_000, expiresAt: 5_000 }, seed)).toThrow(/expiresAt/);
+    expect(() => signCommand({ ...input, args: {}, issuedAt: 0, expiresAt: MAX_COMMAND_LIFETIME_MS + 1 }, seed)).toThrow(/30 days/);
   });
 
   it('nextCommandCounter is above the previous counter and at least the clock', () => {
@@ -412,190 +432,5 @@ describe('lock args', () => {
     expect(() => openLockArgs({}, alice.publicKey, alice.privateKey)).toThrow(/sealed/);
     const bad = toBase64Url(sodium.crypto_box_seal(sodium.from_string('{"message":5}'), alice.publicKey));
     expect(() => openLockArgs({ sealed: bad }, alice.publicKey, alice.privateKey)).toThrow(/message/);
-  });
-});
-
-// ── device-side verification ───────────────────────────────────────────────────────────────────
-
-describe('createCommandVerifier', () => {
-  const accountSeed = seq(0x70);
-  const accountPublicKey = ed25519PublicKeyFromSeed(accountSeed);
-  const NOW = 1_767_225_600_000;
-  const SKEW = 10 * 60 * 1000;
-
-  const verifierFor = (deviceId: string, options: { lastCounter?: number; now?: number } = {}) =>
-    createCommandVerifier({
-      deviceId,
-      ed25519PublicKey: accountPublicKey,
-      now: () => options.now ?? NOW,
-      ...(options.lastCounter === undefined ? {} : { lastCounter: options.lastCounter }),
-    });
-
-  const command = (
-    deviceId: string,
-    counter: number,
-    options: { type?: CommandType; args?: object; issuedAt?: number; seed?: Uint8Array } = {},
-  ): ReceivedCommand => ({
-    deviceId,
-    ...signCommand(
-      {
-        deviceId,
-        type: options.type ?? 'ring',
-        args: options.args ?? {},
-        issuedAt: options.issuedAt ?? NOW,
-        counter,
-      },
-      options.seed ?? accountSeed,
-    ),
-  });
-
-  it('accepts a fresh command, returns its parsed args and raises lastCounter', () => {
-    const verifier = verifierFor('dev_a');
-    expect(verifier.lastCounter()).toBe(0);
-    const verdict = verifier.verify(command('dev_a', 5, { type: 'lock', args: { sealed: 'xyz' } }));
-    expect(verdict).toEqual({ ok: true, type: 'lock', args: { sealed: 'xyz' }, counter: 5 });
-    expect(verifier.lastCounter()).toBe(5);
-  });
-
-  it('ignores the extra fields of the server Command object', () => {
-    const verifier = verifierFor('dev_a');
-    const fromServer = { ...command('dev_a', 1), id: 'cmd_1', status: 'pending', result: null, createdAt: 1 };
-    expect(verifier.verify(fromServer).ok).toBe(true);
-  });
-
-  it('refuses a replay with the same counter, and a lower counter', () => {
-    const verifier = verifierFor('dev_a');
-    const first = command('dev_a', 10);
-    expect(verifier.verify(first).ok).toBe(true);
-    expect(verifier.verify(first)).toEqual({ ok: false, reason: 'replayed' });
-    expect(verifier.verify(command('dev_a', 9))).toEqual({ ok: false, reason: 'replayed' });
-    expect(verifier.verify(command('dev_a', 11)).ok).toBe(true);
-    expect(verifier.lastCounter()).toBe(11);
-  });
-
-  it('starts from a persisted lastCounter', () => {
-    const verifier = verifierFor('dev_a', { lastCounter: 100 });
-    expect(verifier.verify(command('dev_a', 100))).toEqual({ ok: false, reason: 'replayed' });
-    expect(verifier.verify(command('dev_a', 101)).ok).toBe(true);
-  });
-
-  it('refuses a command for another device', () => {
-    const verifier = verifierFor('dev_b');
-    expect(verifier.verify(command('dev_a', 1))).toEqual({ ok: false, reason: 'other-device' });
-    expect(verifier.lastCounter()).toBe(0);
-  });
-
-  it('refuses a command signed for device A re-targeted at device B', () => {
-    const verifierB = verifierFor('dev_b');
-    const forA = command('dev_a', 1);
-    expect(verifierB.verify({ ...forA, deviceId: 'dev_b' })).toEqual({ ok: false, reason: 'bad-signature' });
-    expect(verifierB.verify(forA)).toEqual({ ok: false, reason: 'other-device' });
-    // The very same command is fine for A.
-    expect(verifierFor('dev_a').verify(forA).ok).toBe(true);
-  });
-
-  it('refuses a command signed by another key', () => {
-    const verifier = verifierFor('dev_a');
-    expect(verifier.verify(command('dev_a', 1, { seed: seq(0x90) }))).toEqual({ ok: false, reason: 'bad-signature' });
-    expect(verifier.lastCounter()).toBe(0);
-  });
-
-  it('refuses tampered args, type, issuedAt and counter', () => {
-    const verifier = verifierFor('dev_a');
-    const good = command('dev_a', 50, { type: 'ring', args: { sealed: 'abc' } });
-    const tampered: ReceivedCommand[] = [
-      { ...good, args: '{"sealed":"abd"}' },
-      { ...good, args: '{"sealed": "abc"}' },
-      { ...good, type: 'wipe' },
-      { ...good, issuedAt: good.issuedAt + 1 },
-      { ...good, counter: good.counter + 1 },
-    ];
-    for (const bad of tampered) {
-      expect(verifier.verify(bad), JSON.stringify(bad)).toEqual({ ok: false, reason: 'bad-signature' });
-    }
-    const signature = fromBase64Url(good.signature);
-    signature[10]! ^= 1;
-    expect(verifier.verify({ ...good, signature: toBase64Url(signature) })).toEqual({
-      ok: false,
-      reason: 'bad-signature',
-    });
-    expect(verifier.lastCounter()).toBe(0);
-    expect(verifier.verify(good).ok).toBe(true);
-  });
-
-  it('refuses a stale or far-future issuedAt, accepts the skew boundary, and does not burn the counter', () => {
-    const stale = { ok: false, reason: 'stale' };
-    expect(verifierFor('dev_a', { now: NOW + SKEW + 1 }).verify(command('dev_a', 1))).toEqual(stale);
-    expect(verifierFor('dev_a', { now: NOW - SKEW - 1 }).verify(command('dev_a', 1))).toEqual(stale);
-    expect(verifierFor('dev_a', { now: NOW + SKEW }).verify(command('dev_a', 1)).ok).toBe(true);
-    expect(verifierFor('dev_a', { now: NOW - SKEW }).verify(command('dev_a', 1)).ok).toBe(true);
-
-    let clock = NOW + SKEW + 1;
-    const verifier = createCommandVerifier({ deviceId: 'dev_a', ed25519PublicKey: accountPublicKey, now: () => clock });
-    expect(verifier.verify(command('dev_a', 7))).toEqual({ ok: false, reason: 'stale' });
-    expect(verifier.lastCounter()).toBe(0);
-    clock = NOW;
-    expect(verifier.verify(command('dev_a', 7)).ok).toBe(true);
-  });
-
-  it('honours a custom maxSkewMs', () => {
-    const verifier = createCommandVerifier({
-      deviceId: 'dev_a',
-      ed25519PublicKey: accountPublicKey,
-      maxSkewMs: 1000,
-      now: () => NOW + 1001,
-    });
-    expect(verifier.verify(command('dev_a', 1))).toEqual({ ok: false, reason: 'stale' });
-  });
-
-  it('refuses malformed commands', () => {
-    const verifier = verifierFor('dev_a');
-    const good = command('dev_a', 1);
-    // Correctly signed, but args is not a JSON object.
-    const signedArgs = (args: string) => ({
-      ...good,
-      args,
-      signature: toBase64Url(signDetached(accountSeed, commandMessage({ ...good, type: 'ring', args }))),
-    });
-    const malformed: unknown[] = [
-      null,
-      { ...good, signature: 'not base64url!' },
-      { ...good, signature: good.signature.slice(0, 20) },
-      { ...good, type: 'explode' },
-      { ...good, counter: 0 },
-      { ...good, counter: '1' },
-      { ...good, issuedAt: 1.5 },
-      { ...good, args: { sealed: 'x' } },
-      { ...good, deviceId: 42 },
-      signedArgs('not json'),
-      signedArgs('[1,2]'),
-      signedArgs('null'),
-    ];
-    for (const bad of malformed) {
-      expect(verifier.verify(bad as ReceivedCommand), JSON.stringify(bad)).toEqual({ ok: false, reason: 'malformed' });
-    }
-    expect(verifier.lastCounter()).toBe(0);
-    expect(verifier.verify(signedArgs('{"a":1}'))).toEqual({ ok: true, type: 'ring', args: { a: 1 }, counter: 1 });
-  });
-
-  it('a lock command end to end: owner seals and signs, device verifies and opens', () => {
-    const account = sodium.crypto_box_keypair();
-    const args = sealLockArgs({ message: 'Reward if found', callbackNumber: '+1 555 0100' }, account.publicKey);
-    const signed = signCommand({ deviceId: 'dev_a', type: 'lock', args, issuedAt: NOW, counter: NOW }, accountSeed);
-    const sent = { deviceId: 'dev_a', ...signed };
-    const verdict = verifierFor('dev_a').verify(sent);
-    if (!verdict.ok) throw new Error(`rejected: ${verdict.reason}`);
-    expect(openLockArgs(verdict.args, account.publicKey, account.privateKey)).toEqual({
-      message: 'Reward if found',
-      callbackNumber: '+1 555 0100',
-    });
-  });
-
-  it('refuses bad construction parameters', () => {
-    expect(() => createCommandVerifier({ deviceId: 'a', ed25519PublicKey: new Uint8Array(31) })).toThrow(/32 bytes/);
-    expect(() => createCommandVerifier({ deviceId: '', ed25519PublicKey: accountPublicKey })).toThrow(/deviceId/);
-    expect(() => createCommandVerifier({ deviceId: 'a', ed25519PublicKey: accountPublicKey, lastCounter: -1 })).toThrow(
-      /lastCounter/,
-    );
   });
 });

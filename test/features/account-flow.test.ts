@@ -45,8 +45,12 @@ describe('account flow through the SDK (happy path)', () => {
     await logIn(api, { email, password: 'pw' });
     const { device } = await api.registerDevice({ name: 'Old', model: 'M', platform: 'ios', identifierHash: identifierHash(2) });
     expect((await api.renameDevice(device.id, 'New')).name).toBe('New');
+    const laptop = t.api();
+    await logIn(laptop, { email, password: 'pw' });
     await api.removeDevice(device.id);
-    expect((await api.devices()).devices).toEqual([]);
+    expect((await laptop.devices()).devices).toEqual([]);
+    // The session that registered the phone ran on it, and ended with it.
+    await expect(api.devices()).rejects.toMatchObject({ status: 401 });
   });
 
   it('re-registering the same hardware keeps the id and replaces the token', async () => {

@@ -32,8 +32,11 @@ export async function owner(t: TestApp, options: { findEnabled?: boolean } = {})
   if (options.findEnabled !== false) await asOwner('PUT', `/v1/devices/${device.id}/find`, { enabled: true });
 
   let counter = 0;
-  const sign = (deviceId: string, type: CommandType, args: object = {}, overrides: { counter?: number; issuedAt?: number } = {}) =>
-    signCommand({ deviceId, type, args, issuedAt: overrides.issuedAt ?? t.clock.now(), counter: overrides.counter ?? ++counter }, keys.ed25519Seed);
+  const sign = (deviceId: string, type: CommandType, args: object = {}, overrides: { counter?: number; issuedAt?: number; expiresAt?: number } = {}) =>
+    signCommand(
+      { deviceId, type, args, issuedAt: overrides.issuedAt ?? t.clock.now(), expiresAt: overrides.expiresAt, counter: overrides.counter ?? ++counter },
+      keys.ed25519Seed,
+    );
   const fix = (lat: number, lon: number): LocationFix => ({ lat, lon, accuracy: 12, source: 'simulated', battery: 80, measuredAt: t.clock.now() });
   const sealed = (lat: number, lon: number) => sealLocation(fix(lat, lon), keys.x25519PublicKey);
   return { accountId: response.accountId, keys, session, device, register, asOwner, asDevice, sign, sealed };

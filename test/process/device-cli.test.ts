@@ -47,7 +47,12 @@ describe('device CLI against a running server', () => {
     expect(devices.output).toMatch(/Test phone \(this one\)\s+homing device CLI\s+android\s+just now/);
     const deviceId = devices.output.split('\n')[2]!.split(/\s+/)[0]!;
 
-    expect((await cli(['remove', '--device', deviceId], { state })).output).toContain(`removed device ${deviceId}`);
+    const removed = await cli(['remove', '--device', deviceId], { state });
+    expect(removed.output).toContain(`removed device ${deviceId}`);
+    // Removing the phone it runs on ends the CLI's own session too: a removed phone keeps no way in.
+    expect(removed.output).toContain('this session ended with it');
+    expect((await cli(['devices'], { state })).output).toContain('error: not logged in');
+    await cli(['login', '--email', 'ada@example.org'], { state, password: 'a long password' });
     expect((await cli(['devices'], { state })).output).toContain('no devices yet');
   });
 

@@ -117,13 +117,13 @@ export async function waitForHealth(url: string, running: Running, timeoutMs = 3
  * A homing server process on a free port in a fresh temp folder, with cheap Argon2 parameters
  * allowed so CLI sign-ups are quick. Call stop() when done.
  */
-export async function startTestServer(name: string) {
+export async function startTestServer(name: string, env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), `homing-${name}-`));
   const port = await freePort();
   const url = `http://localhost:${port}`;
   const server = start('src/node.ts', {
     cwd: dir,
-    env: { PORT: String(port), KDF_MIN_OPS_LIMIT: '1', KDF_MIN_MEM_LIMIT: '8192', LOG_LEVEL: 'warn' },
+    env: { PORT: String(port), KDF_MIN_OPS_LIMIT: '1', KDF_MIN_MEM_LIMIT: '8192', LOG_LEVEL: 'warn', ...env },
   });
   await waitForHealth(url, server);
   return {

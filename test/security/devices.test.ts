@@ -3,7 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../src/protocol/encoding.js';
 import { devices } from '../../src/db/schema.js';
 import { createTestApp, type TestApp } from '../harness.js';
+import { logIn } from '../../src/client/account.js';
 import { expectError, json, randomId, signUpAndLogIn } from './helpers.js';
+
+const expectOk = async (res: Response | Promise<Response>) => expect((await res).status).toBeLessThan(300);
 
 let t: TestApp;
 beforeEach(() => {
@@ -34,6 +37,50 @@ describe('security', () => {
     await m.api.removeDevice(device.id);
     await expectError(t.request('GET', '/v1/device', { headers: bearer(token) }), 401, 'unauthorized');
     expect(await deviceRow(device.id)).toBeUndefined();
+  });
+
+  it('a removed phone loses every credential at once: the session that registered it, a later login on it, and its device token', async () => {
+    const phone = await signUpAndLogIn(t, { label: 'on the phone' });
+    const { device, token } = await phone.api.registerDevice(registration(1));
+    // Logging in again on the phone names it with its token; that session is the phone's too.
+    const again = await logIn(t.api(), { email: phone.email, password: phone.password, deviceToken: token });
+    const laptop = await logIn(t.api(), { email: phone.email, password: phone.password, label: 'laptop' });
+
+    const sessions = (await phone.api.sessions()).sessions;
+    const byId = new Map(sessions.map((s) => [s.id, s.deviceId]));
+    expect(byId.get(phone.sessionId)).toBe(device.id);
+    expect(byId.get(again.response.session.id)).toBe(device.id);
+    expect(byId.get(laptop.response.session.id)).toBeNull();
+
+    // The owner removes the phone from the laptop.
+    await expectOk(t.request('DELETE', `/v1/devices/${device.id}`, { headers: bearer(laptop.response.session.token!) }));
+    await expectError(t.request('GET', '/v1/account', { headers: bearer(phone.token) }), 401, 'unauthorized');
+    await expectError(t.request('GET', '/v1/account', { headers: bearer(again.response.session.token!) }), 401, 'unauthorized');
+    await expectError(t.request('GET', '/v1/device', { headers: bearer(token) }), 401, 'unauthorized');
+    expect((await t.request('GET', '/v1/account', { headers: bearer(laptop.response.session.token!) })).status).toBe(200);
+  });
+
+  it('a phone that removes itself ends its own session with it, and the owner keeps theirs', async () => {
+    const phone = await signUpAndLogIn(t);
+    const { device } = await phone.api.registerDevice(registration(2));
+    const laptop = await logIn(t.api(), { email: phone.email, password: phone.password, label: 'laptop' });
+    await phone.api.removeDevice(device.id);
+    await expectError(t.request('GET', '/v1/account', { headers: bearer(phone.token) }), 401, 'unauthorized');
+    expect((await t.request('GET', '/v1/account', { headers: bearer(laptop.response.session.token!) })).status).toBe(200);
+  });
+
+  it("a login naming another account's device token, or a removed device's, is refused and opens no session", async () => {
+    const a = await signUpAndLogIn(t);
+    const b = await signUpAndLogIn(t);
+    const { device, token } = await a.api.registerDevice(registration(3));
+    const before = (await b.api.sessions()).sessions.length;
+    const foreign = await logIn(t.api(), { email: b.email, password: b.password, deviceToken: token }).catch((e: unknown) => e);
+    expect(foreign).toMatchObject({ status: 401, code: 'unauthorized' });
+    expect((await b.api.sessions()).sessions).toHaveLength(before);
+
+    await a.api.removeDevice(device.id);
+    const removed = await logIn(t.api(), { email: a.email, password: a.password, deviceToken: token }).catch((e: unknown) => e);
+    expect(removed).toMatchObject({ status: 401, code: 'unauthorized' });
   });
 
   it("account B cannot read, rename or remove A's device, and cannot tell it exists", async () => {

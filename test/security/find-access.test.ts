@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCommandVerifier, signCommand } from '../../src/client/crypto/commands.js';
-import { toBase64Url } from '../../src/protocol/encoding.js';
+import { toBase64Url, utf8 } from '../../src/protocol/encoding.js';
+import { signDetached } from '../../src/protocol/signing.js';
 import { createTestApp, type TestApp } from '../harness.js';
 import { owner } from '../features/find-helpers.js';
 
@@ -12,6 +13,7 @@ beforeEach(() => {
 afterEach(() => t.close());
 
 const randomId = () => toBase64Url(randomBytes(16));
+const DAY = 86_400_000;
 
 describe('Find Device from the attacker side', () => {
   it('another account gets 404 for every location and command route, exactly as for a made-up id', async () => {
@@ -77,8 +79,32 @@ describe('Find Device from the attacker side', () => {
     const replay = await post(o.device.id, first);
     expect(replay).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
     expect((await post(o.device.id, o.sign(o.device.id, 'ring', {}, { counter: 99 }))).status).toBe(409);
-    const stale = o.sign(o.device.id, 'ring', {}, { counter: 200, issuedAt: t.clock.now() - 60 * 60_000 });
-    expect((await post(o.device.id, stale)).status).toBe(400);
+    expect((await o.asOwner('GET', `/v1/devices/${o.device.id}/commands`)).body.commands).toHaveLength(1);
+  });
+
+  it('refuses a command whose expiry was prolonged, one already expired, one from the future, and the v1 format', async () => {
+    const o = await owner(t);
+    const post = (body: unknown) => o.asOwner('POST', `/v1/devices/${o.device.id}/commands`, body);
+    const refused = (message: RegExp) => ({ status: 400, body: { error: { code: 'validation_failed', message: expect.stringMatching(message) } } });
+
+    // Someone between the owner and the database moves the signed expiry: the signature breaks.
+    const signed = o.sign(o.device.id, 'ring');
+    expect(await post({ ...signed, expiresAt: signed.expiresAt + DAY })).toMatchObject(refused(/signature/));
+    expect(await post({ ...signed, expiresAt: signed.issuedAt + 31 * DAY })).toMatchObject(refused(/expiresAt: must be at most 30 days/));
+    expect(await post({ ...signed, expiresAt: signed.issuedAt })).toMatchObject(refused(/expiresAt: must be after issuedAt/));
+
+    const lapsed = o.sign(o.device.id, 'ring', {}, { issuedAt: t.clock.now() - 2 * DAY, expiresAt: t.clock.now() - 1 });
+    expect(await post(lapsed)).toMatchObject(refused(/expiresAt: already passed/));
+    const future = o.sign(o.device.id, 'ring', {}, { issuedAt: t.clock.now() + 11 * 60_000 });
+    expect(await post(future)).toMatchObject(refused(/issuedAt: more than 10 minutes ahead/));
+
+    // A client still signing v1: no expiresAt in the body, the v1 message signed.
+    const v1 = { type: 'ring', args: '{}', issuedAt: t.clock.now(), counter: 900 };
+    const v1Signature = signDetached(o.keys.ed25519Seed, utf8(`homing/v1/command\n${o.device.id}\nring\n${v1.issuedAt}\n900\n{}`));
+    expect(await post({ ...v1, signature: toBase64Url(v1Signature) })).toMatchObject(refused(/v1 format is no longer accepted/));
+
+    // Issued two hours ago and still within its expiry is fine: a late command is not a stale one.
+    expect((await post(o.sign(o.device.id, 'ring', {}, { issuedAt: t.clock.now() - 2 * 3_600_000 }))).status).toBe(201);
     expect((await o.asOwner('GET', `/v1/devices/${o.device.id}/commands`)).body.commands).toHaveLength(1);
   });
 
@@ -90,11 +116,22 @@ describe('Find Device from the attacker side', () => {
     const [genuine] = (await o.asDevice(o.device.auth, 'GET', '/v1/device/commands')).body.commands;
     const phone = createCommandVerifier({ deviceId: o.device.id, ed25519PublicKey: o.keys.ed25519PublicKey, now: t.clock.now });
     expect(phone.verify(genuine).ok).toBe(true);
-    // The server replays it, re-targets it to the tablet, or makes up a wipe of its own.
-    expect(phone.verify(genuine)).toEqual({ ok: false, reason: 'replayed' });
+    // The server replays it: the phone knows it already did it and does not do it again.
+    expect(phone.verify(genuine)).toEqual({ ok: false, reason: 'already-done' });
+    // It re-targets it to the tablet, makes up a wipe of its own, or prolongs the expiry.
     const tabletVerifier = createCommandVerifier({ deviceId: tablet.id, ed25519PublicKey: o.keys.ed25519PublicKey, now: t.clock.now });
     expect(tabletVerifier.verify({ ...genuine, deviceId: tablet.id })).toEqual({ ok: false, reason: 'bad-signature' });
     const invented = { ...genuine, type: 'wipe', counter: genuine.counter + 1 };
     expect(phone.verify(invented)).toEqual({ ok: false, reason: 'bad-signature' });
+    const prolonged = { ...genuine, expiresAt: genuine.expiresAt + 20 * DAY };
+    const freshPhone = () => createCommandVerifier({ deviceId: o.device.id, ed25519PublicKey: o.keys.ed25519PublicKey, now: () => genuine.expiresAt + DAY });
+    expect(freshPhone().verify(prolonged)).toEqual({ ok: false, reason: 'bad-signature' });
+    // It holds the command back past its expiry, or hands out one the owner signed in the v1 format.
+    expect(freshPhone().verify(genuine)).toEqual({ ok: false, reason: 'expired' });
+    const { expiresAt: _dropped, ...v1Shaped } = genuine;
+    expect(freshPhone().verify(v1Shaped)).toEqual({ ok: false, reason: 'old-format' });
+    // And a phone that never accepted it refuses an older counter it did not carry out.
+    const advanced = createCommandVerifier({ deviceId: o.device.id, ed25519PublicKey: o.keys.ed25519PublicKey, lastCounter: genuine.counter + 5, now: t.clock.now });
+    expect(advanced.verify(genuine)).toEqual({ ok: false, reason: 'replayed' });
   });
 });

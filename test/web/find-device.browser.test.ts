@@ -4,7 +4,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logIn, signUp } from '../../src/client/account.js';
 import { type ApiClient, createApiClient } from '../../src/client/api.js';
-import { type CommandVerifier, createCommandVerifier, openLockArgs } from '../../src/client/crypto/commands.js';
+import { type CommandVerifier, createCommandVerifier, nextCommandCounter, openLockArgs, signCommand } from '../../src/client/crypto/commands.js';
 import { randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
 import { type LocationFix, sealLocation } from '../../src/client/crypto/location.js';
 import type { UnlockedKeys } from '../../src/client/crypto/account-keys.js';
@@ -174,6 +174,9 @@ describe('Find Device web page', { timeout: 45_000 }, () => {
       message: 'Lost phone, reward offered',
       callbackNumber: '+49 30 1234567',
     });
+    // The lock put the device in Lost Mode, and the page says since when.
+    await expect.poll(() => page.locator('#lost-mode').textContent()).toMatch(/^In Lost Mode since .+ \(just now\)\.$/);
+    expect(await page.getByRole('button', { name: 'End Lost Mode' }).isVisible()).toBe(true);
 
     // The thief pulls the SIM out of the locked phone: the page shows it as an alert.
     await phone.reportSimEvent({ eventId: toBase64Url(randomBytes(16)), kind: 'removed', simIdHash: toBase64Url(randomBytes(32)) });
@@ -199,6 +202,29 @@ describe('Find Device web page', { timeout: 45_000 }, () => {
     await phoneReceives('wipe');
     expect(await wipeDialog.evaluate((dialog: HTMLDialogElement) => dialog.open)).toBe(false);
     await expect.poll(() => page.locator('#command-list li[data-type="wipe"]').count(), { timeout: 10_000 }).toBe(1);
+  });
+
+  it('shows a command that expired before the phone checked in, then ends Lost Mode with a signed unlock', async () => {
+    // Signed elsewhere by the owner with a one-second expiry; the phone stays offline past it.
+    const { commands } = await owner.commands(deviceId);
+    const issuedAt = Date.now();
+    const counter = nextCommandCounter(commands[0]!.counter, issuedAt);
+    const ring = signCommand({ deviceId, type: 'ring', args: {}, issuedAt, expiresAt: issuedAt + 1000, counter }, keys.ed25519Seed);
+    const sent = await owner.sendCommand(deviceId, ring);
+    const row = page.locator(`#command-list li[data-type="ring"][data-status="expired"]`);
+    await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(1);
+    expect(await row.locator('.command-lifecycle').textContent()).toMatch(/^the phone did not check in before it expired (just now|1 min ago)$/);
+    expect((await owner.commands(deviceId)).commands.find((c) => c.id === sent.id)).toMatchObject({ status: 'expired', deliveries: 0 });
+
+    await page.getByRole('button', { name: 'End Lost Mode' }).click();
+    const unlock = await phoneReceives('unlock', 'succeeded');
+    expect(unlock.command.expiresAt - unlock.command.issuedAt).toBe(7 * 24 * 60 * MIN);
+    await expect.poll(() => page.locator('#lost-mode').isVisible(), { timeout: 15_000 }).toBe(false);
+    expect(await page.getByRole('button', { name: 'End Lost Mode' }).isVisible()).toBe(false);
+    expect((await owner.devices()).devices[0]!.lostMode).toBeNull();
+    await expect
+      .poll(() => page.locator('#command-list li[data-type="unlock"]').getAttribute('data-status'), { timeout: 10_000 })
+      .toBe('succeeded');
   });
 
   it('fits a phone screen, turns Find Device off only after asking, logs out, and made no third-party request', async () => {

@@ -1,6 +1,6 @@
 import { geoDistance } from 'd3-geo';
 import { describe, expect, it } from 'vitest';
-import { coordinates, metres, openStreetMapUrl, timeAgo } from '../../src/web/format.js';
+import { commandLifecycle, coordinates, metres, openStreetMapUrl, timeAgo, timeUntil } from '../../src/web/format.js';
 import { EARTH_RADIUS_M, fitProjection, scaleBar, tilesFor, tileUrl } from '../../src/web/map-geometry.js';
 
 const MIN = 60_000;
@@ -14,6 +14,26 @@ describe('page text', () => {
     expect(timeAgo(now - 3 * 60 * MIN, now)).toBe('3 h ago');
     expect(timeAgo(now - 26 * 60 * MIN, now)).toBe('1 day ago');
     expect(timeAgo(now - 3 * 24 * 60 * MIN, now)).toBe('3 days ago');
+  });
+
+  it('says how long until, in the largest whole unit', () => {
+    const now = 1_750_000_000_000;
+    expect(timeUntil(now - MIN, now)).toBe('now');
+    expect(timeUntil(now + 12 * MIN + 30_000, now)).toBe('in 12 min');
+    expect(timeUntil(now + 3 * 60 * MIN, now)).toBe('in 3 h');
+    expect(timeUntil(now + 7 * 24 * 60 * MIN, now)).toBe('in 7 days');
+  });
+
+  it("tells each command's lifecycle: fetched how often, answered, expired or cancelled", () => {
+    const now = 1_750_000_000_000;
+    const DAY = 24 * 60 * MIN;
+    const command = { status: 'pending', expiresAt: now + 7 * DAY, deliveries: 0, acknowledgedAt: null };
+    expect(commandLifecycle(command, now)).toBe('not yet fetched by the phone, not answered yet · expires in 7 days');
+    expect(commandLifecycle({ ...command, status: 'delivered', deliveries: 3 }, now)).toBe('fetched by the phone 3 times, not answered yet · expires in 7 days');
+    expect(commandLifecycle({ ...command, status: 'succeeded', deliveries: 1, acknowledgedAt: now - 5 * MIN }, now)).toBe('answered 5 min ago');
+    expect(commandLifecycle({ ...command, status: 'expired', expiresAt: now - 2 * 60 * MIN }, now)).toBe('the phone did not check in before it expired 2 h ago');
+    expect(commandLifecycle({ ...command, status: 'expired', deliveries: 2, expiresAt: now - DAY }, now)).toBe('the phone did not answer before it expired 1 day ago');
+    expect(commandLifecycle({ ...command, status: 'cancelled' }, now)).toBe('cancelled when Find Device was turned off');
   });
 
   it('writes coordinates, distances and the OpenStreetMap link', () => {

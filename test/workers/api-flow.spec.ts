@@ -91,7 +91,7 @@ describe('the Worker on D1 and R2', () => {
     await waitOnExecutionContext(ctx);
 
     const deps = createWorkerDeps(env);
-    await runMaintenance({ ...deps, clock: { now: () => Date.now() + 86_400_000 } });
+    await runMaintenance({ ...deps, clock: { ...deps.clock, now: () => Date.now() + 86_400_000 } });
     expect(await challenges()).toBe(0);
   });
 

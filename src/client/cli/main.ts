@@ -10,6 +10,7 @@ import { type CliState, defaultStatePath, loadState, saveState } from './state.j
 import { formatAge, table } from './format.js';
 import { runSyncCommand } from './sync-commands.js';
 import { pollCommands, reportLocation, setFind } from './find-commands.js';
+import { sendOwnerCommand } from './owner-commands.js';
 import { reportSim, verifySim } from './sim-commands.js';
 
 const USAGE = `homing device CLI — stands in for a phone against a homing server
@@ -28,6 +29,11 @@ commands:
   locate   --lat N --lon N [--accuracy M]      report where this device is (sealed to the account key)
   locate   --walk STEPS [--lat N --lon N]      report a simulated walk, as a batch queued while offline
   poll     [--wait SECONDS] [--once]           wait for signed commands, verify, carry out and acknowledge
+  poll     --push [--wait SECONDS] [--once]    the same, woken by Web Push: listens on 127.0.0.1 as its own push endpoint,
+                                               polls when a push arrives or every SECONDS (falls back to long-poll)
+                                               (rides out network errors and server restarts)
+  command  ring|stop-ring|lock|unlock|locate|wipe --device ID [--expires 7d] [--message M --callback N]
+                                               as the owner: sign a command for a device and send it
   sim      --event inserted|replaced|removed --number +44… [--carrier NAME] [--inbound]
                                                report a SIM change; a code is texted to the new number
   sim-verify --code NNNNNN                     submit the texted code
@@ -63,11 +69,15 @@ const OPTIONS = {
   walk: { type: 'string' },
   wait: { type: 'string' },
   once: { type: 'boolean' },
+  push: { type: 'boolean' },
   event: { type: 'string' },
   number: { type: 'string' },
   carrier: { type: 'string' },
   inbound: { type: 'boolean' },
   code: { type: 'string' },
+  expires: { type: 'string' },
+  message: { type: 'string' },
+  callback: { type: 'string' },
   'kdf-ops': { type: 'string' },
   'kdf-mem': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -119,7 +129,9 @@ async function run(argv: string[]) {
     case 'login': {
       const email = required(flags, 'email');
       const password = await readSecret('Password', 'HOMING_PASSWORD');
-      const { response } = await logIn(api, { email, password, label: flags.label ?? 'device CLI' });
+      // On a registered phone the session is bound to it, so removing the device ends it too.
+      const deviceToken = state.email === email ? state.deviceToken : undefined;
+      const { response } = await logIn(api, { email, password, label: flags.label ?? 'device CLI', deviceToken });
       save({ email, accountId: response.accountId, sessionToken: response.session.token });
       console.log(`logged in to ${server} as ${email} (session ${response.session.id})`);
       return;
@@ -173,14 +185,19 @@ async function run(argv: string[]) {
     case 'whoami': {
       const device = await api.thisDevice();
       console.log(`this is device ${device.name} (${device.id}), ${device.platform}, ${device.model}`);
+      if (device.lostMode) console.log(`in Lost Mode since ${new Date(device.lostMode.since).toISOString()}`);
       return;
     }
     case 'remove': {
       needSession();
       const id = required(flags, 'device');
       await api.removeDevice(id);
-      if (id === state.deviceId) save({ deviceId: undefined, deviceToken: undefined });
       console.log(`removed device ${id}`);
+      if (id === state.deviceId) {
+        // The server ended this CLI's session with the device it was bound to.
+        save({ deviceId: undefined, deviceToken: undefined, sessionToken: undefined });
+        console.log('this was this device: its token and this session ended with it; log in again to go on');
+      }
       return;
     }
     case 'backup':
@@ -199,6 +216,10 @@ async function run(argv: string[]) {
       return;
     case 'poll':
       await pollCommands(api, state, flags, save);
+      return;
+    case 'command':
+      needSession();
+      await sendOwnerCommand(api, state, positionals[1], flags);
       return;
     case 'sim':
       save(await reportSim(api, state, flags));

@@ -14,8 +14,12 @@ export interface CliState {
   /** The account's public keys: locations are sealed to the first, commands verified with the second. */
   x25519PublicKey?: string;
   ed25519PublicKey?: string;
-  /** The highest command counter this device accepted; anything at or below it is a replay. */
+  /** The highest command counter this device accepted; anything at or below it is a replay… */
   commandCounter?: number;
+  /** …or, when it is one of these recently accepted counters, a redelivery of a command already carried out. */
+  recentCommandCounters?: number[];
+  /** Results carried out but not yet acknowledged, by command id: a redelivery is answered with them. */
+  unacknowledged?: Record<string, { status: 'succeeded' | 'failed'; result: string }>;
   lastFix?: { lat: number; lon: number };
   /** The SIM event waiting for its code. */
   simEventId?: string;

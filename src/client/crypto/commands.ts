@@ -2,6 +2,8 @@ import { boxSeal, boxSealOpen } from './box-seal.js';
 import {
   COMMAND_SIGNATURE_BYTES,
   commandMessage,
+  DEFAULT_COMMAND_LIFETIME_MS,
+  expiryProblem,
   isCommandType,
   isNonNegativeInteger,
   type CommandFields,
@@ -14,10 +16,16 @@ import { signDetached, verifyDetached } from '../../protocol/signing.js';
 // Signing commands (the owner's side) and verifying them (the device's side); the message format
 // itself is in src/protocol/commands.ts.
 
-export { COMMAND_TYPES, commandMessage, isCommandType, type CommandFields, type CommandType, type SignedCommand } from '../../protocol/commands.js';
-
-/** Default tolerance between a command's issuedAt and the device clock. */
-export const DEFAULT_COMMAND_MAX_SKEW_MS = 10 * 60 * 1000;
+export {
+  COMMAND_TYPES,
+  commandMessage,
+  DEFAULT_COMMAND_LIFETIME_MS,
+  isCommandType,
+  MAX_COMMAND_LIFETIME_MS,
+  type CommandFields,
+  type CommandType,
+  type SignedCommand,
+} from '../../protocol/commands.js';
 
 /** The counter the API recommends: above every earlier one, and near the clock so it survives lost state. */
 export function nextCommandCounter(previous: number | undefined, now: number = Date.now()): number {
@@ -29,7 +37,7 @@ export function nextCommandCounter(previous: number | undefined, now: number = D
  * sent: re-serializing on the way could change the bytes and break the signature.
  */
 export function signCommand(
-  input: { deviceId: string; type: CommandType; args: object; issuedAt?: number; counter: number },
+  input: { deviceId: string; type: CommandType; args: object; issuedAt?: number; expiresAt?: number; counter: number },
   ed25519Seed: Uint8Array,
 ): SignedCommand {
   if (typeof input.args !== 'object' || input.args === null || Array.isArray(input.args)) {
@@ -42,10 +50,12 @@ export function signCommand(
   if (!(ed25519Seed instanceof Uint8Array) || ed25519Seed.length !== 32) {
     throw new Error('command: ed25519 seed must be 32 bytes');
   }
+  const issuedAt = input.issuedAt ?? Date.now();
   const fields: CommandFields = {
     deviceId: input.deviceId,
     type: input.type,
-    issuedAt: input.issuedAt ?? Date.now(),
+    issuedAt,
+    expiresAt: input.expiresAt ?? issuedAt + DEFAULT_COMMAND_LIFETIME_MS,
     counter: input.counter,
     args,
   };
@@ -53,7 +63,8 @@ export function signCommand(
   return {
     type: fields.type,
     args,
-    issuedAt: fields.issuedAt,
+    issuedAt,
+    expiresAt: fields.expiresAt,
     counter: fields.counter,
     signature: toBase64Url(signature),
   };
@@ -109,40 +120,57 @@ export interface ReceivedCommand {
   type: string;
   args: string;
   issuedAt: number;
+  /** Absent on a command in the v1 format, which is refused as old-format. */
+  expiresAt?: number;
   counter: number;
   signature: string;
 }
 
-export type CommandRejection = 'bad-signature' | 'other-device' | 'replayed' | 'stale' | 'malformed';
+export type CommandRejection =
+  | 'malformed'
+  | 'old-format'
+  | 'other-device'
+  | 'bad-signature'
+  | 'replayed'
+  | 'already-done'
+  | 'expired';
 
 export type CommandVerdict =
-  | { ok: true; type: CommandType; args: unknown; counter: number }
+  | { ok: true; type: CommandType; args: unknown; counter: number; expiresAt: number }
   | { ok: false; reason: CommandRejection };
+
+/** How many recently accepted counters the device remembers, to recognise a redelivery. */
+export const RECENT_COUNTERS_KEPT = 64;
 
 export interface CommandVerifier {
   verify(command: ReceivedCommand): CommandVerdict;
-  /** Highest accepted counter; persist it after every accepted command. */
+  /** Highest accepted counter; persist it (with recentCounters) after every accepted command, before acting. */
   lastCounter(): number;
+  /** The counters accepted most recently, oldest first, at most RECENT_COUNTERS_KEPT. */
+  recentCounters(): number[];
 }
 
 /**
- * Checks, in order: well-formed fields and a 64-byte base64url signature (else malformed); deviceId
- * is ours (else other-device); the signature over commandMessage with our own deviceId (else
- * bad-signature); args is a JSON object (else malformed); counter > lastCounter (else replayed);
- * |now - issuedAt| ≤ maxSkewMs (else stale).
+ * The device's rule for what it carries out. Checks, in order: well-formed fields and a 64-byte
+ * base64url signature (else malformed); an expiresAt at all (else old-format: the v1 format had
+ * none, and its commands are refused); deviceId is ours (else other-device); the signature over
+ * commandMessage with our own deviceId (else bad-signature); args is a JSON object (else
+ * malformed); counter > lastCounter (else already-done when we accepted that very counter
+ * recently, replayed otherwise); now < expiresAt (else expired). How long after issuedAt it
+ * arrives does not matter: the signed counter stops replays, the signed expiry stops late use.
  * Only an accepted command raises lastCounter. No I/O; time comes from `now`.
  */
 export function createCommandVerifier(input: {
   deviceId: string;
   ed25519PublicKey: Uint8Array;
   lastCounter?: number;
-  maxSkewMs?: number;
+  recentCounters?: number[];
   now?: () => number;
 }): CommandVerifier {
   const { deviceId, ed25519PublicKey } = input;
-  const maxSkewMs = input.maxSkewMs ?? DEFAULT_COMMAND_MAX_SKEW_MS;
   const now = input.now ?? Date.now;
   let last = input.lastCounter ?? 0;
+  const recent = [...(input.recentCounters ?? [])];
   if (typeof deviceId !== 'string' || deviceId.length === 0 || deviceId.includes('\n')) {
     throw new Error('command verifier: deviceId must be a non-empty string without newlines');
   }
@@ -150,14 +178,14 @@ export function createCommandVerifier(input: {
     throw new Error('command verifier: ed25519PublicKey must be 32 bytes');
   }
   if (!isNonNegativeInteger(last)) throw new Error('command verifier: lastCounter must be a non-negative integer');
-  if (typeof maxSkewMs !== 'number' || !(maxSkewMs >= 0)) {
-    throw new Error('command verifier: maxSkewMs must be a non-negative number');
+  if (!recent.every((c) => isNonNegativeInteger(c) && c >= 1 && c <= last)) {
+    throw new Error('command verifier: recentCounters must be integers from 1 to lastCounter');
   }
 
   function verify(command: ReceivedCommand): CommandVerdict {
     const reject = (reason: CommandRejection): CommandVerdict => ({ ok: false, reason });
     if (typeof command !== 'object' || command === null) return reject('malformed');
-    const { type, args, issuedAt, counter, signature } = command;
+    const { type, args, issuedAt, expiresAt, counter, signature } = command;
     if (
       typeof command.deviceId !== 'string' ||
       !isCommandType(type) ||
@@ -177,10 +205,12 @@ export function createCommandVerifier(input: {
       throw error;
     }
     if (signatureBytes.length !== COMMAND_SIGNATURE_BYTES) return reject('malformed');
+    if (expiresAt === undefined) return reject('old-format');
+    if (expiryProblem(issuedAt, expiresAt)) return reject('malformed');
     if (command.deviceId !== deviceId) return reject('other-device');
 
     // Our own deviceId goes into the message, so a command signed for another device never verifies.
-    const message = commandMessage({ deviceId, type, issuedAt, counter, args });
+    const message = commandMessage({ deviceId, type, issuedAt, expiresAt, counter, args });
     if (!verifyDetached(ed25519PublicKey, message, signatureBytes)) return reject('bad-signature');
 
     let parsed: unknown;
@@ -191,11 +221,15 @@ export function createCommandVerifier(input: {
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return reject('malformed');
 
-    if (counter <= last) return reject('replayed');
-    if (!(Math.abs(now() - issuedAt) <= maxSkewMs)) return reject('stale');
+    // A redelivery (the acknowledgement was lost) is recognised, never run twice: checked before
+    // the expiry so a late redelivery is still answered as done.
+    if (counter <= last) return reject(recent.includes(counter) ? 'already-done' : 'replayed');
+    if (now() >= expiresAt) return reject('expired');
     last = counter;
-    return { ok: true, type, args: parsed, counter };
+    recent.push(counter);
+    if (recent.length > RECENT_COUNTERS_KEPT) recent.splice(0, recent.length - RECENT_COUNTERS_KEPT);
+    return { ok: true, type, args: parsed, counter, expiresAt };
   }
 
-  return { verify, lastCounter: () => last };
+  return { verify, lastCounter: () => last, recentCounters: () => [...recent] };
 }

@@ -7,6 +7,7 @@ export type AuditAction =
   | 'find.enabled'
   | 'find.disabled'
   | 'command.created'
+  | 'find.lost.reported'
   | 'sim.changed'
   | 'sim.alert'
   | 'sim.verified';

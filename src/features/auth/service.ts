@@ -7,6 +7,7 @@ import type { Deps } from '../../deps.js';
 import { AppError } from '../../http/app-error.js';
 import type { passwordChangeBody } from '../../protocol/api/accounts.js';
 import { assertKdfFloor, emailIndexOf, findAccount, findAccountByEmailIndex, keyBundleOf, passwordKeysStatement } from '../accounts/service.js';
+import { authenticateDevice } from '../devices/service.js';
 import * as sessions from '../sessions/service.js';
 import type { Throttles } from '../throttles/service.js';
 import {
@@ -126,14 +127,24 @@ export async function verifyProof(
 export async function login(
   deps: Deps,
   throttles: Throttles,
-  input: { challengeId: string; signature: string; sessionKind: sessions.SessionKind; label?: string },
+  input: { challengeId: string; signature: string; sessionKind: sessions.SessionKind; label?: string; deviceToken?: string },
   ctx: Context,
 ) {
   const { account, method } = await verifyProof(deps, throttles, input, ctx);
-  const { statement, session } = sessions.prepareSession(deps, account.id, input.sessionKind, input.label);
+  const deviceId = input.deviceToken ? await phoneOf(deps, account.id, input.deviceToken) : undefined;
+  const { statement, session } = sessions.prepareSession(deps, account.id, input.sessionKind, input.label, deviceId);
   await statement;
-  deps.log.info('logged in', { accountId: account.id, sessionId: session.id, method });
+  deps.log.info('logged in', { accountId: account.id, sessionId: session.id, method, deviceId });
   return { accountId: account.id, method, session, keys: keyBundleOf(account, method) };
+}
+
+/** The phone a login happens on, proven by its device token, which must be this account's. */
+async function phoneOf(deps: Deps, accountId: string, deviceToken: string) {
+  const device = await authenticateDevice(deps, deviceToken).catch(() => undefined);
+  if (!device || device.accountId !== accountId) {
+    throw new AppError('unauthorized', 'body.deviceToken: unknown, removed, or another account\'s device; log in without it or register again');
+  }
+  return device.deviceId;
 }
 
 /** A fresh signed challenge from a logged-in session, recorded so dangerous actions can ask for it. */

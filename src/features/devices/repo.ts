@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { guard, type Db } from '../../db/client.js';
 import { devices } from '../../db/schema.js';
 
@@ -59,7 +59,7 @@ export async function touchDevice(db: Db, id: string, now: number) {
   await db.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, id));
 }
 
-// ---- Find Device state on the device row: consent, last-known location, command counter ----
+// ---- Find Device state on the device row: consent, last-known location, command counter, Lost Mode ----
 
 const ownDevice = (accountId: string, deviceId: string) => and(eq(devices.accountId, accountId), eq(devices.id, deviceId));
 
@@ -82,3 +82,27 @@ export const guardCounter = (deviceId: string, counter: number) =>
 
 export const raiseCounter = (db: Db, deviceId: string, counter: number) =>
   db.update(devices).set({ commandCounter: counter }).where(eq(devices.id, deviceId));
+
+export const beginLostMode = (db: Db, deviceId: string, at: number) =>
+  db.update(devices).set({ lostSince: at, lostNotifiedAt: null }).where(and(eq(devices.id, deviceId), isNull(devices.lostSince)));
+
+/**
+ * Claims the right to tell the owner that their lost phone reported: one conditional UPDATE, so
+ * of several reports at once exactly one wins, and none again until `quietMs` has passed.
+ */
+export async function claimLostNotice(db: Db, deviceId: string, at: number, quietMs: number) {
+  const claimed = await db
+    .update(devices)
+    .set({ lostNotifiedAt: at })
+    .where(
+      and(
+        eq(devices.id, deviceId),
+        sql`${devices.lostSince} IS NOT NULL`,
+        sql`(${devices.lostNotifiedAt} IS NULL OR ${devices.lostNotifiedAt} <= ${at - quietMs})`,
+      ),
+    )
+    .returning({ id: devices.id });
+  return claimed.length === 1;
+}
+
+export const endLostMode = (db: Db, deviceId: string) => db.update(devices).set({ lostSince: null }).where(eq(devices.id, deviceId));

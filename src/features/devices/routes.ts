@@ -20,7 +20,7 @@ export function deviceRoutes(deps: Deps) {
       request: { body: jsonBody(registerDeviceBody) },
       responses: { 201: jsonResponse(registeredDevice, 'Registered') },
     }),
-    async (c) => c.json(await registerDevice(deps, c.get('session').accountId, c.req.valid('json')), 201),
+    async (c) => c.json(await registerDevice(deps, c.get('session'), c.req.valid('json')), 201),
   );
 
   router.openapi(

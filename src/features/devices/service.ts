@@ -1,6 +1,7 @@
 import { hashToken } from '../../adapters/random.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
+import { bindSessionToDevice } from '../sessions/service.js';
 import * as repo from './repo.js';
 
 export const DEVICE_TOKEN_PREFIX = 'hd';
@@ -21,9 +22,11 @@ const view = (row: repo.DeviceRow) => ({
   createdAt: row.createdAt,
   lastSeenAt: row.lastSeenAt,
   findEnabled: row.findEnabled,
+  lostMode: row.lostSince === null ? null : { since: row.lostSince },
 });
 
-export async function registerDevice(deps: Deps, accountId: string, input: DeviceRegistration) {
+export async function registerDevice(deps: Deps, session: { accountId: string; sessionId: string }, input: DeviceRegistration) {
+  const { accountId } = session;
   const token = deps.random.token(DEVICE_TOKEN_PREFIX);
   const row = await repo.upsertDevice(deps.db, {
     id: deps.random.id(),
@@ -40,6 +43,8 @@ export async function registerDevice(deps: Deps, accountId: string, input: Devic
     lastLocation: null,
     lastLocationAt: null,
   });
+  // The registering session runs on this phone (unless it already belongs to another).
+  await bindSessionToDevice(deps, session.sessionId, row.id);
   deps.log.info('device registered', { accountId, deviceId: row.id });
   return { device: view(row), token };
 }
@@ -93,4 +98,13 @@ export const findState = {
   setLastLocation: (deps: Deps, deviceId: string, sealed: string, at: number) => repo.setLastLocation(deps.db, deviceId, sealed, at),
   guardCounterAbove: (deviceId: string, counter: number) => repo.guardCounter(deviceId, counter),
   raiseCounter: (deps: Deps, deviceId: string, counter: number) => repo.raiseCounter(deps.db, deviceId, counter),
+  /** The owner's lock puts the device in Lost Mode (a second lock keeps the first one's time). */
+  beginLostMode: (deps: Deps, deviceId: string, at: number) => repo.beginLostMode(deps.db, deviceId, at),
+  /** The owner's unlock ends it. */
+  endLostMode: (deps: Deps, deviceId: string) => repo.endLostMode(deps.db, deviceId),
+  /** True for the one report that should tell the owner their lost phone is back (see repo.claimLostNotice). */
+  claimLostNotice: (deps: Deps, deviceId: string, quietMs: number) => repo.claimLostNotice(deps.db, deviceId, deps.clock.now(), quietMs),
 };
+
+/** Whether the owner has put the device in Lost Mode (and not ended it). */
+export const isLost = async (deps: Deps, accountId: string, deviceId: string) => (await deviceRecord(deps, accountId, deviceId)).lostSince !== null;

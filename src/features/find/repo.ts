@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { commands, locationReports } from '../../db/schema.js';
 
@@ -48,15 +48,50 @@ export function listCommands(db: Db, accountId: string, deviceId: string, limit 
     .limit(limit);
 }
 
-/** Pending commands of one device, marked delivered as they are handed over. */
-export async function takePending(db: Db, accountId: string, deviceId: string, now: number) {
-  const pending = await db
+/**
+ * Hands out one device's due commands: pending ones, delivered ones whose lease passed without an
+ * acknowledgement (the reply may never have reached the phone), and, when anything is pending,
+ * every unacknowledged one with it, so the phone sees counters in order and an older command is
+ * not overtaken by a newer one. One conditional UPDATE … RETURNING, so two concurrent polls never
+ * both take the same lease: the second finds it leased.
+ */
+export async function leaseDue(db: Db, accountId: string, deviceId: string, now: number, leaseMs: number) {
+  const open = and(eq(commands.accountId, accountId), eq(commands.deviceId, deviceId), gt(commands.expiresAt, now));
+  const leased = await db
     .update(commands)
-    .set({ status: 'delivered', deliveredAt: now })
-    .where(and(eq(commands.accountId, accountId), eq(commands.deviceId, deviceId), eq(commands.status, 'pending')))
+    .set({
+      status: 'delivered',
+      deliveredAt: sql`coalesce(${commands.deliveredAt}, ${now})`,
+      leaseUntil: now + leaseMs,
+      deliveries: sql`${commands.deliveries} + 1`,
+    })
+    .where(
+      and(
+        open,
+        inArray(commands.status, ['pending', 'delivered']),
+        or(
+          eq(commands.status, 'pending'),
+          lte(commands.leaseUntil, now),
+          sql`EXISTS (SELECT 1 FROM commands p WHERE p.account_id = ${accountId} AND p.device_id = ${deviceId} AND p.status = 'pending' AND p.expires_at > ${now})`,
+        ),
+      ),
+    )
     .returning();
-  return pending.sort((a, b) => a.counter - b.counter);
+  return leased.sort((a, b) => a.counter - b.counter);
 }
+
+/** Unacknowledged commands whose signed expiry has come: of one device, or of everyone (the job). */
+export const expireDue = (db: Db, now: number, device?: { accountId: string; deviceId: string }) =>
+  db
+    .update(commands)
+    .set({ status: 'expired', leaseUntil: null })
+    .where(
+      and(
+        inArray(commands.status, ['pending', 'delivered']),
+        lte(commands.expiresAt, now),
+        ...(device ? [eq(commands.accountId, device.accountId), eq(commands.deviceId, device.deviceId)] : []),
+      ),
+    );
 
 export async function findCommand(db: Db, accountId: string, deviceId: string, id: string) {
   const [row] = await db
@@ -66,6 +101,11 @@ export async function findCommand(db: Db, accountId: string, deviceId: string, i
   return row;
 }
 
+/**
+ * Records the device's answer to a command it was handed (delivered_at set), once: an answer to
+ * one already answered, cancelled or never handed out changes nothing. One that expired while
+ * the answer was on its way is recorded, since the phone did act on it before its expiry.
+ */
 export async function acknowledge(
   db: Db,
   accountId: string,
@@ -75,33 +115,17 @@ export async function acknowledge(
 ) {
   const [row] = await db
     .update(commands)
-    .set({ status: ack.status, result: ack.result, acknowledgedAt: ack.at })
+    .set({ status: ack.status, result: ack.result, acknowledgedAt: ack.at, leaseUntil: null })
     .where(
       and(
         eq(commands.accountId, accountId),
         eq(commands.deviceId, deviceId),
         eq(commands.id, id),
-        inArray(commands.status, ['pending', 'delivered']),
+        inArray(commands.status, ['delivered', 'expired']),
+        isNotNull(commands.deliveredAt),
+        isNull(commands.acknowledgedAt),
       ),
     )
     .returning();
   return row;
-}
-
-/** Locked as lost: a lock command the owner sent in the last 30 days that was not withdrawn. */
-export async function isLockedAsLost(db: Db, accountId: string, deviceId: string, now: number) {
-  const [row] = await db
-    .select({ id: commands.id })
-    .from(commands)
-    .where(
-      and(
-        eq(commands.accountId, accountId),
-        eq(commands.deviceId, deviceId),
-        eq(commands.type, 'lock'),
-        inArray(commands.status, ['pending', 'delivered', 'succeeded']),
-        gt(commands.createdAt, now - 30 * 86_400_000),
-      ),
-    )
-    .limit(1);
-  return row !== undefined;
 }

@@ -127,9 +127,9 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       path: '/v1/devices/{deviceId}/commands',
       tags,
       security: SESSION_SECURITY,
-      summary: 'Send a signed command: ring, stop-ring, lock, locate or wipe',
+      summary: 'Send a signed command: ring, stop-ring, lock, unlock, locate or wipe',
       description:
-        'Signed by the account command key over the canonical message of docs/CRYPTO.md; the counter must grow. Wipe needs POST /v1/auth/reauthenticate within the last 5 minutes.',
+        'Signed by the account command key over the v2 message of docs/CRYPTO.md §10, which includes the expiry; a body without expiresAt (the v1 format) is refused. The counter must grow. Lock puts the device in Lost Mode and unlock ends it. Wipe needs POST /v1/auth/reauthenticate within the last 5 minutes.',
       request: { params: deviceIdParam, body: jsonBody(createCommandBody) },
       responses: { 201: jsonResponse(command, 'Queued'), ...errorResponses(404, 409) },
     }),
@@ -143,6 +143,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       tags,
       security: SESSION_SECURITY,
       summary: 'Recent commands and their status',
+      description: 'Commands left unacknowledged past their expiry show as expired.',
       request: { params: deviceIdParam },
       responses: { 200: jsonResponse(commandList, 'Newest first'), ...errorResponses(404) },
     }),
@@ -155,8 +156,9 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       path: '/v1/device/commands',
       tags,
       security: DEVICE_SECURITY,
-      summary: 'Pending commands for this device (long poll)',
-      description: 'Waits up to `wait` seconds for one. The device must verify each signature and counter before acting.',
+      summary: 'Due commands for this device (long poll)',
+      description:
+        'Waits up to `wait` seconds for one. Each command handed out is leased for COMMAND_LEASE_SECONDS: if it is not acknowledged by then, the next poll hands it out again, until its expiry. The device must verify each signature, counter and expiry before acting, and recognise a command it already carried out.',
       request: { query: pollQuery },
       responses: { 200: jsonResponse(commandList, 'Oldest first') },
     }),
@@ -170,8 +172,10 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
       tags,
       security: DEVICE_SECURITY,
       summary: 'Report the result of a command',
+      description:
+        'Idempotent: acknowledging a command already acknowledged returns it unchanged. A command this device was never handed (still pending, or another device’s) is not found.',
       request: { params: commandIdParam, body: jsonBody(ackBody) },
-      responses: { 200: jsonResponse(command, 'Recorded'), ...errorResponses(404, 409) },
+      responses: { 200: jsonResponse(command, 'Recorded, or unchanged'), ...errorResponses(404) },
     }),
     async (c) => c.json(await acknowledgeCommand(deps, c.get('device'), c.req.valid('param').commandId, c.req.valid('json')), 200),
   );

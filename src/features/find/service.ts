@@ -6,16 +6,19 @@ import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
 import { findAccount } from '../accounts/service.js';
 import { auditEntry } from '../audit/service.js';
-import { deviceRecord, findState } from '../devices/service.js';
+import { notifyDevice, notifyOwner } from '../push/service.js';
+import { deviceRecord, findState, isLost } from '../devices/service.js';
 import type { Throttles } from '../throttles/service.js';
 import * as repo from './repo.js';
 
 const MINUTE = 60_000;
 export const REPORTS_PER_DEVICE = { limit: 60, windowMs: MINUTE };
+/** A lost phone that keeps reporting tells its owner once, then again only after this quiet time. */
+export const LOST_NOTICE_QUIET_MS = 15 * MINUTE;
 /** Wipe cannot be undone, so it needs a signed proof of the password this recent. */
 export const WIPE_REAUTH_MS = 5 * MINUTE;
-/** How far a command's issuedAt may be from the server's clock. */
-const COMMAND_SKEW_MS = 10 * MINUTE;
+/** A sanity bound only: a command cannot be issued in the future. Late is fine, until it expires. */
+const COMMAND_FUTURE_MS = 10 * MINUTE;
 
 const findDisabled = () =>
   new AppError('find_disabled', 'Find Device is off for this device; turn it on to report or command it');
@@ -64,6 +67,10 @@ export async function reportLocations(
   } catch (err) {
     throw isGuardFailure(err) ? findDisabled() : err;
   }
+  if (row.lostSince !== null && (await findState.claimLostNotice(deps, device.deviceId, LOST_NOTICE_QUIET_MS))) {
+    await auditEntry(deps, device.accountId, 'find.lost.reported', { deviceId: device.deviceId });
+    notifyOwner(deps, device.accountId, { fetch: 'device', deviceId: device.deviceId }, { exceptDeviceId: device.deviceId });
+  }
   return { accepted: reports.length };
 }
 
@@ -101,12 +108,15 @@ export const commandView = (row: repo.CommandRow) => ({
   type: row.type,
   args: row.args,
   issuedAt: row.issuedAt,
+  expiresAt: row.expiresAt,
   counter: row.counter,
   signature: row.signature,
   status: row.status,
   result: row.result,
   createdAt: row.createdAt,
   deliveredAt: row.deliveredAt,
+  deliveries: row.deliveries,
+  leaseUntil: row.status === 'delivered' ? row.leaseUntil : null,
   acknowledgedAt: row.acknowledgedAt,
 });
 
@@ -114,15 +124,18 @@ export interface NewCommand {
   type: repo.CommandRow['type'];
   args: string;
   issuedAt: number;
+  expiresAt: number;
   counter: number;
   signature: string;
 }
 
 /**
- * Queues a command the owner signed. The device verifies the signature and the counter itself
- * (so a compromised server still cannot command it); the server checks them too, so a forged or
- * replayed command is refused at the door. The counter is raised in the same atomic write that
- * stores the command, so two commands can never share one.
+ * Queues a command the owner signed. The device verifies the signature, the counter and the
+ * expiry itself (so a compromised server still cannot command it); the server checks them too,
+ * so a forged, replayed or already expired command is refused at the door. The counter is raised
+ * in the same atomic write that stores the command, so two commands can never share one; a lock
+ * starts Lost Mode and an unlock ends it in that same write, so the state never disagrees with
+ * the commands that set it.
  */
 export async function createCommand(
   deps: Deps,
@@ -136,20 +149,24 @@ export async function createCommand(
   if (input.type === 'wipe' && (session.reauthenticatedAt === null || now - session.reauthenticatedAt > WIPE_REAUTH_MS)) {
     throw new AppError('reauthentication_required', 'wiping needs the password again: re-authenticate, then send the wipe within 5 minutes');
   }
-  if (Math.abs(now - input.issuedAt) > COMMAND_SKEW_MS) {
-    throw new AppError('validation_failed', 'body.issuedAt: more than 10 minutes from the server clock');
+  if (input.issuedAt - now > COMMAND_FUTURE_MS) {
+    throw new AppError('validation_failed', 'body.issuedAt: more than 10 minutes ahead of the server clock');
   }
+  if (input.expiresAt <= now) throw new AppError('validation_failed', 'body.expiresAt: already passed');
   const account = (await findAccount(deps, session.accountId))!;
-  const message = commandMessage({ deviceId, type: input.type, issuedAt: input.issuedAt, counter: input.counter, args: input.args });
+  const message = commandMessage({ deviceId, ...input });
   if (!verifyDetached(fromBase64Url(account.ed25519PublicKey), message, fromBase64Url(input.signature))) {
     throw new AppError('validation_failed', 'body.signature: does not verify with the account command key for this device');
   }
-  const row = { accountId: session.accountId, deviceId, id: deps.random.id(), ...input, status: 'pending' as const, result: null, createdAt: now, deliveredAt: null, acknowledgedAt: null, expiresAt: input.issuedAt + COMMAND_SKEW_MS, leaseUntil: null, deliveries: 0 };
+  const row = { accountId: session.accountId, deviceId, id: deps.random.id(), ...input, status: 'pending' as const, result: null, createdAt: now, deliveredAt: null, acknowledgedAt: null, leaseUntil: null, deliveries: 0 };
+  const lostMode =
+    input.type === 'lock' ? [findState.beginLostMode(deps, deviceId, now)] : input.type === 'unlock' ? [findState.endLostMode(deps, deviceId)] : [];
   try {
     await atomic(deps.db, [
       findState.guardCounterAbove(deviceId, input.counter),
       findState.raiseCounter(deps, deviceId, input.counter),
       repo.insertCommand(deps.db, row),
+      ...lostMode,
       auditEntry(deps, session.accountId, 'command.created', { deviceId, sessionId: session.sessionId }),
     ]);
   } catch (err) {
@@ -157,26 +174,46 @@ export async function createCommand(
     throw new AppError('conflict', `body.counter: must be greater than ${(await ownDevice(deps, session.accountId, deviceId)).commandCounter}`);
   }
   deps.log.info('command queued', { accountId: session.accountId, deviceId, type: input.type });
+  // Wake the phone (long-polling stays the fallback), and tell the owner's other screens when
+  // Lost Mode changed. Neither waits for the push services nor fails this request.
+  notifyDevice(deps, { accountId: session.accountId, deviceId }, { fetch: 'commands' });
+  if (lostMode.length > 0) notifyOwner(deps, session.accountId, { fetch: 'device', deviceId }, { exceptDeviceId: deviceId });
   return commandView(row);
+}
+
+/** Marks every unacknowledged command past its signed expiry as expired (the maintenance job). */
+export async function expireCommands(deps: Deps) {
+  await repo.expireDue(deps.db, deps.clock.now());
 }
 
 export async function listCommands(deps: Deps, accountId: string, deviceId: string) {
   await ownDevice(deps, accountId, deviceId);
+  // Expired first, so the owner never sees as pending what the phone would no longer carry out.
+  await repo.expireDue(deps.db, deps.clock.now(), { accountId, deviceId });
   return (await repo.listCommands(deps.db, accountId, deviceId)).map(commandView);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Hands a device its pending commands, waiting up to `waitSeconds` for one to arrive. */
+/**
+ * Hands a device its due commands, waiting up to `waitSeconds` for one to arrive. Each is leased,
+ * not consumed: unacknowledged when the lease ends, it is handed out again, until it expires.
+ */
 export async function pollCommands(deps: Deps, device: { accountId: string; deviceId: string }, waitSeconds: number) {
+  // Once per poll; the lease statement itself never hands out a command past its expiry.
+  await repo.expireDue(deps.db, deps.clock.now(), device);
   for (let waited = 0; ; waited++) {
-    const taken = await repo.takePending(deps.db, device.accountId, device.deviceId, deps.clock.now());
-    if (taken.length > 0 || waited >= waitSeconds) return taken.map(commandView);
+    const leased = await repo.leaseDue(deps.db, device.accountId, device.deviceId, deps.clock.now(), deps.config.commandLeaseMs);
+    if (leased.length > 0 || waited >= waitSeconds) return leased.map(commandView);
     await sleep(1000);
   }
 }
 
-/** Records a device's result for one of its own commands; retrying the same answer is harmless. */
+/**
+ * Records a device's result for one of its own commands. Idempotent: the phone re-acknowledges
+ * when it cannot tell whether its answer arrived, and a repeat returns the command unchanged. A
+ * command never handed to this device (pending, or another device's) is not found.
+ */
 export async function acknowledgeCommand(
   deps: Deps,
   device: { accountId: string; deviceId: string },
@@ -190,11 +227,10 @@ export async function acknowledgeCommand(
   });
   if (updated) return commandView(updated);
   const existing = await repo.findCommand(deps.db, device.accountId, device.deviceId, commandId);
-  if (!existing) throw notFound('command');
-  if (existing.status === ack.status) return commandView(existing);
-  throw new AppError('conflict', `the command is already ${existing.status}`);
+  if (!existing || existing.deliveredAt === null) throw notFound('command');
+  return commandView(existing);
 }
 
 /** Whether the owner has the device locked as lost (SIM-change verification raises alerts then). */
 export const isLockedAsLost = (deps: Deps, accountId: string, deviceId: string) =>
-  repo.isLockedAsLost(deps.db, accountId, deviceId, deps.clock.now());
+  isLost(deps, accountId, deviceId);

@@ -1,4 +1,4 @@
-import { and, eq, lt, ne, or } from 'drizzle-orm';
+import { and, eq, isNull, lt, ne, or } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { sessions } from '../../db/schema.js';
 
@@ -15,6 +15,14 @@ export async function findSessionByTokenHash(db: Db, tokenHash: string) {
 
 export async function touchSession(db: Db, id: string, now: number) {
   await db.update(sessions).set({ lastUsedAt: now }).where(eq(sessions.id, id));
+}
+
+/** Binds a session to the phone it runs on, unless it is bound already; removing that device then ends it. */
+export async function bindDevice(db: Db, id: string, deviceId: string) {
+  await db
+    .update(sessions)
+    .set({ deviceId })
+    .where(and(eq(sessions.id, id), isNull(sessions.deviceId)));
 }
 
 export async function markReauthenticated(db: Db, id: string, now: number) {

@@ -1,21 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../../deps.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
-import { id, timestamp } from '../../protocol/api/common.js';
+import { id } from '../../protocol/api/common.js';
+import { sessionList } from '../../protocol/api/sessions.js';
 import { errorResponses, jsonResponse } from '../../http/openapi.js';
 import { listSessions, revokeOtherSessions, revokeSession } from './service.js';
 
-const session = z
-  .object({
-    id: z.string(),
-    kind: z.enum(['bearer', 'cookie']),
-    label: z.string().nullable(),
-    createdAt: timestamp('Logged in at'),
-    lastUsedAt: timestamp('Last used at (to the minute)'),
-    expiresAt: timestamp('Absolute expiry'),
-    current: z.boolean().openapi({ description: 'The session making this request' }),
-  })
-  .openapi('Session');
 
 export function sessionRoutes(deps: Deps) {
   const router = createRouter();
@@ -28,7 +18,7 @@ export function sessionRoutes(deps: Deps) {
       summary: "List this account's sessions",
       security: SESSION_SECURITY,
       responses: {
-        200: jsonResponse(z.object({ sessions: z.array(session) }).openapi('SessionList'), 'Sessions'),
+        200: jsonResponse(sessionList, 'Sessions'),
       },
     }),
     async (c) => {

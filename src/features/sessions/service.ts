@@ -12,7 +12,7 @@ const TOUCH_INTERVAL_MS = 60_000;
 export type SessionKind = 'bearer' | 'cookie';
 
 /** Builds the insert for a new session; the caller runs it, alone or in a batch. */
-export function prepareSession(deps: Deps, accountId: string, kind: SessionKind, label: string | undefined) {
+export function prepareSession(deps: Deps, accountId: string, kind: SessionKind, label: string | undefined, deviceId?: string) {
   const now = deps.clock.now();
   const token = deps.random.token(SESSION_TOKEN_PREFIX);
   const id = deps.random.id();
@@ -27,6 +27,7 @@ export function prepareSession(deps: Deps, accountId: string, kind: SessionKind,
     lastUsedAt: now,
     expiresAt,
     reauthenticatedAt: now,
+    deviceId: deviceId ?? null,
   });
   return { statement, session: { id, token, kind, expiresAt } };
 }
@@ -63,6 +64,7 @@ export async function listSessions(deps: Deps, accountId: string, currentSession
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     expiresAt: row.expiresAt,
+    deviceId: row.deviceId,
     current: row.id === currentSessionId,
   }));
 }
@@ -75,6 +77,13 @@ export async function revokeOtherSessions(deps: Deps, accountId: string, keepSes
   const revoked = await repo.deleteOtherSessions(deps.db, accountId, keepSessionId);
   return revoked.length;
 }
+
+/**
+ * A session opened on a phone belongs to that phone: removing the device deletes the device row,
+ * and the database's cascade deletes the sessions bound to it in the same statement, so a removed
+ * phone keeps no way in. The first device a session registers is the phone it runs on.
+ */
+export const bindSessionToDevice = (deps: Deps, sessionId: string, deviceId: string) => repo.bindDevice(deps.db, sessionId, deviceId);
 
 export async function markReauthenticated(deps: Deps, sessionId: string) {
   const now = deps.clock.now();

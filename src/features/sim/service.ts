@@ -6,6 +6,7 @@ import { AppError, notFound } from '../../http/app-error.js';
 import { auditEntry } from '../audit/service.js';
 import { deviceRecord } from '../devices/service.js';
 import { isLockedAsLost } from '../find/service.js';
+import { notifyOwner } from '../push/service.js';
 import type { Throttles } from '../throttles/service.js';
 import * as repo from './repo.js';
 
@@ -105,7 +106,10 @@ export async function reportSimEvent(deps: Deps, throttles: Throttles, device: D
     // gets the same answer, or by another device, which must still lose.
     return (await sameEventAgain(deps, ref, input.kind, simIdHash)) ?? Promise.reject(eventIdTaken());
   }
-  if (alert) deps.log.warn('SIM changed on a device locked as lost', { accountId: device.accountId, deviceId: device.deviceId });
+  if (alert) {
+    deps.log.warn('SIM changed on a device in Lost Mode', { accountId: device.accountId, deviceId: device.deviceId });
+    notifyOwner(deps, device.accountId, { fetch: 'sim-events', deviceId: device.deviceId }, { exceptDeviceId: device.deviceId });
+  }
 
   if (input.method === 'outbound') await sendCode(deps, throttles, device, input.eventId, input.claimedNumber!);
   if (input.method === 'inbound') return startInbound(deps, device, input.eventId);

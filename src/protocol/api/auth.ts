@@ -27,6 +27,11 @@ export const loginBody = z
       .default('bearer')
       .meta({ description: 'bearer: token in the body (apps, CLI); cookie: HttpOnly cookie + CSRF token (web page)' }),
     label: z.string().trim().min(1).max(100).optional().meta({ description: 'Shown in the session list', example: 'CLI on laptop' }),
+    deviceToken: z
+      .string()
+      .regex(/^hd_[A-Za-z0-9_-]{43}$/, 'must be a device token (hd_…)')
+      .optional()
+      .meta({ description: "Logging in on a registered phone: its device token, so the session is bound to the phone and ends when the device is removed" }),
   })
   .meta({ id: 'LoginRequest' });
 

@@ -23,6 +23,10 @@ export const device = z
     createdAt: timestamp('When the device was registered'),
     lastSeenAt: timestamp('When the device last used its token').nullable(),
     findEnabled: z.boolean().meta({ description: 'Find Device consent for this device' }),
+    lostMode: z
+      .object({ since: timestamp('When the owner’s lock command put it in Lost Mode') })
+      .nullable()
+      .meta({ id: 'LostMode', description: 'Set by a lock command, ended by an unlock command; null when not lost' }),
   })
   .meta({ id: 'Device' });
 

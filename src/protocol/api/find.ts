@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { COMMAND_TYPES } from '../commands.js';
+import { COMMAND_TYPES, expiryProblem } from '../commands.js';
 import { base64urlBytes, id, timestamp } from './common.js';
 
 // A sealed fix is ~32 + 16 + ~150 bytes of JSON; 2 KiB of base64url leaves room without inviting abuse.
@@ -35,6 +35,9 @@ export const historyResponse = z
 
 export const COMMAND_STATUSES = ['pending', 'delivered', 'succeeded', 'failed', 'rejected', 'cancelled', 'expired'] as const;
 
+const V1_REFUSED =
+  'required: commands are signed in the v2 format, which includes expiresAt (docs/CRYPTO.md §10); the v1 format is no longer accepted';
+
 export const createCommandBody = z
   .strictObject({
     type: z.enum(COMMAND_TYPES),
@@ -49,9 +52,19 @@ export const createCommandBody = z
         }
       }, 'must be a JSON object, as a string')
       .meta({ description: 'JSON string, signed exactly as sent', example: '{}' }),
-    issuedAt: z.number().int().min(0),
+    issuedAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    expiresAt: z
+      .number({ error: (issue) => (issue.input === undefined ? V1_REFUSED : undefined) })
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .meta({ description: 'Unix ms, signed: the device carries the command out until then. After issuedAt, at most 30 days later; clients default to 7 days.' }),
     counter: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    signature: base64urlBytes(64, 'Ed25519 signature by the account command key (docs/CRYPTO.md §10)'),
+    signature: base64urlBytes(64, 'Ed25519 signature by the account command key over the v2 message (docs/CRYPTO.md §10)'),
+  })
+  .superRefine((body, ctx) => {
+    const problem = expiryProblem(body.issuedAt, body.expiresAt);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: problem.replace(/^expiresAt /, '') });
   })
   .meta({ id: 'CreateCommand' });
 
@@ -62,12 +75,15 @@ export const command = z
     type: z.enum(COMMAND_TYPES),
     args: z.string(),
     issuedAt: z.number().int(),
+    expiresAt: timestamp('Signed expiry: still open then, it becomes expired'),
     counter: z.number().int(),
     signature: z.string(),
     status: z.enum(COMMAND_STATUSES),
     result: z.string().nullable(),
     createdAt: timestamp('Created'),
-    deliveredAt: timestamp('Fetched by the device').nullable(),
+    deliveredAt: timestamp('First handed to the device').nullable(),
+    deliveries: z.number().int().meta({ description: 'How often a poll handed it out (again after each lease without an acknowledgement)' }),
+    leaseUntil: timestamp('While delivered and unacknowledged: when a poll hands it out again').nullable(),
     acknowledgedAt: timestamp('Acknowledged by the device').nullable(),
   })
   .meta({ id: 'Command' });

@@ -1,0 +1,87 @@
+import { and, eq, gte, isNull, ne, or, sql } from 'drizzle-orm';
+import { atomic, guard, type Db } from '../../db/client.js';
+import { pushSubscriptions } from '../../db/schema.js';
+
+export type PushSubscriptionRow = typeof pushSubscriptions.$inferSelect;
+
+/** Who a subscription belongs to: one device (its token registered it) or one session. */
+export type Binding = { deviceId: string; sessionId?: undefined } | { sessionId: string; deviceId?: undefined };
+
+export interface SubscriptionInput {
+  id: string;
+  accountId: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  createdAt: number;
+}
+
+/**
+ * Saves a subscription in one atomic write: the cap is checked by a guard in the same write, so
+ * concurrent registrations cannot overshoot it. An endpoint the account already has is rebound
+ * and its keys replaced; a device keeps one subscription, so its earlier one goes.
+ */
+export async function saveSubscription(db: Db, row: SubscriptionInput, binding: Binding, cap: number) {
+  const others = sql`account_id = ${row.accountId} AND endpoint <> ${row.endpoint}`;
+  const notThisDevice = binding.deviceId === undefined ? sql`` : sql` AND (device_id IS NULL OR device_id <> ${binding.deviceId})`;
+  const bound = { deviceId: binding.deviceId ?? null, sessionId: binding.sessionId ?? null };
+  await atomic(db, [
+    guard(sql`(SELECT count(*) FROM push_subscriptions WHERE ${others}${notThisDevice}) >= ${cap}`),
+    ...(binding.deviceId === undefined
+      ? []
+      : [db.delete(pushSubscriptions).where(and(eq(pushSubscriptions.deviceId, binding.deviceId), ne(pushSubscriptions.endpoint, row.endpoint)))]),
+    db
+      .insert(pushSubscriptions)
+      .values({ ...row, ...bound, failures: 0 })
+      .onConflictDoUpdate({
+        target: [pushSubscriptions.accountId, pushSubscriptions.endpoint],
+        set: { ...bound, p256dh: row.p256dh, auth: row.auth, failures: 0 },
+      }),
+  ]);
+  const [saved] = await db
+    .select()
+    .from(pushSubscriptions)
+    .where(and(eq(pushSubscriptions.accountId, row.accountId), eq(pushSubscriptions.endpoint, row.endpoint)));
+  return saved!;
+}
+
+export const listSubscriptions = (db: Db, accountId: string) =>
+  db.select().from(pushSubscriptions).where(eq(pushSubscriptions.accountId, accountId)).orderBy(pushSubscriptions.createdAt);
+
+export const deviceSubscriptions = (db: Db, accountId: string, deviceId: string) =>
+  db.select().from(pushSubscriptions).where(and(eq(pushSubscriptions.accountId, accountId), eq(pushSubscriptions.deviceId, deviceId)));
+
+/** The account's session subscriptions and those of its devices other than `exceptDeviceId`. */
+export const ownerSubscriptions = (db: Db, accountId: string, exceptDeviceId?: string) =>
+  db
+    .select()
+    .from(pushSubscriptions)
+    .where(
+      and(
+        eq(pushSubscriptions.accountId, accountId),
+        exceptDeviceId === undefined ? undefined : or(isNull(pushSubscriptions.deviceId), ne(pushSubscriptions.deviceId, exceptDeviceId)),
+      ),
+    );
+
+export async function deleteSubscription(db: Db, accountId: string, id: string) {
+  const deleted = await db
+    .delete(pushSubscriptions)
+    .where(and(eq(pushSubscriptions.accountId, accountId), eq(pushSubscriptions.id, id)))
+    .returning({ id: pushSubscriptions.id });
+  return deleted.length === 1;
+}
+
+export const deleteDeviceSubscriptions = (db: Db, accountId: string, deviceId: string) =>
+  db.delete(pushSubscriptions).where(and(eq(pushSubscriptions.accountId, accountId), eq(pushSubscriptions.deviceId, deviceId)));
+
+export const forgetSubscription = (db: Db, id: string) => db.delete(pushSubscriptions).where(eq(pushSubscriptions.id, id));
+
+export const recordSuccess = (db: Db, id: string, at: number) =>
+  db.update(pushSubscriptions).set({ lastSuccessAt: at, failures: 0 }).where(eq(pushSubscriptions.id, id));
+
+/** Counts a refused delivery and drops the subscription once it reaches `limit`, in one write. */
+export const recordFailure = (db: Db, id: string, limit: number) =>
+  atomic(db, [
+    db.update(pushSubscriptions).set({ failures: sql`${pushSubscriptions.failures} + 1` }).where(eq(pushSubscriptions.id, id)),
+    db.delete(pushSubscriptions).where(and(eq(pushSubscriptions.id, id), gte(pushSubscriptions.failures, limit))),
+  ]);

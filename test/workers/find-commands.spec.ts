@@ -1,0 +1,68 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { logIn, signUp } from '../../src/client/account.js';
+import { createApiClient } from '../../src/client/api.js';
+import { createCommandVerifier, signCommand } from '../../src/client/crypto/commands.js';
+import { createManualClock } from '../../src/adapters/clock.js';
+import { randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
+import { createApp } from '../../src/app.js';
+import { runMaintenance } from '../../src/jobs.js';
+import { createWorkerDeps } from '../../src/worker.js';
+
+// The lease and expiry statements, and Lost Mode in the command's own write, on D1 (the same SQL
+// as on SQLite, but through a D1 batch), with a clock the test moves.
+
+const PUBLIC_URL = 'http://homing.test';
+const HOUR = 3_600_000;
+
+describe('Find Device commands on D1', () => {
+  it('a lost poll reply is redelivered after the lease and acknowledged once; a command past its expiry ends expired; lock and unlock move Lost Mode', async () => {
+    const clock = createManualClock(Date.now());
+    const deps = { ...createWorkerDeps(env), clock };
+    const app = createApp(deps);
+    const viaApp = (input: string, init: RequestInit) => app.request(input, { ...init, redirect: 'manual' });
+    const owner = createApiClient({ baseUrl: PUBLIC_URL, fetch: viaApp });
+    const email = `find-${toBase64Url(randomBytes(8))}@example.org`;
+    await signUp(owner, { email, password: 'pw', kdf: { opsLimit: 1, memLimit: 8192 } });
+    const { keys } = await logIn(owner, { email, password: 'pw' });
+    const { device, token } = await owner.registerDevice({ name: 'Pixel', model: 'Pixel 9', platform: 'android', identifierHash: toBase64Url(randomBytes(32)) });
+    await owner.setFindEnabled(device.id, true);
+    const phone = createApiClient({ baseUrl: PUBLIC_URL, deviceToken: token, fetch: viaApp });
+    let counter = 0;
+    const send = (type: 'ring' | 'lock' | 'unlock', lifetimeMs?: number) =>
+      owner.sendCommand(
+        device.id,
+        signCommand(
+          { deviceId: device.id, type, args: type === 'lock' ? { sealed: 'x'.repeat(80) } : {}, issuedAt: clock.now(), expiresAt: lifetimeMs && clock.now() + lifetimeMs, counter: ++counter },
+          keys.ed25519Seed,
+        ),
+      );
+
+    const ring = await send('ring');
+    expect((await phone.pollCommands()).commands).toHaveLength(1);
+    expect((await phone.pollCommands()).commands).toEqual([]);
+    clock.advance(deps.config.commandLeaseMs);
+    const [again] = (await phone.pollCommands()).commands;
+    expect(again).toMatchObject({ id: ring.id, deliveries: 2 });
+    const verifier = createCommandVerifier({ deviceId: device.id, ed25519PublicKey: keys.ed25519PublicKey, now: clock.now });
+    expect(verifier.verify(again!).ok).toBe(true);
+    const acked = await phone.ackCommand(ring.id, 'succeeded', 'rang');
+    expect(await phone.ackCommand(ring.id, 'failed', 'again')).toEqual(acked);
+
+    const lock = await send('lock', HOUR);
+    expect((await owner.device(device.id)).lostMode).toEqual({ since: clock.now() });
+    expect((await phone.thisDevice()).lostMode).toEqual({ since: clock.now() });
+    clock.advance(HOUR);
+    await runMaintenance(deps);
+    expect((await phone.pollCommands()).commands).toEqual([]);
+    const statuses = (await owner.commands(device.id)).commands.map((c) => [c.id, c.status]);
+    expect(statuses).toEqual([
+      [lock.id, 'expired'],
+      [ring.id, 'succeeded'],
+    ]);
+    // Lost Mode is a state, not the lock command's status: it outlives the expired command.
+    expect((await owner.device(device.id)).lostMode).not.toBeNull();
+    await send('unlock');
+    expect((await owner.device(device.id)).lostMode).toBeNull();
+  });
+});
