@@ -54,7 +54,7 @@ export function createNodeDeps(config: Config, parts: NodeDepsParts): NodeDeps {
     blobs: parts.blobs,
     sha256: nodeSha256,
     sms: parts.sms,
-    push: parts.push ?? createWebPushSender({ vapid: deriveVapidKeys(secrets), subject: config.push.subject, clock }),
+    push: parts.push ?? createWebPushSender({ vapid: () => deriveVapidKeys(secrets), subject: config.push.subject, clock }),
     background: (task) => void background.run(task),
   };
   return { deps, settle: background.settle, close: sqlite.close };

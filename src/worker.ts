@@ -43,7 +43,7 @@ export function createWorkerDeps(env: WorkerEnv): Deps {
     blobs: config.blobs.store === 's3' ? presignIf(config.blobs.presign, createS3BlobStore(config.blobs, { webStreamBodies: true })) : createR2BlobStore(env.BLOBS),
     sha256: nobleSha256,
     sms: config.sms.provider === 'twilio' ? createTwilioFetchSmsSender(config.sms) : createConsoleSmsSender(log, cryptoRandom),
-    push: createWebPushSender({ vapid: deriveVapidKeys(secrets), subject: config.push.subject, clock: systemClock }),
+    push: createWebPushSender({ vapid: () => deriveVapidKeys(secrets), subject: config.push.subject, clock: systemClock }),
     // Deps live as long as the isolate, so the request a task belongs to is found per call.
     background: (task) => {
       const done = background.run(task);

@@ -9,7 +9,8 @@ import { isPushTopic, parseRetryAfter, type PushSender, type VapidKeys, vapidAut
 // local push service, and reads the wall clock instead of ours), and the request is a plain fetch.
 
 export interface WebPushSenderOptions {
-  vapid: VapidKeys;
+  /** The keys, or how to derive them on first use (the P-256 tables cost an idle server ~5 MiB). */
+  vapid: VapidKeys | (() => VapidKeys);
   /** The VAPID `sub` claim: a mailto: or https: contact for the push service's operator. */
   subject: string;
   clock: Clock;
@@ -21,9 +22,13 @@ export interface WebPushSenderOptions {
 export function createWebPushSender(options: WebPushSenderOptions): PushSender {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const timeoutMs = options.timeoutMs ?? 10_000;
+  let keys = typeof options.vapid === 'function' ? undefined : options.vapid;
+  const vapid = () => (keys ??= (options.vapid as () => VapidKeys)());
   return {
     name: 'web-push',
-    vapidPublicKey: toBase64Url(options.vapid.publicKey),
+    get vapidPublicKey() {
+      return toBase64Url(vapid().publicKey);
+    },
     async send(target, payload, { ttlSeconds, urgency, topic }) {
       if (!Number.isInteger(ttlSeconds) || ttlSeconds < 0) throw new RangeError('push TTL must be a whole number of seconds');
       if (topic !== undefined && !isPushTopic(topic)) throw new RangeError('a push topic is 1 to 32 base64url characters');
@@ -31,7 +36,7 @@ export function createWebPushSender(options: WebPushSenderOptions): PushSender {
       // Every message is padded to the same size (4096 bytes on the wire), so its length says nothing.
       const body = await encryptNotification({ endpoint: target.endpoint, expirationTime: null, keys: { p256dh: target.p256dh, auth: target.auth } }, plaintext);
       const headers: Record<string, string> = {
-        Authorization: vapidAuthorization(options.vapid, target.endpoint, options.subject, options.clock.now()),
+        Authorization: vapidAuthorization(vapid(), target.endpoint, options.subject, options.clock.now()),
         'Content-Encoding': 'aes128gcm',
         'Content-Type': 'application/octet-stream',
         TTL: String(ttlSeconds),
