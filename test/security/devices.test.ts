@@ -30,6 +30,20 @@ describe('errors', () => {
 });
 
 describe('security', () => {
+  it('a device name or model with NUL, other controls, or a right-to-left override is refused, on register and rename', async () => {
+    const m = await signUpAndLogIn(t);
+    const { device } = await m.api.registerDevice(registration(9, 'Plain'));
+    for (const bad of ['evil\u0000phone', 'line\nbreak', 'evil\u202Egnp.exe', 'iso\u2067late', '\u200Fmark']) {
+      const register = await expectError(t.request('POST', '/v1/devices', { headers: bearer(m.token), body: registration(10, bad) }), 400, 'validation_failed');
+      expect(register.message).toContain('body.name');
+      await expectError(t.request('POST', '/v1/devices', { headers: bearer(m.token), body: { ...registration(11), model: bad } }), 400, 'validation_failed');
+      await expectError(t.request('PATCH', `/v1/devices/${device.id}`, { headers: bearer(m.token), body: { name: bad } }), 400, 'validation_failed');
+    }
+    expect((await deviceRow(device.id))!.name).toBe('Plain');
+    // Ordinary names from anywhere stay fine.
+    expect((await m.api.renameDevice(device.id, "Zoë's Pixel — 日本 📱")).name).toBe("Zoë's Pixel — 日本 📱");
+  });
+
   it("a removed device's token stops working at once", async () => {
     const m = await signUpAndLogIn(t);
     const { device, token } = await m.api.registerDevice(registration(1));

@@ -22,3 +22,17 @@ export const id = (description: string) =>
 
 export const timestamp = (description: string) =>
   z.number().int().meta({ description: `${description} (Unix milliseconds)`, example: 1767225600000 });
+
+// C0/C1 controls (NUL among them), and the bidirectional overrides and isolates that can make a
+// name shown in a list read as something else ("evil\u202Egnp.exe").
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** A short name people see (a device's, say): trimmed, 1 to `max` characters, nothing invisible that reorders or hides text. */
+export const displayName = (max: number, example: string) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((text) => !UNSAFE_TEXT.test(text), 'must not contain control characters or bidirectional overrides')
+    .meta({ example });

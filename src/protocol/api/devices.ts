@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { base64urlBytes, id, timestamp } from './common.js';
+import { base64urlBytes, displayName, id, timestamp } from './common.js';
 
-const name = z.string().trim().min(1).max(100).meta({ example: "Ada's Pixel" });
+const name = displayName(100, "Ada's Pixel");
 
 export const registerDeviceBody = z
   .strictObject({
     name,
-    model: z.string().trim().min(1).max(100).meta({ example: 'Pixel 9' }),
+    model: displayName(100, 'Pixel 9'),
     platform: z.enum(['android', 'ios', 'other']),
     identifierHash: base64urlBytes(32, 'SHA-256 of the hardware identifier, computed on the device'),
   })
