@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody } from '../protocol/api/accounts.js';
 import type { challengeResponse, currentSession, loginResponse, reauthenticateResponse } from '../protocol/api/auth.js';
 import type { blobInfo, upload } from '../protocol/api/blobs.js';
+import type { ErrorBody } from '../protocol/errors.js';
 import { CSRF_HEADER, SHA256_HEADER } from '../protocol/headers.js';
 import type { device, registerDeviceBody, registeredDevice } from '../protocol/api/devices.js';
 import type { command, historyResponse, lastLocationResponse } from '../protocol/api/find.js';
@@ -79,9 +80,9 @@ interface CookieSession {
 type Auth = 'none' | 'session' | 'device';
 
 async function throwApiError(response: Response): Promise<never> {
-  let error: { code?: string; message?: string; requestId?: string; details?: Record<string, unknown> } | undefined;
+  let error: Partial<ErrorBody['error']> | undefined;
   try {
-    error = ((await response.json()) as { error?: typeof error })?.error;
+    error = ((await response.json()) as Partial<ErrorBody> | null)?.error;
   } catch {
     // not our error shape: a proxy's page, say
   }

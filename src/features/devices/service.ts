@@ -106,5 +106,3 @@ export const findState = {
   claimLostNotice: (deps: Deps, deviceId: string, quietMs: number) => repo.claimLostNotice(deps.db, deviceId, deps.clock.now(), quietMs),
 };
 
-/** Whether the owner has put the device in Lost Mode (and not ended it). */
-export const isLost = async (deps: Deps, accountId: string, deviceId: string) => (await deviceRecord(deps, accountId, deviceId)).lostSince !== null;

@@ -7,7 +7,7 @@ import { AppError, notFound } from '../../http/app-error.js';
 import { findAccount } from '../accounts/service.js';
 import { auditEntry } from '../audit/service.js';
 import { notifyDevice, notifyOwner } from '../push/service.js';
-import { deviceRecord, findState, isLost } from '../devices/service.js';
+import { deviceRecord, findState } from '../devices/service.js';
 import type { Throttles } from '../throttles/service.js';
 import * as repo from './repo.js';
 
@@ -200,8 +200,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * not consumed: unacknowledged when the lease ends, it is handed out again, until it expires.
  */
 export async function pollCommands(deps: Deps, device: { accountId: string; deviceId: string }, waitSeconds: number) {
-  // Once per poll; the lease statement itself never hands out a command past its expiry.
-  await repo.expireDue(deps.db, deps.clock.now(), device);
+  // No expiry sweep here (a write on every poll): the lease statement never hands out a command
+  // past its expiry, and the owner's list and the maintenance job mark such commands expired.
   for (let waited = 0; ; waited++) {
     const leased = await repo.leaseDue(deps.db, device.accountId, device.deviceId, deps.clock.now(), deps.config.commandLeaseMs);
     if (leased.length > 0 || waited >= waitSeconds) return leased.map(commandView);
@@ -230,7 +230,3 @@ export async function acknowledgeCommand(
   if (!existing || existing.deliveredAt === null) throw notFound('command');
   return commandView(existing);
 }
-
-/** Whether the owner has the device locked as lost (SIM-change verification raises alerts then). */
-export const isLockedAsLost = (deps: Deps, accountId: string, deviceId: string) =>
-  isLost(deps, accountId, deviceId);

@@ -5,7 +5,6 @@ import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
 import { auditEntry } from '../audit/service.js';
 import { deviceRecord } from '../devices/service.js';
-import { isLockedAsLost } from '../find/service.js';
 import { notifyOwner } from '../push/service.js';
 import type { Throttles } from '../throttles/service.js';
 import * as repo from './repo.js';
@@ -82,7 +81,8 @@ export async function reportSimEvent(deps: Deps, throttles: Throttles, device: D
   if (retried) return retried;
 
   const now = deps.clock.now();
-  const alert = input.kind !== 'inserted' && (await isLockedAsLost(deps, device.accountId, device.deviceId));
+  // Lost Mode is on the device row read above.
+  const alert = input.kind !== 'inserted' && row.lostSince !== null;
   const insert = repo.insertEvent(deps.db, {
     accountId: device.accountId,
     deviceId: device.deviceId,
