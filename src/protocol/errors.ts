@@ -27,6 +27,10 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal_error: 500,
   service_unavailable: 503,
+  /** The server's disk (database or blob folder) is full; nothing was saved; retry after Retry-After. */
+  storage_full: 503,
+  /** Another process holds the database's write lock; nothing was saved; retry after Retry-After. */
+  database_busy: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
