@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A folder for the server logs and test secrets that scripts/scan-test-logs.mjs checks after the run.
+    globalSetup: ['test/log-scan/global-setup.ts'],
   },
 });

@@ -16,6 +16,8 @@ import { requireSession } from './features/sessions/middleware.js';
 import { sessionRoutes } from './features/sessions/routes.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './protocol/headers.js';
 import { createThrottles } from './features/throttles/service.js';
+import { rateLimits } from './features/throttles/middleware.js';
+import { rateBucketOf } from './features/throttles/policy.js';
 import { DOCS_CSP, renderDocsPage } from './http/docs-page.js';
 import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/errors.js';
@@ -41,7 +43,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   const throttles = createThrottles(deps);
 
   app.use('*', requestId(deps));
-  app.use('*', securityHeaders());
+  app.use('*', securityHeaders(deps.config.publicOrigin));
   app.use('*', clientAddress(deps, options.peerAddress ?? (() => undefined)));
   app.use('*', limitBody(deps));
 
@@ -52,6 +54,8 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
     app.use(path, session);
   }
   app.use('/v1/device/*', requireDevice(deps));
+  // After the credentials, so each bucket counts the account or device it names.
+  app.use('*', rateLimits(throttles));
 
   app.route('/', authRoutes(deps, throttles));
   app.route('/', accountRoutes(deps, throttles));
@@ -84,7 +88,9 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
 
   registerErrorSchemas(app.openAPIRegistry);
   const openApiDocument = () =>
-    withMiddlewareErrors(app.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO, servers: [{ url: deps.config.publicOrigin }] }));
+    withMiddlewareErrors(app.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO, servers: [{ url: deps.config.publicOrigin }] }), {
+      rateLimited: (method, path) => rateBucketOf(method, path) !== undefined,
+    });
 
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
   app.get('/docs', (c) => {

@@ -68,6 +68,10 @@ const envSchema = z.object({
     .optional(),
   PUSH_ALLOW_INSECURE_ENDPOINTS: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  REQUEST_TIMEOUT_SECONDS: integer(300, 1, 3600),
+  SHUTDOWN_GRACE_SECONDS: integer(10, 0, 600),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -111,6 +115,15 @@ export interface Config {
     subject: string;
     /** http: and private or loopback endpoints (local development and tests only: see SECURITY.md). */
     allowInsecureEndpoints: boolean;
+  };
+  /** The Node server's own settings (Workers ignore them). */
+  node: {
+    /** How long a client may take to send one whole request, body included. */
+    requestTimeoutMs: number;
+    /** How long requests in flight may run on after SIGTERM before they are cut. */
+    shutdownGraceMs: number;
+    /** PEM files to serve https with directly; unset, plain http (e.g. behind a TLS proxy). */
+    tls?: { certFile: string; keyFile: string };
   };
 }
 
@@ -176,6 +189,10 @@ export function parseConfig(env: Env): Config {
       edge: e.TWILIO_EDGE,
     };
   }
+  if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) {
+    const missing = e.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE';
+    throw new ConfigError([`${missing}: required: set TLS_CERT_FILE and TLS_KEY_FILE together, or neither`]);
+  }
   const publicUrl = new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
   return {
     port: e.PORT,
@@ -204,5 +221,10 @@ export function parseConfig(env: Env): Config {
     smsInboundNumber: e.SMS_INBOUND_NUMBER,
     tileUrlTemplate: e.TILE_URL_TEMPLATE,
     push: { subject: e.VAPID_SUBJECT ?? publicUrl.origin, allowInsecureEndpoints: e.PUSH_ALLOW_INSECURE_ENDPOINTS === 'true' },
+    node: {
+      requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+      tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
+    },
   };
 }

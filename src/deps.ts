@@ -27,4 +27,6 @@ export interface Deps {
    * Node waits for it on shutdown, Workers under the request's waitUntil, tests until t.settle().
    */
   background(task: () => Promise<void>): void;
+  /** Aborted when the server starts to shut down: long waits (device polls) end early. */
+  stopping: AbortSignal;
 }

@@ -36,6 +36,8 @@ export interface NodeDeps {
   settle(timeoutMs?: number): Promise<void>;
   /** Checkpoints and closes the database; the last thing a clean shutdown does. */
   close(): void;
+  /** Aborts deps.stopping: the first thing a shutdown does, so waiting polls answer now. */
+  stop(): void;
 }
 
 export function createNodeDeps(config: Config, parts: NodeDepsParts): NodeDeps {
@@ -44,6 +46,7 @@ export function createNodeDeps(config: Config, parts: NodeDepsParts): NodeDeps {
   const clock = parts.clock ?? systemClock;
   const secrets = createServerSecrets(parts.serverKey, cryptoRandom.bytes);
   const background = createBackgroundTasks(log);
+  const stopping = new AbortController();
   const deps: Deps = {
     db: sqlite.db,
     clock,
@@ -56,8 +59,9 @@ export function createNodeDeps(config: Config, parts: NodeDepsParts): NodeDeps {
     sms: parts.sms,
     push: parts.push ?? createWebPushSender({ vapid: () => deriveVapidKeys(secrets), subject: config.push.subject, clock }),
     background: (task) => void background.run(task),
+    stopping: stopping.signal,
   };
-  return { deps, settle: background.settle, close: sqlite.close };
+  return { deps, settle: background.settle, close: sqlite.close, stop: () => stopping.abort() };
 }
 
 /** The blob store the configuration names: a local folder by default, or an S3-compatible bucket. */

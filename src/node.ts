@@ -1,11 +1,13 @@
-import { serve } from '@hono/node-server';
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createJsonLogger } from './adapters/log.js';
+import { startNodeHttpServer } from './adapters/node-http-server.js';
 import { createNodeSmsSender } from './adapters/sms-node.js';
 import { cryptoRandom } from './adapters/random.js';
 import { loadOrCreateServerKey } from './adapters/server-key-file.js';
 import { createApp } from './app.js';
-import { ConfigError, parseConfig } from './config.js';
+import { type Config, ConfigError, parseConfig } from './config.js';
 import { runMaintenance } from './jobs.js';
 import { createNodeBlobStore, createNodeDeps } from './node-deps.js';
 import { fromBase64Url } from './protocol/encoding.js';
@@ -14,6 +16,7 @@ const MAINTENANCE_INTERVAL_MS = 10 * 60_000;
 
 async function main() {
   const config = parseConfig(process.env);
+  const tls = readTls(config.node.tls);
   const log = createJsonLogger(config.logLevel);
   const serverKey = config.serverKey
     ? { key: fromBase64Url(config.serverKey), created: false, path: 'HOMING_SERVER_KEY' }
@@ -22,48 +25,63 @@ async function main() {
 
   const blobs = await createNodeBlobStore(config.blobs);
   const sms = createNodeSmsSender(config.sms, log);
-  const { deps, settle, close } = createNodeDeps(config, { serverKey: serverKey.key, blobs, sms, log });
+  const { deps, settle, close, stop } = createNodeDeps(config, { serverKey: serverKey.key, blobs, sms, log });
   const app = createApp(deps, { peerAddress: (c) => getConnInfo(c).remote.address });
 
-  const maintain = () => runMaintenance(deps).catch((err) => log.error('maintenance failed', { error: String(err) }));
+  // The latest run, which shutdown waits for before it closes the database.
+  let maintenance = Promise.resolve();
+  const maintain = () =>
+    (maintenance = runMaintenance(deps).catch((err) => log.error('maintenance failed', { error: String(err) })));
   void maintain();
   const timer = setInterval(maintain, MAINTENANCE_INTERVAL_MS);
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-    log.info('homing listening', {
-      url: `http://${info.address}:${info.port}`,
-      publicOrigin: config.publicOrigin,
-      blobStore: blobs.name,
-      sms: deps.sms.name,
-    });
-    if (config.sms.provider === 'twilio' && config.smsAllowedPrefixes.length === 0) {
-      log.warn('SMS_ALLOWED_PREFIXES is not set: codes may be texted to any country (an SMS-pumping risk)');
-    }
-  });
+  const http = startNodeHttpServer(
+    { fetch: app.fetch, port: config.port, host: config.host, requestTimeoutMs: config.node.requestTimeoutMs, tls, log },
+    (url) => {
+      log.info('homing listening', { url, publicOrigin: config.publicOrigin, blobStore: blobs.name, sms: deps.sms.name });
+      if (config.sms.provider === 'twilio' && config.smsAllowedPrefixes.length === 0) {
+        log.warn('SMS_ALLOWED_PREFIXES is not set: codes may be texted to any country (an SMS-pumping risk)');
+      }
+    },
+  );
 
-  // Stop taking connections, let requests in flight and their pushes finish, then close the database cleanly.
+  // Waiting polls answer at once; requests in flight get the grace period, then are cut; pushes
+  // get a few seconds; then the database is checkpointed and closed, and only then do we exit.
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
     clearInterval(timer);
-    const force = setTimeout(() => {
-      log.error('requests still open after 10 s; closing anyway');
-      process.exit(1);
-    }, 10_000);
-    force.unref();
-    // Pushes already started get a few seconds to finish; a push service slower than that misses one.
-    server.close(async () => {
-      await settle(5_000);
-      close();
-      log.info('stopped');
-      process.exit(0);
-    });
-    (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    stop();
+    const cut = await http.drain(config.node.shutdownGraceMs);
+    if (cut > 0) log.warn('requests still open after the grace period were cut', { count: cut, graceMs: config.node.shutdownGraceMs });
+    await Promise.all([maintenance, settle(5_000)]);
+    close();
+    log.info('stopped');
+    process.exit(0);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** The TLS files named in the configuration, read now: a missing or unusable one stops start-up. */
+function readTls(files: Config['node']['tls']) {
+  if (!files) return undefined;
+  const read = (name: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError([`${name}=${JSON.stringify(path)}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+    }
+  };
+  const pair = { cert: read('TLS_CERT_FILE', files.certFile), key: read('TLS_KEY_FILE', files.keyFile) };
+  try {
+    createSecureContext(pair);
+  } catch (err) {
+    throw new ConfigError([`TLS_CERT_FILE, TLS_KEY_FILE: not a PEM certificate and its private key (${(err as Error).message})`]);
+  }
+  return pair;
 }
 
 main().catch((err: unknown) => {

@@ -49,6 +49,8 @@ export function createWorkerDeps(env: WorkerEnv): Deps {
       const done = background.run(task);
       requestContext.getStore()?.waitUntil(done);
     },
+    // The runtime lets a request finish before it retires an isolate: nothing to end early.
+    stopping: new AbortController().signal,
   };
 }
 

@@ -12,6 +12,8 @@ import { createApp } from '../src/app.js';
 import { createApiClient } from '../src/client/api.js';
 import { parseConfig, type Env } from '../src/config.js';
 import { createNodeDeps } from '../src/node-deps.js';
+import { toBase64Url } from '../src/protocol/encoding.js';
+import { appLogWriter, recordSecret, recordSecretsInFiles, withSecretCapture } from './log-scan/capture.js';
 import { withOpenApiContract } from './openapi-contract.js';
 
 /** Cheap Argon2id parameters, so tests spend their time on the service rather than the KDF. */
@@ -37,15 +39,26 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?:
   });
   const clock = createManualClock(Date.UTC(2026, 10, 1, 12));
   const logLines: string[] = [];
+  // Kept for the log scan after the run (scripts/scan-test-logs.mjs); a no-op outside vitest.
+  const keepLine = appLogWriter();
+  const serverKey = cryptoRandom.bytes(32);
+  recordSecret(toBase64Url(serverKey));
   const logSms = createLogSmsSender({ outboxPath: join(dir, 'sms-outbox.jsonl'), log: createJsonLogger('silent') });
   const { deps, settle, close } = createNodeDeps(config, {
-    serverKey: cryptoRandom.bytes(32),
+    serverKey,
     blobs: options.blobs ?? createFsBlobStore(join(dir, 'blobs')),
     clock,
-    log: createJsonLogger('debug', (line) => logLines.push(line), clock.now),
+    log: createJsonLogger(
+      'debug',
+      (line) => {
+        logLines.push(line);
+        keepLine?.(line);
+      },
+      clock.now,
+    ),
     sms: options.sms ?? logSms,
   });
-  const app = withOpenApiContract(createApp(deps));
+  const app = withSecretCapture(withOpenApiContract(createApp(deps)));
   const fetchViaApp = (input: string, init: RequestInit) => app.request(input, init);
   const api = (tokens: { sessionToken?: string; deviceToken?: string } = {}) =>
     createApiClient({ baseUrl: TEST_ORIGIN, fetch: fetchViaApp, ...tokens });
@@ -75,6 +88,7 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?:
     outbox: () => logSms.readOutbox(),
     close() {
       close();
+      recordSecretsInFiles([join(dir, 'sms-outbox.jsonl')]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -83,4 +97,8 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?:
 export type TestApp = ReturnType<typeof createTestApp>;
 
 let counter = 0;
-export const uniqueEmail = (name = 'user') => `${name}.${Date.now()}.${++counter}@example.org`;
+export const uniqueEmail = (name = 'user') => {
+  const email = `${name}.${Date.now()}.${++counter}@example.org`;
+  recordSecret(email);
+  return email;
+};

@@ -1,15 +1,28 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { BlobRange, BlobStore, MultipartPart, StoredObject } from './blob-store.js';
+import type { BlobRange, BlobStore, StoredObject } from './blob-store.js';
+import {
+  appendPart,
+  copyStream,
+  isMissing,
+  openIfFile,
+  readdirIfExists,
+  readSmallFile,
+  reportingFullDisk,
+  scratchFiles,
+  statIfExists,
+  writeAtomically,
+} from './blob-store-fs-files.js';
 
 /**
  * The embedded default: objects are files under root. Every write goes to a temp file in the
  * target's folder, is fsynced and then renamed into place, so a reader sees the old object or
  * the new one whole, never a part. Bodies are streamed in both directions, so memory stays flat
  * whatever the object's size. Names starting with '.' are the store's own (temp files and
- * .multipart) and are never keys.
+ * .multipart) and are never keys. A full disk is reported as BlobStoreFullError, with the temp
+ * file already removed; what a crash leaves (temp files, unrecorded uploads) is swept by age.
  */
 export function createFsBlobStore(root: string, options: { listPageSize?: number } = {}): BlobStore {
   const pageSize = options.listPageSize ?? 1000;
@@ -18,7 +31,7 @@ export function createFsBlobStore(root: string, options: { listPageSize?: number
   const pathOf = (key: string) => join(root, ...checkKey(key).split('/'));
 
   const uploadDir = (uploadId: string) => {
-    if (!/^[0-9a-f]{32}$/.test(uploadId)) throw new Error('no such multipart upload');
+    if (!UPLOAD_ID.test(uploadId)) throw new Error('no such multipart upload');
     return join(multipartRoot, uploadId);
   };
 
@@ -33,14 +46,15 @@ export function createFsBlobStore(root: string, options: { listPageSize?: number
   return {
     name: 'fs',
 
-    async put(key, body, size) {
-      const path = pathOf(key);
-      await mkdir(dirname(path), { recursive: true });
-      await writeAtomically(path, async (file) => {
-        const written = await copyStream(body, file, size);
-        if (written !== size) throw new Error(`body yielded ${written} bytes, expected ${size}`);
-      });
-    },
+    put: (key, body, size) =>
+      reportingFullDisk(async () => {
+        const path = pathOf(key);
+        await mkdir(dirname(path), { recursive: true });
+        await writeAtomically(path, async (file) => {
+          const written = await copyStream(body, file, size);
+          if (written !== size) throw new Error(`body yielded ${written} bytes, expected ${size}`);
+        });
+      }),
 
     async get(key, range) {
       const handle = await openIfFile(pathOf(key));
@@ -89,41 +103,46 @@ export function createFsBlobStore(root: string, options: { listPageSize?: number
       return { keys };
     },
 
-    async createMultipart(key) {
-      checkKey(key);
-      const uploadId = randomBytes(16).toString('hex');
-      const dir = join(multipartRoot, uploadId);
-      await mkdir(dir, { recursive: true });
-      await writeAtomically(join(dir, 'key'), (file) => file.writeFile(key).then(() => undefined));
-      return { uploadId };
-    },
+    createMultipart: (key) =>
+      reportingFullDisk(async () => {
+        checkKey(key);
+        const uploadId = randomBytes(16).toString('hex');
+        const dir = join(multipartRoot, uploadId);
+        await mkdir(dir, { recursive: true });
+        await writeAtomically(join(dir, 'key'), (file) => file.writeFile(key).then(() => undefined));
+        return { uploadId };
+      }),
 
-    async uploadPart(key, uploadId, partNumber, body, size) {
-      checkPartNumber(partNumber);
-      const dir = await openUpload(key, uploadId);
-      const hash = createHash('md5');
-      await writeAtomically(join(dir, String(partNumber)), async (file) => {
-        const written = await copyStream(body, file, size, hash);
-        if (written !== size) throw new Error(`part yielded ${written} bytes, expected ${size}`);
-      });
-      return { partNumber, etag: hash.digest('hex') };
-    },
+    uploadPart: (key, uploadId, partNumber, body, size) =>
+      reportingFullDisk(async () => {
+        checkPartNumber(partNumber);
+        const dir = await openUpload(key, uploadId);
+        const hash = createHash('md5');
+        await writeAtomically(join(dir, String(partNumber)), async (file) => {
+          const written = await copyStream(body, file, size, hash);
+          if (written !== size) throw new Error(`part yielded ${written} bytes, expected ${size}`);
+        });
+        return { partNumber, etag: hash.digest('hex') };
+      }),
 
-    async completeMultipart(key, uploadId, parts) {
-      const dir = await openUpload(key, uploadId);
-      const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
-      if (sorted.length === 0) throw new Error('a multipart upload needs at least one part');
-      sorted.forEach((part, i) => {
-        checkPartNumber(part.partNumber);
-        if (i > 0 && sorted[i - 1]!.partNumber === part.partNumber) throw new Error(`part ${part.partNumber} listed twice`);
-      });
-      const path = pathOf(key);
-      await mkdir(dirname(path), { recursive: true });
-      await writeAtomically(path, async (file) => {
-        for (const part of sorted) await appendPart(file, join(dir, String(part.partNumber)), part);
-      });
-      await rm(dir, { recursive: true, force: true });
-    },
+    // The parts stay until the joined object is in place, so a crash or a full disk part-way
+    // leaves an upload that a retry completes.
+    completeMultipart: (key, uploadId, parts) =>
+      reportingFullDisk(async () => {
+        const dir = await openUpload(key, uploadId);
+        const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+        if (sorted.length === 0) throw new Error('a multipart upload needs at least one part');
+        sorted.forEach((part, i) => {
+          checkPartNumber(part.partNumber);
+          if (i > 0 && sorted[i - 1]!.partNumber === part.partNumber) throw new Error(`part ${part.partNumber} listed twice`);
+        });
+        const path = pathOf(key);
+        await mkdir(dirname(path), { recursive: true });
+        await writeAtomically(path, async (file) => {
+          for (const part of sorted) await appendPart(file, join(dir, String(part.partNumber)), part);
+        });
+        await rm(dir, { recursive: true, force: true });
+      }),
 
     async abortMultipart(key, uploadId) {
       let dir: string;
@@ -134,8 +153,42 @@ export function createFsBlobStore(root: string, options: { listPageSize?: number
       }
       await rm(dir, { recursive: true, force: true });
     },
+
+    async listMultipart(cursor) {
+      const ids = (await readdirIfExists(multipartRoot)).filter((id) => UPLOAD_ID.test(id) && (cursor === undefined || id > cursor)).sort();
+      const uploads = [];
+      for (const uploadId of ids.slice(0, pageSize)) {
+        const keyFile = join(multipartRoot, uploadId, 'key');
+        const [key, info] = [await readSmallFile(keyFile), await statIfExists(keyFile)];
+        if (key !== null && info) uploads.push({ key, uploadId, startedAt: info.mtimeMs });
+      }
+      return ids.length > pageSize ? { uploads, cursor: ids[pageSize - 1] } : { uploads };
+    },
+
+    async sweepScratch(before) {
+      let removed = 0;
+      for await (const path of scratchFiles(root)) {
+        const info = await statIfExists(path);
+        if (info && info.mtimeMs < before) {
+          await rm(path, { force: true });
+          removed++;
+        }
+      }
+      // A folder without its key file is an upload that crashed while starting: nothing can use it.
+      for (const uploadId of await readdirIfExists(multipartRoot)) {
+        const dir = join(multipartRoot, uploadId);
+        const info = await statIfExists(dir);
+        if (info?.isDirectory() && info.mtimeMs < before && !(await statIfExists(join(dir, 'key')))) {
+          await rm(dir, { recursive: true, force: true });
+          removed++;
+        }
+      }
+      return removed;
+    },
   };
 }
+
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
 /**
  * Defence in depth: keys are made by the server (blobKey), but a key that could name a path
@@ -167,77 +220,6 @@ function resolveRange(range: BlobRange | undefined, totalSize: number): BlobRang
   }
   if (start >= totalSize) throw new RangeError('range not satisfiable');
   return { start, end: Math.min(end, totalSize - 1) };
-}
-
-/**
- * Writes through a temp file beside path and renames it into place, fsyncing the file and then
- * the folder so the rename survives a crash. On any failure the temp file is removed.
- */
-async function writeAtomically(path: string, write: (file: FileHandle) => Promise<void>) {
-  const temp = join(dirname(path), `.tmp-${randomBytes(8).toString('hex')}`);
-  const file = await open(temp, 'wx', 0o600);
-  try {
-    await write(file);
-    await file.sync();
-    await file.close();
-    await rename(temp, path);
-  } catch (error) {
-    await file.close().catch(() => {});
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
-  await syncFolder(dirname(path));
-}
-
-async function syncFolder(path: string) {
-  const folder = await open(path, 'r');
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
-  }
-}
-
-/** Copies body into file and returns the byte count; stops reading as soon as it passes limit. */
-async function copyStream(
-  body: ReadableStream<Uint8Array>,
-  file: FileHandle,
-  limit: number,
-  hash?: ReturnType<typeof createHash>,
-): Promise<number> {
-  const reader = body.getReader();
-  let written = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return written;
-      written += value.byteLength;
-      if (written > limit) throw new Error(`body yielded more than ${limit} bytes`);
-      hash?.update(value);
-      await file.write(value);
-    }
-  } catch (error) {
-    await reader.cancel(error).catch(() => {});
-    throw error;
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-/** Streams one part onto the end of file, checking the part's MD5 against the listed etag. */
-async function appendPart(file: FileHandle, partPath: string, part: MultipartPart) {
-  const source = await openIfFile(partPath);
-  if (!source) throw new Error(`part ${part.partNumber} was never uploaded`);
-  const hash = createHash('md5');
-  try {
-    for await (const chunk of source.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      await file.write(chunk);
-    }
-  } finally {
-    await source.close();
-  }
-  if (hash.digest('hex') !== part.etag.replaceAll('"', '')) throw new Error(`part ${part.partNumber}: etag does not match`);
 }
 
 /**
@@ -278,39 +260,3 @@ async function* walk(
 /** S3 orders keys by their UTF-8 bytes; JavaScript's < compares UTF-16 units. */
 const compareKeys = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-async function openIfFile(path: string): Promise<FileHandle | null> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
-  if ((await handle.stat()).isFile()) return handle;
-  await handle.close();
-  return null;
-}
-
-async function statIfExists(path: string) {
-  try {
-    return await stat(path);
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
-}
-
-async function readSmallFile(path: string): Promise<string | null> {
-  const handle = await openIfFile(path);
-  if (!handle) return null;
-  try {
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
-const isMissing = (error: unknown) => {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-};

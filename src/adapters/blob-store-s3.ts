@@ -9,6 +9,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -209,6 +210,26 @@ export function createS3BlobStore(config: S3BlobStoreConfig, options: { webStrea
         if (errorName(error) === 'NoSuchUpload' || statusOf(error) === 404) return;
         throw mapError(error, where);
       }
+    },
+
+    async listMultipart(cursor) {
+      const [KeyMarker, UploadIdMarker] = cursor ? (JSON.parse(cursor) as [string, string]) : [];
+      let out;
+      try {
+        out = await client.send(
+          new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'accounts/', MaxUploads: pageSize, KeyMarker, UploadIdMarker }),
+        );
+      } catch (error) {
+        // s3rver has no ListMultipartUploads; there is nothing to sweep on a store that cannot list.
+        if (errorName(error) === 'NotImplemented' || statusOf(error) === 501) return { uploads: [] };
+        throw mapError(error, where);
+      }
+      const uploads = (out.Uploads ?? [])
+        // One with no start time cannot be shown to be old, so it is left alone.
+        .filter((u) => u.Key && u.UploadId && u.Initiated)
+        .map((u) => ({ key: u.Key!, uploadId: u.UploadId!, startedAt: u.Initiated!.getTime() }));
+      const next = out.IsTruncated ? [out.NextKeyMarker, out.NextUploadIdMarker] : undefined;
+      return next?.[0] ? { uploads, cursor: JSON.stringify(next) } : { uploads };
     },
 
     presign: {

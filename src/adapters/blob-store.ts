@@ -22,6 +22,14 @@ export interface MultipartPart {
   etag: string;
 }
 
+/** A multipart upload the store still holds parts for. */
+export interface UnfinishedMultipart {
+  key: string;
+  uploadId: string;
+  /** When it was started (epoch ms). */
+  startedAt: number;
+}
+
 export interface PresignedRequest {
   url: string;
   method: 'PUT' | 'GET';
@@ -52,6 +60,18 @@ export interface BlobStore {
   /** Discards an unfinished upload and its parts; unknown uploads are not an error. */
   abortMultipart(key: string, uploadId: string): Promise<void>;
 
+  /**
+   * Unfinished multipart uploads under accounts/, a page at a time, so garbage collection can
+   * abort those no upload row knows (a crash between starting one and recording it). Undefined
+   * where the store cannot list them (R2's binding).
+   */
+  listMultipart?(cursor?: string): Promise<{ uploads: UnfinishedMultipart[]; cursor?: string }>;
+  /**
+   * Removes the store's own scratch files last written before `before` (epoch ms): what a crash
+   * in the middle of a write leaves behind. Only stores that keep such files have it.
+   */
+  sweepScratch?(before: number): Promise<number>;
+
   /** Direct-to-bucket transfer, where the store can sign requests; undefined where it cannot. */
   presign?: {
     put(key: string, size: number, expiresInSeconds: number): Promise<PresignedRequest>;
@@ -67,9 +87,26 @@ export class BlobStoreUnavailableError extends Error {
   }
 }
 
+/**
+ * Thrown by stores when their disk is full (ENOSPC, EDQUOT) while writing; nothing was stored.
+ * The API answers 503 storage_full, retryable once the operator frees space.
+ */
+export class BlobStoreFullError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BlobStoreFullError';
+  }
+}
+
 /** The only way object keys are made: the account prefix first, server-chosen ids after. */
 export const blobKey = (accountId: string, blobId: string) => `accounts/${accountId}/blobs/${blobId}`;
 export const accountPrefix = (accountId: string) => `accounts/${accountId}/`;
+
+/** The owner and blob a key names, or undefined for a key blobKey did not make. */
+export function parseBlobKey(key: string): { accountId: string; blobId: string } | undefined {
+  const match = /^accounts\/([^/]+)\/blobs\/([^/]+)$/.exec(key);
+  return match ? { accountId: match[1]!, blobId: match[2]! } : undefined;
+}
 
 /** Presigned URLs let clients reach the bucket directly; a store offers them only if the operator opts in. */
 export const presignIf = (allowed: boolean, store: BlobStore): BlobStore => (allowed ? store : { ...store, presign: undefined });

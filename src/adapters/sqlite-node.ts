@@ -24,6 +24,10 @@ export function packageMigrationsFolder(from = dirname(fileURLToPath(import.meta
   }
 }
 
+const STARTUP_BUSY_TIMEOUT_MS = 5_000;
+/** The longest one write may hold up the event loop waiting for another process's lock. */
+const SERVING_BUSY_TIMEOUT_MS = 100;
+
 /**
  * Opens (creating if needed) the SQLite file and brings it to the latest migration in
  * `migrationsFolder` (HOMING_MIGRATIONS_DIR; by default the package's drizzle/ folder).
@@ -37,9 +41,13 @@ export function openSqlite(path: string, migrationsFolder = packageMigrationsFol
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  // better-sqlite3 waits for a lock synchronously, stalling every request meanwhile. Start-up
+  // serves nothing yet, so migrations may wait out a backup's lock; once serving, a write gives up
+  // quickly and is answered 503 database_busy with Retry-After (src/http/errors.ts).
+  sqlite.pragma(`busy_timeout = ${STARTUP_BUSY_TIMEOUT_MS}`);
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
+  sqlite.pragma(`busy_timeout = ${SERVING_BUSY_TIMEOUT_MS}`);
   return {
     db: db as unknown as Db,
     close: () => {

@@ -28,13 +28,29 @@ export async function signUp(
 }
 
 /**
- * Signs a challenge with a login key. The origin signed is the one this client talks to, never
- * the one the server names, so a signature made for one server cannot be replayed to another.
+ * Refuses a challenge issued for another origin than the one this client dialled: a proxy or a
+ * hostile server relaying another server's challenge, or a server whose PUBLIC_URL is not where it
+ * is reached. Checked as soon as the challenge arrives, before any key is derived or anything signed.
  */
-export function signChallenge(api: ApiClient, challenge: Challenge, loginSeed: Uint8Array): Proof {
+function assertChallengeOrigin(api: ApiClient, challenge: Challenge) {
   if (challenge.origin !== api.origin) {
     throw new Error(`the server asked for a signature for ${challenge.origin}, but this client talks to ${api.origin}`);
   }
+}
+
+async function challengeFor(api: ApiClient, email: string, method: 'password' | 'recovery', trustedClient?: string) {
+  const challenge = await api.challenge(email, method, trustedClient);
+  assertChallengeOrigin(api, challenge);
+  return challenge;
+}
+
+/**
+ * Signs a challenge with a login key. The origin signed is the one this client talks to, never
+ * the one the server names, so a signature made for one server cannot be replayed to another.
+ * Exported, so it checks the challenge's origin itself too: a caller may hand it any challenge.
+ */
+export function signChallenge(api: ApiClient, challenge: Challenge, loginSeed: Uint8Array): Proof {
+  assertChallengeOrigin(api, challenge);
   const message = loginChallengeMessage({
     origin: api.origin,
     challengeId: challenge.challengeId,
@@ -43,16 +59,16 @@ export function signChallenge(api: ApiClient, challenge: Challenge, loginSeed: U
   return { challengeId: challenge.challengeId, signature: toBase64Url(signDetached(loginSeed, message)) };
 }
 
-async function passwordProof(api: ApiClient, email: string, password: string) {
-  const challenge = await api.challenge(email, 'password');
+async function passwordProof(api: ApiClient, email: string, password: string, trustedClient?: string) {
+  const challenge = await challengeFor(api, email, 'password', trustedClient);
   if (!challenge.kdf) throw new Error('the server sent no key-derivation parameters');
   const secrets = await derivePasswordSecrets(password, { ...challenge.kdf, salt: fromBase64Url(challenge.kdf.salt) });
   return { proof: signChallenge(api, challenge, secrets.loginSeed), kek: secrets.kek };
 }
 
-async function recoveryProof(api: ApiClient, email: string, recoveryKey: string) {
+async function recoveryProof(api: ApiClient, email: string, recoveryKey: string, trustedClient?: string) {
   const secrets = deriveRecoverySecrets(parseRecoveryKey(recoveryKey));
-  const challenge = await api.challenge(email, 'recovery');
+  const challenge = await challengeFor(api, email, 'recovery', trustedClient);
   return { proof: signChallenge(api, challenge, secrets.loginSeed), kek: secrets.kek };
 }
 
@@ -63,10 +79,19 @@ export interface LoggedIn {
 
 export async function logIn(
   api: ApiClient,
-  input: { email: string; password: string; label?: string; session?: 'bearer' | 'cookie'; deviceToken?: string },
+  input: {
+    email: string;
+    password: string;
+    label?: string;
+    session?: 'bearer' | 'cookie';
+    deviceToken?: string;
+    /** The `trustedClient` of an earlier login to this account: keeps login open while strangers flood it. */
+    trustedClient?: string;
+  },
 ): Promise<LoggedIn> {
-  const { proof, kek } = await passwordProof(api, input.email, input.password);
-  const response = await api.login({ ...proof, label: input.label, session: input.session, deviceToken: input.deviceToken });
+  const { trustedClient } = input;
+  const { proof, kek } = await passwordProof(api, input.email, input.password, trustedClient);
+  const response = await api.login({ ...proof, label: input.label, session: input.session, deviceToken: input.deviceToken, trustedClient });
   if (response.session.token) api.setSessionToken(response.session.token);
   const keys = unlockWithPassword({ accountId: response.accountId, ...response.keys }, kek);
   return { response, keys };
@@ -75,10 +100,11 @@ export async function logIn(
 /** Logs in with the recovery key; follow with setNewPassword, as the old password is lost. */
 export async function logInWithRecoveryKey(
   api: ApiClient,
-  input: { email: string; recoveryKey: string; label?: string },
+  input: { email: string; recoveryKey: string; label?: string; trustedClient?: string },
 ): Promise<LoggedIn> {
-  const { proof, kek } = await recoveryProof(api, input.email, input.recoveryKey);
-  const response = await api.login({ ...proof, label: input.label });
+  const { trustedClient } = input;
+  const { proof, kek } = await recoveryProof(api, input.email, input.recoveryKey, trustedClient);
+  const response = await api.login({ ...proof, label: input.label, trustedClient });
   if (response.session.token) api.setSessionToken(response.session.token);
   const keys = unlockWithRecovery({ accountId: response.accountId, ...response.keys }, kek);
   return { response, keys };

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody } from '../protocol/api/accounts.js';
 import type { challengeResponse, currentSession, loginResponse, reauthenticateResponse } from '../protocol/api/auth.js';
-import type { blobInfo, upload } from '../protocol/api/blobs.js';
+import type { blobInfo, upload, uploadStatus } from '../protocol/api/blobs.js';
 import type { ErrorBody } from '../protocol/errors.js';
 import { CSRF_HEADER, SHA256_HEADER } from '../protocol/headers.js';
 import type { device, registerDeviceBody, registeredDevice } from '../protocol/api/devices.js';
@@ -33,6 +33,7 @@ export type ChangesPage = z.infer<typeof changesResponse>;
 export type AppliedChanges = z.infer<typeof applyChangesResponse>;
 export type BlobInfo = z.infer<typeof blobInfo>;
 export type Upload = z.infer<typeof upload>;
+export type UploadStatus = z.infer<typeof uploadStatus>;
 export type Command = z.infer<typeof command>;
 export type LastLocation = z.infer<typeof lastLocationResponse>;
 export type LocationHistory = z.infer<typeof historyResponse>;
@@ -55,10 +56,17 @@ export class HomingApiError extends Error {
     message: string,
     readonly requestId: string | undefined,
     readonly details?: Record<string, unknown>,
+    /** The server's Retry-After, in seconds, when it sent one (429, 503). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'HomingApiError';
   }
+}
+
+/** The request never got an answer: the server was unreachable, or the connection dropped. */
+export class HomingNetworkError extends Error {
+  override name = 'HomingNetworkError';
 }
 
 export interface ApiClientOptions {
@@ -92,6 +100,7 @@ async function throwApiError(response: Response): Promise<never> {
     error?.message ?? `HTTP ${response.status}`,
     error?.requestId ?? response.headers.get('X-Request-Id') ?? undefined,
     error?.details,
+    /^\d+$/.test(response.headers.get('Retry-After') ?? '') ? Number(response.headers.get('Retry-After')) : undefined,
   );
 }
 
@@ -137,7 +146,7 @@ export function createApiClient(options: ApiClientOptions) {
     try {
       response = await doFetch(`${baseUrl}${path}`, init);
     } catch (err) {
-      throw new Error(`cannot reach ${baseUrl}: ${(err as Error).message}`);
+      throw new HomingNetworkError(`cannot reach ${baseUrl}: ${(err as Error).message}`, { cause: err });
     }
     if (!response.ok) await throwApiError(response);
     return response;
@@ -166,9 +175,9 @@ export function createApiClient(options: ApiClientOptions) {
       cookieSession = session;
     },
     signUp: (body: SignupRequest) => call<{ accountId: string }>('POST', '/v1/accounts', 'none', body),
-    challenge: (email: string, method: 'password' | 'recovery' = 'password') =>
-      call<Challenge>('POST', '/v1/auth/challenge', 'none', { email, method }),
-    login: (body: Proof & { session?: 'bearer' | 'cookie'; label?: string; deviceToken?: string }) =>
+    challenge: (email: string, method: 'password' | 'recovery' = 'password', trustedClient?: string) =>
+      call<Challenge>('POST', '/v1/auth/challenge', 'none', { email, method, trustedClient }),
+    login: (body: Proof & { session?: 'bearer' | 'cookie'; label?: string; deviceToken?: string; trustedClient?: string }) =>
       call<LoginResponse>('POST', '/v1/auth/login', 'none', body),
     currentSession: () => call<CurrentSession>('GET', '/v1/auth/session', 'session'),
     reauthenticate: (proof: Proof) =>
@@ -210,6 +219,8 @@ export function createApiClient(options: ApiClientOptions) {
     createUpload: (body: { size: number; sha256: string; partSize?: number }) => call<Upload>('POST', '/v1/uploads', 'session', body),
     uploadPart: async (uploadId: string, partNumber: number, bytes: Uint8Array) =>
       (await send('PUT', `/v1/uploads/${encodeURIComponent(uploadId)}/parts/${partNumber}`, 'session', { raw: bytes, size: bytes.length })).json(),
+    /** Which parts of an upload the server holds. */
+    uploadStatus: (uploadId: string) => call<UploadStatus>('GET', `/v1/uploads/${encodeURIComponent(uploadId)}`, 'session'),
     completeUpload: (uploadId: string) => call<BlobInfo>('POST', `/v1/uploads/${encodeURIComponent(uploadId)}/complete`, 'session'),
     abortUpload: (uploadId: string) => call<void>('DELETE', `/v1/uploads/${encodeURIComponent(uploadId)}`, 'session'),
 

@@ -66,6 +66,20 @@ function messages(err: unknown): string {
   return parts.join(' | ');
 }
 
+/** better-sqlite3's error code (e.g. SQLITE_BUSY_SNAPSHOT), on the error or one it wraps (drizzle's). */
+function sqliteCode(err: unknown): string {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) return code;
+  }
+  return '';
+}
+
+/** Another connection held the lock this write needed for longer than busy_timeout. */
+export const isDatabaseBusy = (err: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(sqliteCode(err));
+/** The disk, or the database's max_page_count, has no room for this write. */
+export const isDatabaseFull = (err: unknown) => sqliteCode(err) === 'SQLITE_FULL';
+
 export const isGuardFailure = (err: unknown) => /write_guards\.ok/.test(messages(err));
 export const isUniqueViolation = (err: unknown) => /UNIQUE constraint failed|PRIMARY KEY/i.test(messages(err));
 

@@ -2,7 +2,8 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../adapters/log.js';
-import { BlobStoreUnavailableError } from '../adapters/blob-store.js';
+import { BlobStoreFullError, BlobStoreUnavailableError } from '../adapters/blob-store.js';
+import { isDatabaseBusy, isDatabaseFull } from '../db/client.js';
 import { ERROR_STATUS, type ErrorCode } from '../protocol/errors.js';
 import { AppError, type AppErrorOptions } from './app-error.js';
 import type { AppEnv } from './env.js';
@@ -21,11 +22,23 @@ export function errorResponse(c: Context<AppEnv>, code: ErrorCode, message: stri
 export function handleError(log: Logger) {
   return (err: Error, c: Context<AppEnv>) => {
     if (err instanceof AppError) return errorResponse(c, err.code, err.message, err);
+    if (err instanceof BlobStoreFullError || isDatabaseFull(err)) {
+      const store = err instanceof BlobStoreFullError ? 'blobs' : 'database';
+      log.error('storage full', { requestId: c.get('requestId'), route: c.req.routePath, store });
+      return errorResponse(c, 'storage_full', 'the server has no room to save this; nothing was saved; try again later', {
+        retryAfterSeconds: 60,
+      });
+    }
     if (err instanceof BlobStoreUnavailableError) {
       log.warn('blob store unavailable', { requestId: c.get('requestId'), detail: err.message.slice(0, 300) });
       return errorResponse(c, 'service_unavailable', 'storage is unavailable right now; nothing was saved; try again', {
         retryAfterSeconds: 5,
       });
+    }
+    // SQLite rolled the write back, so the retry the client is told to make is safe.
+    if (isDatabaseBusy(err)) {
+      log.warn('database busy', { requestId: c.get('requestId'), route: c.req.routePath });
+      return errorResponse(c, 'database_busy', 'the database is busy; nothing was saved; try again', { retryAfterSeconds: 1 });
     }
     if (err instanceof HTTPException) {
       // Hono's own validators throw these, e.g. for a body that is not JSON.

@@ -42,10 +42,27 @@ export function limitBody(deps: Deps): MiddlewareHandler<AppEnv> {
   return (c, next) => (STREAMED_BODY.test(c.req.path) ? next() : limit(c, next));
 }
 
-/** Headers every response gets; pages add their own CSP on top. */
-export function securityHeaders(): MiddlewareHandler<AppEnv> {
+// The page asks for no powerful feature (it shows where the phone is, not where the browser is),
+// so none is granted to it or to anything it could be tricked into embedding.
+const PERMISSIONS_POLICY = [
+  'accelerometer', 'camera', 'display-capture', 'geolocation', 'gyroscope', 'hid', 'magnetometer',
+  'microphone', 'midi', 'payment', 'serial', 'usb',
+].map((feature) => `${feature}=()`).join(', ');
+
+/**
+ * Headers every response gets; pages add their own CSP on top. HSTS only when clients reach us
+ * over https: on a plain-http origin (development) it would be ignored at best. Other origins may
+ * neither hold a window on our pages (COOP) nor embed our responses (CORP): the page, its assets
+ * and blob downloads are all fetched from this origin, and presigned URLs point at the bucket.
+ */
+export function securityHeaders(publicOrigin: string): MiddlewareHandler<AppEnv> {
+  const https = new URL(publicOrigin).protocol === 'https:';
   return async (c, next) => {
     await next();
+    if (https) c.res.headers.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    c.res.headers.set('Permissions-Policy', PERMISSIONS_POLICY);
+    c.res.headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+    c.res.headers.set('Cross-Origin-Resource-Policy', 'same-origin');
     c.res.headers.set('X-Content-Type-Options', 'nosniff');
     c.res.headers.set('Referrer-Policy', 'no-referrer');
     c.res.headers.set('X-Frame-Options', 'DENY');

@@ -35,7 +35,7 @@ const DESCRIPTIONS: Record<ErrorStatus, string> = {
   422: 'Does not match what was declared, or cannot be delivered',
   429: 'Rate limited; see Retry-After',
   500: 'Unexpected error, logged under the request id',
-  503: 'Storage or the SMS provider is unavailable; nothing was saved; retry later',
+  503: 'Storage, the database or the SMS provider is unavailable, busy or full; nothing was saved; retry after Retry-After',
   507: 'Account storage quota exceeded',
 };
 
@@ -51,8 +51,13 @@ const statusSchemas = new Map(
   ]),
 );
 
+const RETRY_AFTER = {
+  'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' as const, minimum: 1 } },
+};
+
 const errorResponse = <S>(status: ErrorStatus, schema: S) => ({
   description: `${DESCRIPTIONS[status]} (${codesForStatus(status).join(', ')})`,
+  ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
   content: { 'application/json': { schema } },
 });
 
@@ -83,9 +88,9 @@ const PARSED_BODIES = new Set(['application/json', 'application/x-www-form-urlen
  * what the operation declares: anything can fail (500) or find storage gone (503); parameters
  * and bodies are validated (400); a credential can be missing (401); a cookie session's unsafe
  * request needs its CSRF token (403); a non-streamed body is size-limited (413); a parsed body
- * must have its content type (415).
+ * must have its content type (415); an operation in a rate-limit bucket can be refused (429).
  */
-function middlewareStatuses(method: string, operation: Operation): ErrorStatus[] {
+function middlewareStatuses(method: string, operation: Operation, rateLimited: boolean): ErrorStatus[] {
   const bodyTypes = Object.keys(operation.requestBody?.content ?? {});
   const unsafe = !SAFE_METHODS.has(method);
   const credentials = (operation.security ?? []).flatMap((requirement) => Object.keys(requirement));
@@ -96,15 +101,22 @@ function middlewareStatuses(method: string, operation: Operation): ErrorStatus[]
   if (credentials.includes('sessionCookie') && unsafe) statuses.push(403);
   if (unsafe && !streamed) statuses.push(413);
   if (bodyTypes.some((type) => PARSED_BODIES.has(type))) statuses.push(415);
+  if (rateLimited) statuses.push(429);
   return statuses;
 }
 
-/** Adds to each operation of a generated document the error statuses its middleware answers. */
-export function withMiddlewareErrors<T extends { paths?: object }>(document: T): T {
-  for (const item of Object.values((document.paths ?? {}) as Record<string, Record<string, Operation>>)) {
+/**
+ * Adds to each operation of a generated document the error statuses its middleware answers.
+ * rateLimited says which operations (method, OpenAPI path) the rate-limit middleware covers.
+ */
+export function withMiddlewareErrors<T extends { paths?: object }>(
+  document: T,
+  options: { rateLimited?: (method: string, path: string) => boolean } = {},
+): T {
+  for (const [path, item] of Object.entries((document.paths ?? {}) as Record<string, Record<string, Operation>>)) {
     for (const [method, operation] of Object.entries(item)) {
       if (!METHODS.has(method)) continue;
-      const added = middlewareStatuses(method, operation).map((status) => [
+      const added = middlewareStatuses(method, operation, options.rateLimited?.(method, path) ?? false).map((status) => [
         status,
         errorResponse(status, { $ref: `#/components/schemas/${schemaName(status)}` }),
       ]);

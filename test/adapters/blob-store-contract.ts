@@ -16,9 +16,22 @@ export interface ContractCapabilities {
   listsInByteOrder?: boolean;
   /** s3rver crashes, rather than failing, when asked to complete with a part never uploaded. */
   validatesParts?: boolean;
+  /** s3rver has no ListMultipartUploads, so a store on it lists none. */
+  listsMultipart?: boolean;
 }
 
 export const MiB = 1024 * 1024;
+
+async function listAllMultipart(store: BlobStore) {
+  const all = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listMultipart!(cursor);
+    all.push(...page.uploads);
+    cursor = page.cursor;
+  } while (cursor);
+  return all;
+}
 
 /**
  * The behaviour every BlobStore must share, run against each implementation. setup must make
@@ -30,7 +43,7 @@ export function describeBlobStoreContract(
   setup: () => Promise<{ store: BlobStore; cleanup(): Promise<void> }>,
   capabilities: ContractCapabilities,
 ) {
-  const { atomicPut = true, listsInByteOrder = true, validatesParts = true } = capabilities;
+  const { atomicPut = true, listsInByteOrder = true, validatesParts = true, listsMultipart = true } = capabilities;
   describe(`BlobStore contract: ${name}`, () => {
     let store: BlobStore;
     let cleanup: (() => Promise<void>) | undefined;
@@ -150,6 +163,28 @@ export function describeBlobStoreContract(
         const got = await store.get(key);
         expect(got).toMatchObject({ size: 5 * MiB + 1234, totalSize: 5 * MiB + 1234 });
         expect(await digest(got!.body)).toEqual(await digest(concat(generated(5 * MiB, 20), generated(1234, 21))));
+      });
+    });
+
+    describe('multipart leftovers', () => {
+      it('lists unfinished multipart uploads with their start, page by page, until completed or aborted', async () => {
+        // Stores with nothing to list (the R2 binding) have no listMultipart.
+        if (!store.listMultipart || !listsMultipart) return;
+        const started = Date.now();
+        const keys = [freshKey(), freshKey(), freshKey()];
+        const uploads = await Promise.all(keys.map(async (key) => ({ key, ...(await store.createMultipart(key)) })));
+        const part = await store.uploadPart(keys[0]!, uploads[0]!.uploadId, 1, generated(1000, 24), 1000);
+        const listed = await listAllMultipart(store);
+        for (const upload of uploads) {
+          const found = listed.find((u) => u.uploadId === upload.uploadId);
+          expect(found).toMatchObject({ key: upload.key });
+          // The store's clock, which may be a little off ours.
+          expect(Math.abs(found!.startedAt - started)).toBeLessThan(60_000);
+        }
+        await store.completeMultipart(keys[0]!, uploads[0]!.uploadId, [part]);
+        for (const upload of uploads.slice(1)) await store.abortMultipart(upload.key, upload.uploadId);
+        const ids = (await listAllMultipart(store)).map((u) => u.uploadId);
+        for (const upload of uploads) expect(ids).not.toContain(upload.uploadId);
       });
     });
 

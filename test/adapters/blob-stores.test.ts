@@ -25,7 +25,15 @@ describeBlobStoreContract(
     return { store: createS3BlobStore({ ...config, listPageSize: 2 }), cleanup: s3rver.stop };
   },
   // s3rver never checks signatures and has no AbortMultipartUpload; see the flags' comments.
-  { abortMultipart: false, presign: true, checksSignatures: false, atomicPut: false, listsInByteOrder: false, validatesParts: false },
+  {
+    abortMultipart: false,
+    presign: true,
+    checksSignatures: false,
+    atomicPut: false,
+    listsInByteOrder: false,
+    validatesParts: false,
+    listsMultipart: false,
+  },
 );
 
 const swift = process.env.S3_TEST_ENDPOINT;

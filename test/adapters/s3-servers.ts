@@ -40,11 +40,15 @@ const S3RVER_SCRIPT = fileURLToPath(new URL('./run-s3rver.mjs', import.meta.url)
 
 /**
  * s3rver in a child process: it needs --openssl-legacy-provider to list objects, and the
- * mid-upload test must be able to kill it. It picks its own free port and prints it.
+ * mid-upload test must be able to kill it. It picks its own free port and prints it. A test that
+ * restarts a killed one passes its port and folder (`restart`), and then removes the folder itself.
  */
-export async function startS3rver(): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
-  const directory = await tempDir();
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', S3RVER_SCRIPT, directory], {
+export async function startS3rver(
+  restart?: { port: number; directory: string },
+): Promise<{ port: number; directory: string; child: ChildProcess; stop(): Promise<void> }> {
+  const directory = restart?.directory ?? (await tempDir());
+  const args = [S3RVER_SCRIPT, directory, ...(restart ? [String(restart.port)] : [])];
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -67,6 +71,7 @@ export async function startS3rver(): Promise<{ port: number; child: ChildProcess
   });
   return {
     port,
+    directory,
     child,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -74,7 +79,7 @@ export async function startS3rver(): Promise<{ port: number; child: ChildProcess
         child.kill('SIGTERM');
         await exited;
       }
-      await rm(directory, { recursive: true, force: true });
+      if (!restart) await rm(directory, { recursive: true, force: true });
     },
   };
 }

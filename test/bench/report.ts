@@ -275,3 +275,16 @@ ${syncSection(input.sync.results, input.sync.seconds)}
 ${blobSection(input.blobs.result, input.blobs.seconds)}
 ${cipherSection(input.cipher.result, input.cipher.seconds)}`;
 }
+
+/**
+ * BENCHMARKS.md with one section replaced (or added at the end): the section is everything from
+ * its own `## N.` heading to the next `## ` heading. For a section run alone (`--only soak`), so
+ * the rest of the file keeps the figures of the last whole run.
+ */
+export function spliceSection(markdown: string, section: string): string {
+  const heading = section.trimStart().match(/^## \d+\./)![0];
+  const start = markdown.indexOf(`\n${heading}`);
+  if (start < 0) return `${markdown.trimEnd()}\n${section}`;
+  const next = markdown.indexOf('\n## ', start + 1);
+  return `${markdown.slice(0, start)}\n${section.trim()}\n${next < 0 ? '' : markdown.slice(next)}`;
+}

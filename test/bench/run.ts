@@ -3,19 +3,22 @@
 //   2. server memory while 16 MiB, 256 MiB and 1 GiB blobs stream through the real server;
 //   3. blob encryption throughput, pure-JS cipher against Node's native one;
 //   4. login timing and shapes for known and unknown emails;
-//   5. idle RSS and spawn → first 200 of the built server against the tsx one.
+//   5. idle RSS and spawn → first 200 of the built server against the tsx one;
+//   6. a soak: 200 simulated phones against the built server for 60 s (errors, latency, RSS).
 // Progress goes to stderr as it runs; the report is computed from this run's measurements only.
 // `npm run bench -- --only startup` runs section 5 alone and prints it to stdout, leaving
-// BENCHMARKS.md (one whole run) as it is.
-import { writeFileSync } from 'node:fs';
+// BENCHMARKS.md (one whole run) as it is; `-- --only soak` runs section 6 alone and replaces that
+// section of BENCHMARKS.md, stamped with when and how it was measured.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { benchBlobCipher } from './blob-cipher.js';
 import { benchBlobMemory } from './blob-memory.js';
 import { benchLoginTiming, renderLoginTiming } from './login-timing.js';
-import { renderReport } from './report.js';
+import { renderReport, spliceSection } from './report.js';
 import { REPO } from './server-process.js';
+import { benchSoak, renderSoak } from './soak.js';
 import { benchStartup, renderStartup } from './startup.js';
 import { benchSync } from './sync-pages.js';
 import { elapsedSeconds, progress, runCleanups } from './util.js';
@@ -41,7 +44,7 @@ async function section<T>(name: string, work: () => Promise<T>) {
   return { result, seconds };
 }
 
-const SECTIONS_ALONE = ['startup'];
+const SECTIONS_ALONE = ['startup', 'soak'];
 
 async function main() {
   const loadBefore = loadavg();
@@ -53,13 +56,21 @@ async function main() {
     if (args.length !== 2 || args[0] !== '--only' || !SECTIONS_ALONE.includes(args[1]!)) {
       throw new Error(`usage: npm run bench [-- --only ${SECTIONS_ALONE.join('|')}]`);
     }
-    const startup = await section('5. start-up, built against tsx', benchStartup);
     const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
-    process.stdout.write(
-      `Measured by \`${COMMAND} -- --only startup\` on ${new Date().toISOString()}, Node ${process.version}, ` +
-        `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length}, load ${load(loadBefore)} — ${load(loadavg())}.\n` +
-        renderStartup(startup.result, startup.seconds),
-    );
+    const measuredBy = () =>
+      `Measured by \`${COMMAND} -- --only ${args[1]}\` on ${new Date().toISOString()}, Node ${process.version}, ` +
+      `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length}, load ${load(loadBefore)} — ${load(loadavg())}.`;
+    if (args[1] === 'soak') {
+      const soak = await section('6. soak', benchSoak);
+      const rendered = renderSoak(soak.result, soak.seconds, measuredBy());
+      const path = join(REPO, 'BENCHMARKS.md');
+      writeFileSync(path, spliceSection(readFileSync(path, 'utf8'), rendered));
+      process.stdout.write(rendered);
+      progress(`bench: replaced section 6 of ${path}`);
+      return;
+    }
+    const startup = await section('5. start-up, built against tsx', benchStartup);
+    process.stdout.write(`${measuredBy()}\n${renderStartup(startup.result, startup.seconds)}`);
     return;
   }
 
@@ -68,6 +79,7 @@ async function main() {
   const cipher = await section('3. blob encryption throughput', benchBlobCipher);
   const login = await section('4. login timing, known and unknown emails', benchLoginTiming);
   const startup = await section('5. start-up, built against tsx', benchStartup);
+  const soak = await section('6. soak', benchSoak);
 
   const report = renderReport({
     env: {
@@ -87,7 +99,7 @@ async function main() {
     cipher: { result: cipher.result, seconds: cipher.seconds },
   });
   const path = join(REPO, 'BENCHMARKS.md');
-  writeFileSync(path, report + renderLoginTiming(login.result, login.seconds) + renderStartup(startup.result, startup.seconds));
+  writeFileSync(path, report + renderLoginTiming(login.result, login.seconds) + renderStartup(startup.result, startup.seconds) + renderSoak(soak.result, soak.seconds));
   progress(`bench: wrote ${path} (total ${elapsedSeconds().toFixed(0)} s)`);
 }
 

@@ -5,7 +5,9 @@ import { nativeChunkCipher } from '../../src/client/crypto/blob-cipher-node.js';
 import { toBase64Url } from '../../src/protocol/encoding.js';
 import { downloadDecrypted, uploadEncrypted } from '../../src/client/sync/blob-transfer.js';
 import { conflictName, createSyncEngine, emptyReplica } from '../../src/client/sync/engine.js';
-import { createTestApp, TEST_KDF, type TestApp, uniqueEmail } from '../harness.js';
+import { createApiClient } from '../../src/client/api.js';
+import { newSymmetricKey, sealItemMetadata, unwrapCollectionKey, wrapItemKey } from '../../src/client/crypto/sync-keys.js';
+import { createTestApp, TEST_KDF, TEST_ORIGIN, type TestApp, uniqueEmail } from '../harness.js';
 
 let t: TestApp;
 beforeEach(() => {
@@ -13,18 +15,48 @@ beforeEach(() => {
 });
 afterEach(() => t.close());
 
-/** One account, logged in on two devices, each with its own replica. */
-async function twoDevices() {
+type Fetch = (input: string, init: RequestInit) => Promise<Response>;
+
+/**
+ * One account, logged in on two devices, each with its own replica. The laptop's requests can go
+ * through `laptopFetch`, which is handed the real one, and it can pull in pages of `pageSize`.
+ */
+async function twoDevices(laptop: { fetch?: (input: string, init: RequestInit, real: Fetch) => Promise<Response>; pageSize?: number } = {}) {
   const email = uniqueEmail();
   await signUp(t.api(), { email, password: 'pw', kdf: TEST_KDF });
-  const device = async () => {
-    const api = t.api();
+  const real: Fetch = async (input, init) => t.app.request(input, init);
+  const device = async (options: typeof laptop) => {
+    const api = createApiClient({ baseUrl: TEST_ORIGIN, fetch: options.fetch ? (input, init) => options.fetch!(input, init, real) : real });
     const { response, keys } = await logIn(api, { email, password: 'pw' });
-    const engine = createSyncEngine({ api, accountId: response.accountId, masterKey: keys.masterKey, replica: emptyReplica() });
-    return { api, engine, accountId: response.accountId };
+    const engine = createSyncEngine({ api, accountId: response.accountId, masterKey: keys.masterKey, replica: emptyReplica(), pageSize: options.pageSize });
+    return { api, engine, accountId: response.accountId, masterKey: keys.masterKey };
   };
-  return { phone: await device(), laptop: await device() };
+  return { phone: await device({}), laptop: await device(laptop) };
 }
+
+type Device = Awaited<ReturnType<typeof twoDevices>>['phone'];
+
+/** Creates `count` notes in one batch, sealed as the SDK seals them: one commit on the server. */
+async function oneBatch(device: Device, count: number) {
+  const collectionId = await device.engine.collectionFor('notes');
+  const collection = (await device.api.collections()).collections.find((c) => c.id === collectionId)!;
+  const collectionKey = unwrapCollectionKey(device.masterKey, { accountId: device.accountId, collectionId }, collection.wrappedKey);
+  const changes = Array.from({ length: count }, (_, i) => {
+    const ids = { accountId: device.accountId, collectionId, itemId: toBase64Url(randomBytes(16)) };
+    const itemKey = newSymmetricKey();
+    return {
+      op: 'create' as const,
+      itemId: ids.itemId,
+      collectionId,
+      wrappedKey: wrapItemKey(collectionKey, ids, itemKey),
+      encryptedMetadata: sealItemMetadata(itemKey, ids, 1, { name: `note-${i}.md` }),
+    };
+  });
+  return (await device.api.applyChanges(changes)).items;
+}
+
+const isChangesPage = (input: string, init: RequestInit) => (init.method ?? 'GET') === 'GET' && new URL(input).pathname === '/v1/sync/changes';
+const namesOf = (device: Device) => device.engine.liveItems().map((item) => item.meta.name).sort();
 
 const streamOf = (bytes: Uint8Array) => () => new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(bytes), c.close()) });
 
@@ -78,6 +110,58 @@ describe('sync engine', () => {
       [conflictName('plan.md'), 'from laptop'],
       ['plan.md', 'from phone'],
     ]);
+  });
+
+  it('pulls a batch bigger than a page while another device keeps committing, and converges', async () => {
+    let pagesServed = 0;
+    const { phone, laptop } = await twoDevices({
+      pageSize: 10,
+      fetch: async (input, init, real) => {
+        const response = await real(input, init);
+        // Between the laptop's first and second page, the phone edits a note of the batch and adds one.
+        if (isChangesPage(input, init) && ++pagesServed === 1) {
+          const first = phone.engine.liveItems().find((item) => item.meta.name === 'note-42.md')!;
+          await phone.engine.saveItem({ kind: 'notes', itemId: first.id, meta: { name: 'note-42.md', body: 'edited' } });
+          await phone.engine.saveItem({ kind: 'notes', meta: { name: 'late.md' } });
+        }
+        return response;
+      },
+    });
+    await oneBatch(phone, 50);
+    await phone.engine.pull();
+
+    // 51 or 52: the edited note comes twice if its first version was sent before the edit.
+    expect(await laptop.engine.pull()).toBeGreaterThanOrEqual(51);
+    expect(pagesServed).toBeGreaterThanOrEqual(6);
+    await phone.engine.pull();
+    expect(namesOf(laptop)).toHaveLength(51);
+    expect(namesOf(laptop)).toEqual(namesOf(phone));
+    expect(laptop.engine.liveItems().find((item) => item.meta.name === 'note-42.md')).toMatchObject({ version: 2, meta: { body: 'edited' } });
+  });
+
+  it('a pull cut off inside a split batch keeps none of it, and the next pull brings it whole', async () => {
+    let offline = false;
+    let pagesServed = 0;
+    const { phone, laptop } = await twoDevices({
+      pageSize: 10,
+      fetch: async (input, init, real) => {
+        if (isChangesPage(input, init) && offline) throw new TypeError('fetch failed');
+        // The connection drops after the second page of the batch.
+        if (isChangesPage(input, init) && ++pagesServed === 3) offline = true;
+        return real(input, init);
+      },
+    });
+    await laptop.engine.pull();
+    const cursorBefore = laptop.engine.replica.cursor;
+    await oneBatch(phone, 50);
+
+    await expect(laptop.engine.pull()).rejects.toThrow('cannot reach');
+    expect(laptop.engine.liveItems()).toEqual([]);
+    expect(laptop.engine.replica.cursor).toBe(cursorBefore);
+
+    offline = false;
+    expect(await laptop.engine.pull()).toBe(50);
+    expect(namesOf(laptop)).toEqual(Array.from({ length: 50 }, (_, i) => `note-${i}.md`).sort());
   });
 
   it('refuses metadata the server moved to another item', async () => {

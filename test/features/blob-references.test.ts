@@ -182,7 +182,7 @@ describe('races between devices and collection', () => {
         return store.delete(keys);
       },
     });
-    expect(await collectGarbage(t.deps)).toEqual({ uploadsEnded: 0, blobs: 2 });
+    expect(await collectGarbage(t.deps)).toEqual({ uploadsEnded: 0, blobs: 2, scratchRemoved: 0, multipartAborted: 0 });
     t.deps.blobs = store;
 
     const { itemId, blob, outcome } = taken!;

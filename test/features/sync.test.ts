@@ -147,23 +147,59 @@ describe('items', () => {
 });
 
 describe('delta sync', () => {
-  it('pages in commit order with tombstones, never splitting a batch', async () => {
+  it('pages in commit order and ends on a commit boundary when the limit allows', async () => {
     const a = await newAccount(t);
     const collectionId = await a.createCollection();
-    const batch = Array.from({ length: 5 }, () => a.create(collectionId));
-    await a.json('POST', '/v1/sync/changes', { changes: batch });
+    await a.json('POST', '/v1/sync/changes', { changes: [a.create(collectionId), a.create(collectionId)] });
     await a.json('POST', '/v1/sync/changes', { changes: [a.create(collectionId)] });
 
-    const first = (await a.json('GET', '/v1/sync/changes?since=0&limit=2')).body;
-    // The collection, then the whole five-item batch: the page grows rather than split it.
-    expect(first.collections).toHaveLength(1);
-    expect(first.items).toHaveLength(5);
-    expect(first.hasMore).toBe(true);
-    const second = (await a.json('GET', `/v1/sync/changes?since=${first.cursor}&limit=2`)).body;
-    expect(second.items).toHaveLength(1);
-    expect(second.hasMore).toBe(false);
+    const first = (await a.json('GET', '/v1/sync/changes?since=0&limit=3')).body;
+    expect(first).toMatchObject({ collections: [{ id: collectionId }], hasMore: true, commitComplete: true });
+    expect(first.items).toHaveLength(2);
+    expect(first.cursor).toMatch(/^\d+$/);
+    const second = (await a.json('GET', `/v1/sync/changes?since=${first.cursor}&limit=3`)).body;
+    expect(second).toMatchObject({ items: [expect.anything()], hasMore: false, commitComplete: true });
     const empty = (await a.json('GET', `/v1/sync/changes?since=${second.cursor}`)).body;
-    expect(empty).toMatchObject({ items: [], collections: [], cursor: second.cursor, hasMore: false });
+    expect(empty).toMatchObject({ items: [], collections: [], cursor: second.cursor, hasMore: false, commitComplete: true });
+  });
+
+  it('splits a commit bigger than the limit: every page within it, all 50 changes once, in order', async () => {
+    const a = await newAccount(t);
+    const collectionId = await a.createCollection();
+    const batch = Array.from({ length: 50 }, () => a.create(collectionId));
+    const { body: applied } = await a.json('POST', '/v1/sync/changes', { changes: batch });
+
+    const { pages } = await pullAll(a, String(applied.seq - 1), 10);
+    for (const page of pages) expect(page.items.length).toBeLessThanOrEqual(10);
+    expect(pages.map((p) => p.commitComplete)).toEqual([false, false, false, false, true]);
+    const ids = pages.flatMap((p) => p.items.map((i: any) => i.id));
+    expect(ids).toEqual(batch.map((c) => c.itemId).sort());
+    expect(pages.at(-1).cursor).toBe(String(applied.seq));
+  });
+
+  it('a commit landing between the pages of a split commit: nothing skipped, nothing sent twice at one version', async () => {
+    const a = await newAccount(t);
+    const collectionId = await a.createCollection();
+    const batch = Array.from({ length: 50 }, () => a.create(collectionId));
+    const { body: applied } = await a.json('POST', '/v1/sync/changes', { changes: batch });
+    const sorted = batch.map((c) => c.itemId).sort();
+
+    const first = (await a.json('GET', `/v1/sync/changes?since=${applied.seq - 1}&limit=10`)).body;
+    expect(first.items.map((i: any) => i.id)).toEqual(sorted.slice(0, 10));
+    // Another device moves on one item already sent, one not yet sent (just past the cut, where an
+    // offset into the commit would now skip its neighbour), and adds a new one.
+    const sentAlready = sorted[3]!;
+    const notYetSent = sorted[12]!;
+    const newcomer = a.create(collectionId);
+    const update = (itemId: string) => ({ op: 'update', itemId, baseVersion: 1, encryptedMetadata: fakeSealed(10) });
+    await a.json('POST', '/v1/sync/changes', { changes: [update(sentAlready), update(notYetSent), newcomer] });
+
+    const rest = await pullAll(a, first.cursor, 10);
+    for (const page of rest.pages) expect(page.items.length).toBeLessThanOrEqual(10);
+    const seen = [...first.items, ...rest.pages.flatMap((p) => p.items)].map((i: any) => `${i.id}@${i.version}`);
+    expect(new Set(seen).size).toBe(seen.length);
+    const expected = [...sorted.map((id) => `${id}@1`).filter((e) => e !== `${notYetSent}@1`), `${sentAlready}@2`, `${notYetSent}@2`, `${newcomer.itemId}@1`];
+    expect(seen.sort()).toEqual(expected.sort());
   });
 
   it('skips and repeats nothing while writers keep committing between page reads', async () => {
@@ -201,8 +237,10 @@ describe('delta sync', () => {
 
   it('rejects a malformed cursor', async () => {
     const a = await newAccount(t);
-    const res = await a.json('GET', '/v1/sync/changes?since=abc');
-    expect(res.status).toBe(400);
-    expect(res.body.error.message).toContain('query.since');
+    for (const since of ['abc', '5.short', `5.${newId()}.x`, `.${newId()}`]) {
+      const res = await a.json('GET', `/v1/sync/changes?since=${encodeURIComponent(since)}`);
+      expect(res.status, since).toBe(400);
+      expect(res.body.error.message).toContain('query.since');
+    }
   });
 });

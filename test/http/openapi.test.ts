@@ -75,9 +75,9 @@ describe('the error contract in the document', () => {
   it('lists on every operation the statuses its middleware can answer', async () => {
     const doc = await documentOf(t);
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses);
-    expect(statuses('/v1/sync/changes', 'post')).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '500', '503']);
+    expect(statuses('/v1/sync/changes', 'post')).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '429', '500', '503']);
     // A device token is no cookie, so it needs no CSRF token: no 403 there.
-    expect(statuses('/v1/device/find', 'put')).toEqual(['200', '400', '401', '413', '415', '500', '503']);
+    expect(statuses('/v1/device/find', 'put')).toEqual(['200', '400', '401', '413', '415', '429', '500', '503']);
     // A streamed upload is not under the JSON body limit, and is not parsed.
     expect(statuses('/v1/uploads/{uploadId}/parts/{partNumber}', 'put')).not.toContain('413');
     expect(statuses('/v1/uploads/{uploadId}/parts/{partNumber}', 'put')).not.toContain('415');

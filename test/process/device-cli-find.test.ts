@@ -76,4 +76,24 @@ describe('device CLI: Find Device without a phone', () => {
     const [device] = (await owner.devices()).devices;
     expect((await owner.simEvents(device!.id)).events[0]).toMatchObject({ kind: 'replaced', carrier: 'EE', verifiedNumber: '+447700900777', status: 'verified' });
   });
+
+  it('takes negative coordinates as values, not as options: --lat -33.9 --lon -3.7 and --lon=-3.7', async () => {
+    const spaced = await cli(['locate', '--lat', '-33.9', '--lon', '-3.7', '--accuracy', '5']);
+    expect(spaced.code, spaced.output).toBe(0);
+    expect(spaced.output).toContain('reported 1 location; last -33.90000, -3.70000 (±5 m)');
+    const joined = await cli(['locate', '--lat=-0.5', '--lon=-3.7']);
+    expect(joined.code, joined.output).toBe(0);
+    expect(joined.output).toContain('last -0.50000, -3.70000');
+    // An option after a numeric one is still an option, not its value.
+    const missing = await cli(['locate', '--lat', '--lon', '-3.7']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.output).toContain("error: Option '--lat' argument is ambiguous");
+
+    const owner = createApiClient({ baseUrl: url });
+    const { keys } = await logIn(owner, { email: 'lost@example.org', password: 'a long password' });
+    const [device] = (await owner.devices()).devices;
+    const { reports } = await owner.locationHistory(device!.id);
+    const fixes = reports.map((r) => openLocation(r.sealed, keys.x25519PublicKey, keys.x25519SecretKey));
+    expect(fixes.map((f) => [f.lat, f.lon])).toEqual(expect.arrayContaining([[-33.9, -3.7], [-0.5, -3.7]]));
+  });
 });

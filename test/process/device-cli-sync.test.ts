@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logIn } from '../../src/client/account.js';
+import { createApiClient } from '../../src/client/api.js';
+import { uploadEncrypted } from '../../src/client/sync/blob-transfer.js';
+import { createSyncEngine, emptyReplica } from '../../src/client/sync/engine.js';
+import { toBase64Url } from '../../src/protocol/encoding.js';
 import { run, startTestServer } from './spawn.js';
 
 let dir: string;
@@ -91,5 +96,52 @@ describe('device CLI: backup on one device, restore on another', () => {
     const result = await cli(['restore', '--dir', join(dir, 'x')], 'phone.json', 'not the password');
     expect(result.code).toBe(1);
     expect(result.output).toContain('error: wrong password: the account keys did not open');
+  });
+});
+
+describe('device CLI: restore goes on past items it cannot restore', () => {
+  /** Another client of the account (a phone app, say), writing file items with only the fields docs/CRYPTO.md §8 requires. */
+  async function otherClientSaves(email: string, files: Record<string, Buffer>) {
+    const api = createApiClient({ baseUrl: url });
+    const { response, keys } = await logIn(api, { email, password: 'a long password' });
+    const engine = createSyncEngine({ api, accountId: response.accountId, masterKey: keys.masterKey, replica: emptyReplica() });
+    for (const [name, bytes] of Object.entries(files)) {
+      const blob = await uploadEncrypted(api, () => new ReadableStream({ start: (c) => (c.enqueue(new Uint8Array(bytes)), c.close()) }), bytes.length);
+      await engine.saveItem({ kind: 'files', meta: { name, blobKey: toBase64Url(blob.blobKey), chunkSize: blob.chunkSize }, blobId: blob.blobId });
+    }
+  }
+
+  it('skips unsafe names, restores minimal-metadata items and every good one, lists what it skipped, exits 1', async () => {
+    const email = 'restore@example.org';
+    expect((await cli(['signup', '--email', email, '--kdf-ops', '1', '--kdf-mem', '8192'], 'tablet.json')).code).toBe(0);
+    expect((await cli(['login', '--email', email], 'tablet.json')).code).toBe(0);
+    const absolute = join(dir, 'absolute.txt');
+    const minimal = Buffer.from('written by another client, without size or sha256\n');
+    // Synced first, so a restore that stopped at the first failure would never reach the good ones.
+    await otherClientSaves(email, {
+      '../escape.txt': Buffer.from('outside the folder'),
+      [absolute]: Buffer.from('an absolute path'),
+      'bad\u0000name.txt': Buffer.from('a NUL in the name'),
+      'from-tablet/minimal.txt': minimal,
+    });
+    const good = join(dir, 'tablet-files');
+    writeTree(good, { 'notes/a.md': Buffer.from('# A\n'), 'photos/b.jpg': randomBytes(200_000) });
+    expect((await cli(['backup', '--dir', good], 'tablet.json')).output).toContain('2 uploaded');
+
+    expect((await cli(['login', '--email', email], 'desk.json')).code).toBe(0);
+    const target = join(dir, 'desk-files');
+    const restore = await cli(['restore', '--dir', target], 'desk.json');
+    expect(restore.code, restore.output).toBe(1);
+    expect(restore.output).toContain(`restored into ${target}: 3 written, 0 already up to date, 3 skipped`);
+    expect(restore.output).toContain('skipped "../escape.txt": unsafe path');
+    expect(restore.output).toContain(`skipped ${JSON.stringify(absolute)}: unsafe path`);
+    expect(restore.output).toContain('skipped "bad\\u0000name.txt": unsafe path');
+    expect(restore.output).toContain('error: 3 items could not be restored (listed above)');
+
+    expect(readFileSync(join(target, 'from-tablet/minimal.txt')).equals(minimal)).toBe(true);
+    for (const name of ['notes/a.md', 'photos/b.jpg']) expect(readFileSync(join(target, name)).equals(readFileSync(join(good, name))), name).toBe(true);
+    expect(existsSync(join(dir, 'escape.txt'))).toBe(false);
+    expect(existsSync(absolute)).toBe(false);
+    expect(readdirSync(target).sort()).toEqual(['from-tablet', 'notes', 'photos']);
   });
 });

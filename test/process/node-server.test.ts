@@ -49,13 +49,15 @@ describe('src/node.ts as a real process', () => {
     dir = mkdtempSync(join(tmpdir(), 'homing-badcfg-'));
     running = start('src/node.ts', {
       cwd: dir,
-      env: { PORT: 'eighty', LOG_LEVEL: 'loud', HOMING_SERVER_KEY: 'short' },
+      env: { PORT: 'eighty', LOG_LEVEL: 'loud', HOMING_SERVER_KEY: 'short', REQUEST_TIMEOUT_SECONDS: '0', SHUTDOWN_GRACE_SECONDS: 'soon' },
     });
     expect(await running.exited).toBe(2);
     const lines = running.output().trim().split('\n');
     expect(lines.find((l) => l.includes('PORT="eighty"'))).toBeDefined();
     expect(lines.find((l) => l.includes('LOG_LEVEL="loud"'))).toBeDefined();
     expect(lines.find((l) => l.includes('HOMING_SERVER_KEY="short"'))).toContain('32 bytes');
+    expect(lines.find((l) => l.includes('REQUEST_TIMEOUT_SECONDS="0"'))).toBeDefined();
+    expect(lines.find((l) => l.includes('SHUTDOWN_GRACE_SECONDS="soon"'))).toBeDefined();
     expect(running.output()).not.toMatch(/\n\s+at /);
   });
 

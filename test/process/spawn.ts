@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { processLogWriter, recordProcessSecrets, recordSecretsInFiles } from '../log-scan/capture.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = `${REPO}node_modules/.bin/tsx`;
@@ -71,8 +72,20 @@ export function start(script: string, options: { cwd: string; env?: Record<strin
     detached: true,
   });
   let text = '';
-  child.stdout!.on('data', (chunk) => (text += chunk));
-  child.stderr!.on('data', (chunk) => (text += chunk));
+  // The server's output is kept for the log scan after the run; the CLI's is not a server log.
+  const serverLog = script === 'src/node.ts' ? processLogWriter(child.pid) : undefined;
+  recordProcessSecrets(options.env ?? {}, options.args ?? []);
+  child.stdout!.on('data', (chunk) => {
+    text += chunk;
+    serverLog?.write(chunk);
+  });
+  child.stderr!.on('data', (chunk) => {
+    text += chunk;
+    serverLog?.write(chunk);
+  });
+  child.once('close', () => serverLog?.close());
+  // Before the test's own exit handlers, which may delete the folder.
+  child.once('exit', () => recordSecretsInFiles(filesLeftBehind(options)));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const signal = (name: NodeJS.Signals) => {
     try {
@@ -82,6 +95,17 @@ export function start(script: string, options: { cwd: string; env?: Record<strin
     }
   };
   return { child, output: () => text, exited, signal };
+}
+
+/** Files a process may have written secrets to: a CLI's --state file, a server's SMS outbox. */
+function filesLeftBehind(options: { cwd: string; env?: Record<string, string>; args?: string[] }): string[] {
+  const args = options.args ?? [];
+  const state = args[args.indexOf('--state') + 1];
+  const dataDir = resolve(options.cwd, options.env?.HOMING_DATA_DIR ?? 'data');
+  return [
+    ...(args.includes('--state') && state ? [resolve(options.cwd, state)] : []),
+    resolve(options.cwd, options.env?.SMS_OUTBOX_PATH ?? join(dataDir, 'sms-outbox.jsonl')),
+  ];
 }
 
 /** Cleanup after a test: SIGKILLs the process group if the process is still running, and waits for it. */

@@ -8,7 +8,7 @@ import type { ApiClient } from '../api.js';
 import { nativeChunkCipher } from '../crypto/blob-cipher-node.js';
 import { toBase64Url } from '../../protocol/encoding.js';
 import type { HashFactory } from '../../protocol/hash.js';
-import { conflictName, type ItemMetadata, type SyncEngine } from '../sync/engine.js';
+import { conflictName, type ItemMetadata, type ReplicaItem, type SyncEngine } from '../sync/engine.js';
 import { downloadDecrypted, uploadEncrypted } from '../sync/blob-transfer.js';
 import { createProgress } from './progress.js';
 
@@ -114,50 +114,72 @@ export async function backupFolder(api: ApiClient, engine: SyncEngine, root: str
   return counts;
 }
 
+// Control characters (NUL among them) have no place in a file name, and NUL cuts a path short.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /** A path from metadata, checked to stay inside the target folder. */
 function safeTarget(root: string, name: string) {
   const parts = name.split('/');
-  if (isAbsolute(name) || parts.some((p) => p === '' || p === '.' || p === '..') || name.includes('\\')) {
-    throw new Error(`refusing to restore to an unsafe path: ${JSON.stringify(name)}`);
+  if (isAbsolute(name) || parts.some((p) => p === '' || p === '.' || p === '..') || name.includes('\\') || CONTROL.test(name)) {
+    throw new Error('unsafe path: absolute, or with an empty, "." or ".." part, a backslash or a control character');
   }
   return join(root, ...parts);
 }
 
+type BlobItem = { meta: ItemMetadata; blob: NonNullable<ReplicaItem['blob']> };
+
 /**
- * Writes every live file item into the folder. Each file is decrypted into a temporary file and
- * renamed into place only after the whole blob verified and its SHA-256 matched, so a failed or
- * tampered download never leaves a partial file under the real name.
+ * Writes one file item into the folder. It is decrypted into a temporary file and renamed into
+ * place only after the whole blob verified, so a failed or tampered download never leaves a partial
+ * file under the real name. Only what docs/CRYPTO.md §8 requires is relied on (name, blobKey; the
+ * blob header holds the chunk size): size and sha256 are this CLI's own extras, checked when present.
+ */
+async function restoreFile(api: ApiClient, root: string, item: BlobItem, onProgress: (bytes: number) => void) {
+  const { name, blobKey, sha256 } = item.meta;
+  if (typeof name !== 'string') throw new Error('its metadata has no name');
+  if (typeof blobKey !== 'string') throw new Error('its metadata has no blobKey');
+  const target = safeTarget(root, name);
+  const expectedSha256 = typeof sha256 === 'string' ? sha256 : undefined;
+  const current = await stat(target).catch(() => undefined);
+  if (expectedSha256 && current?.isFile() && (await fileSha256(target)) === expectedSha256) return 'unchanged';
+  await mkdir(dirname(target), { recursive: true });
+  const temp = `${target}.homing-partial`;
+  try {
+    const plain = await downloadDecrypted(api, item.blob.id, blobKey, { ...transfer, onProgress });
+    await pipeline(Readable.fromWeb(plain as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(temp));
+    if (expectedSha256 && (await fileSha256(temp)) !== expectedSha256) throw new Error('the restored bytes do not match the backed-up SHA-256');
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  return 'restored';
+}
+
+export interface SkippedItem {
+  name: unknown;
+  reason: string;
+}
+
+/**
+ * Writes every live file item into the folder. An item that cannot be restored (an unsafe name,
+ * metadata without a blob key, a tampered blob) is skipped and reported, and the rest still are.
  */
 export async function restoreFolder(api: ApiClient, engine: SyncEngine, root: string) {
   await engine.pull();
-  const items = engine.liveItems().filter((item) => item.blob && typeof item.meta.blobKey === 'string');
-  const progress = createProgress('restore', items.reduce((sum, item) => sum + Number(item.meta.size ?? 0), 0));
-  const counts = { restored: 0, unchanged: 0 };
+  const items = engine.liveItems().flatMap((item) => (item.blob ? [{ ...item, blob: item.blob }] : []));
+  const expectedBytes = (item: BlobItem) => (typeof item.meta.size === 'number' ? item.meta.size : item.blob.size);
+  const progress = createProgress('restore', items.reduce((sum, item) => sum + expectedBytes(item), 0));
+  const result = { restored: 0, unchanged: 0, skipped: [] as SkippedItem[] };
 
   for (const item of items) {
-    const meta = item.meta as unknown as FileMeta;
-    const target = safeTarget(root, meta.name);
-    const current = await stat(target).catch(() => undefined);
-    if (current?.isFile() && (await fileSha256(target)) === meta.sha256) {
-      counts.unchanged++;
-      progress.fileDone(meta.size);
-      continue;
-    }
-    await mkdir(dirname(target), { recursive: true });
-    const temp = `${target}.homing-partial`;
     try {
-      const plain = await downloadDecrypted(api, item.blob!.id, meta.blobKey, { ...transfer, onProgress: progress.update });
-      await pipeline(Readable.fromWeb(plain as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(temp));
-      const restored = await fileSha256(temp);
-      if (restored !== meta.sha256) throw new Error(`${meta.name}: restored bytes do not match the backed-up SHA-256`);
-      await rename(temp, target);
+      result[await restoreFile(api, root, item, progress.update)]++;
     } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
+      result.skipped.push({ name: item.meta.name, reason: (err as Error).message });
     }
-    counts.restored++;
-    progress.fileDone(meta.size);
+    progress.fileDone(expectedBytes(item));
   }
   progress.finish();
-  return counts;
+  return result;
 }

@@ -5,6 +5,7 @@ import { logIn, signUp } from '../account.js';
 import { createApiClient, HomingApiError } from '../api.js';
 import { INTERACTIVE_KDF } from '../crypto/kdf.js';
 import { toBase64Url } from '../../protocol/encoding.js';
+import { joinNegativeNumbers } from './args.js';
 import { readSecret } from './prompt.js';
 import { type CliState, defaultStatePath, loadState, saveState } from './state.js';
 import { formatAge, table } from './format.js';
@@ -40,6 +41,7 @@ commands:
   backup   --dir FOLDER                        encrypt and upload new or changed files
                                                (.vcf contacts, .md/.txt notes, images photos, …)
   restore  --dir FOLDER                        download and decrypt every backed-up file into FOLDER
+                                               (lists any it cannot restore, e.g. an unsafe name, and exits 1)
   logout                                       end the saved session
 
 options:
@@ -83,6 +85,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** The options that take a number, which may be negative: `--lat -33.9 --lon -3.7`. */
+const NUMERIC_OPTIONS = ['lat', 'lon', 'accuracy', 'walk', 'wait', 'kdf-ops', 'kdf-mem'] as const satisfies readonly (keyof typeof OPTIONS)[];
+
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 class UsageError extends Error {}
@@ -94,7 +99,7 @@ const required = (flags: Flags, name: keyof Flags) => {
 };
 
 async function run(argv: string[]) {
-  const { values: flags, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  const { values: flags, positionals } = parseArgs({ args: joinNegativeNumbers(argv, NUMERIC_OPTIONS), options: OPTIONS, allowPositionals: true });
   const command = positionals[0];
   if (flags.help || !command) {
     console.log(USAGE);
@@ -131,8 +136,15 @@ async function run(argv: string[]) {
       const password = await readSecret('Password', 'HOMING_PASSWORD');
       // On a registered phone the session is bound to it, so removing the device ends it too.
       const deviceToken = state.email === email ? state.deviceToken : undefined;
-      const { response } = await logIn(api, { email, password, label: flags.label ?? 'device CLI', deviceToken });
-      save({ email, accountId: response.accountId, sessionToken: response.session.token });
+      // Kept from the last login: lets this device in while strangers exhaust the account's login limit.
+      const trustedClient = state.email === email ? state.trustedClient : undefined;
+      const { response } = await logIn(api, { email, password, label: flags.label ?? 'device CLI', deviceToken, trustedClient });
+      save({
+        email,
+        accountId: response.accountId,
+        sessionToken: response.session.token,
+        trustedClient: response.trustedClient ?? trustedClient,
+      });
       console.log(`logged in to ${server} as ${email} (session ${response.session.id})`);
       return;
     }

@@ -8,6 +8,8 @@ export interface CliState {
   email?: string;
   accountId?: string;
   sessionToken?: string;
+  /** From the last login (htc_…): sent with later logins so a flood of strangers' attempts cannot lock this device out. */
+  trustedClient?: string;
   hardwareId?: string;
   deviceId?: string;
   deviceToken?: string;

@@ -46,8 +46,11 @@ export async function runSyncCommand(command: 'backup' | 'restore', api: ApiClie
       ].filter(Boolean);
       console.log(`backed up ${input.dir}: ${uploaded} uploaded, ${unchanged} unchanged${notes.map((n) => `, ${n}`).join('')}`);
     } else {
-      const { restored, unchanged } = await restoreFolder(api, engine, input.dir);
-      console.log(`restored into ${input.dir}: ${restored} written, ${unchanged} already up to date`);
+      const { restored, unchanged, skipped } = await restoreFolder(api, engine, input.dir);
+      console.log(`restored into ${input.dir}: ${restored} written, ${unchanged} already up to date, ${skipped.length} skipped`);
+      // JSON.stringify: a name is another device's text, and its control characters must not reach the terminal raw.
+      for (const { name, reason } of skipped) console.log(`  skipped ${JSON.stringify(name)}: ${reason}`);
+      if (skipped.length > 0) throw new Error(`${skipped.length} item${skipped.length === 1 ? '' : 's'} could not be restored (listed above)`);
     }
   } finally {
     saveReplica(path, engine.replica);

@@ -42,8 +42,15 @@ export type SaveOutcome = 'created' | 'updated' | 'kept-both';
  * pushes local changes as version-checked batches, and on a conflict refetches and merges.
  * The server only ever sees what this seals.
  */
-export function createSyncEngine(input: { api: ApiClient; accountId: string; masterKey: Uint8Array; replica: SyncReplica }) {
-  const { api, accountId, masterKey, replica } = input;
+export function createSyncEngine(input: {
+  api: ApiClient;
+  accountId: string;
+  masterKey: Uint8Array;
+  replica: SyncReplica;
+  /** Most changes per page pulled (the server's default when absent). */
+  pageSize?: number;
+}) {
+  const { api, accountId, masterKey, replica, pageSize } = input;
   const collectionKeys = new Map<string, Uint8Array>();
 
   const collectionKey = async (collectionId: string) => {
@@ -66,27 +73,46 @@ export function createSyncEngine(input: { api: ApiClient; accountId: string; mas
     replica.collections[collection.id] = { kind: collection.kind, version: collection.version, name: meta.name };
   }
 
-  async function learnItem(item: Item) {
+  async function openItem(item: Item): Promise<ReplicaItem> {
     if (item.state === 'deleted' || !item.wrappedKey || !item.encryptedMetadata) {
-      replica.items[item.id] = { collectionId: item.collectionId, version: item.version, state: item.state, meta: null, blob: null };
-      return;
+      return { collectionId: item.collectionId, version: item.version, state: item.state, meta: null, blob: null };
     }
     const ids = { accountId, collectionId: item.collectionId, itemId: item.id };
     const itemKey = unwrapItemKey(await collectionKey(item.collectionId), ids, item.wrappedKey);
     const meta = openItemMetadata<ItemMetadata>(itemKey, ids, item.version, item.encryptedMetadata);
-    replica.items[item.id] = { collectionId: item.collectionId, version: item.version, state: item.state, meta, blob: item.blob };
+    return { collectionId: item.collectionId, version: item.version, state: item.state, meta, blob: item.blob };
   }
 
-  /** Pulls every change since the replica's cursor; returns how many items changed. */
+  async function learnItem(item: Item) {
+    replica.items[item.id] = await openItem(item);
+  }
+
+  /**
+   * Pulls every change since the replica's cursor; returns how many items changed. A batch is
+   * applied whole or not at all: the pages of a commit split across pages are held until its last
+   * one arrives (a batch is at most MAX_BATCH_CHANGES items), every item is opened before any is
+   * stored, and the replica's cursor only ever moves to a commit boundary. So a pull that fails or
+   * stops partway never leaves the replica holding half of one.
+   */
   async function pull(onPage?: (changed: number) => void) {
     let changed = 0;
+    let cursor = replica.cursor;
+    let held: Item[] = [];
     for (;;) {
-      const page = await api.changes(replica.cursor);
+      const page = await api.changes(cursor, pageSize);
       for (const collection of page.collections) learnCollection(collection);
-      for (const item of page.items) await learnItem(item);
-      changed += page.items.length;
-      replica.cursor = page.cursor;
-      onPage?.(changed);
+      held.push(...page.items);
+      cursor = page.cursor;
+      // A server that predates commitComplete never split a commit.
+      if (page.commitComplete !== false) {
+        const opened: [string, ReplicaItem][] = [];
+        for (const item of held) opened.push([item.id, await openItem(item)]);
+        for (const [id, item] of opened) replica.items[id] = item;
+        changed += held.length;
+        held = [];
+        replica.cursor = cursor;
+        onPage?.(changed);
+      }
       if (!page.hasMore) return changed;
     }
   }

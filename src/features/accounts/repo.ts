@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { count, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { accounts } from '../../db/schema.js';
 
@@ -31,4 +31,22 @@ export function updatePasswordKeys(
     .update(accounts)
     .set({ ...keys, updatedAt: now })
     .where(eq(accounts.id, id));
+}
+
+/**
+ * How many of the most recently created accounts use each set of Argon2id parameters: a bounded
+ * sample (newest rowids first, read straight off the table's b-tree), so its cost does not grow
+ * with the number of accounts.
+ */
+export async function kdfParameterCounts(db: Db, sampleSize: number) {
+  const recent = db
+    .select({ opsLimit: accounts.kdfOpsLimit, memLimit: accounts.kdfMemLimit })
+    .from(accounts)
+    .orderBy(desc(sql`rowid`))
+    .limit(sampleSize)
+    .as('recent');
+  return db
+    .select({ opsLimit: recent.opsLimit, memLimit: recent.memLimit, accounts: count() })
+    .from(recent)
+    .groupBy(recent.opsLimit, recent.memLimit);
 }

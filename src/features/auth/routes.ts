@@ -1,7 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
-import { deleteCookie, setCookie } from 'hono/cookie';
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Deps } from '../../deps.js';
-import { SESSION_COOKIE } from '../../protocol/headers.js';
+import { SESSION_COOKIE, TRUSTED_CLIENT_COOKIE } from '../../protocol/headers.js';
+import type { AppEnv } from '../../http/env.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
 import { csrfTokenOf, revokeSession } from '../sessions/service.js';
@@ -16,10 +18,13 @@ import {
   reauthenticateResponse,
 } from '../../protocol/api/auth.js';
 import { passwordChangeBody, passwordChangeResponse } from '../../protocol/api/accounts.js';
+import { createKdfDecoys } from '../accounts/kdf-decoy.js';
 import { changePassword, createChallenge, login, reauthenticate } from './service.js';
+import { TRUSTED_CLIENT_LIFETIME_SECONDS } from './trusted-client.js';
 
 export function authRoutes(deps: Deps, throttles: Throttles) {
   const router = createRouter();
+  const decoys = createKdfDecoys(deps);
 
   router.openapi(
     createRoute({
@@ -28,11 +33,14 @@ export function authRoutes(deps: Deps, throttles: Throttles) {
       tags: ['Auth'],
       summary: 'Ask for a login challenge',
       description:
-        'Returns a single-use challenge and, for the password method, the Argon2id salt and parameters. Unknown emails get a stable decoy salt and the same shape, so this does not reveal who is registered.',
+        'Returns a single-use challenge and, for the password method, the Argon2id salt and parameters. Unknown emails get the same shape with a stable decoy salt and parameters drawn from those this server\'s accounts use, so this does not reveal who is registered. Limited per email and address, per address, and (unless the client sends an earlier login\'s trustedClient) per email.',
       request: { body: jsonBody(challengeBody) },
       responses: { 200: jsonResponse(challengeResponse, 'A challenge to sign'), ...errorResponses(429) },
     }),
-    async (c) => c.json(await createChallenge(deps, throttles, c.req.valid('json'), ctxOf(c)), 200),
+    async (c) => {
+      const { trustedClient, ...body } = c.req.valid('json');
+      return c.json(await createChallenge(deps, throttles, decoys, body, ctxOf(c, trustedClient)), 200);
+    },
   );
 
   router.openapi(
@@ -47,20 +55,17 @@ export function authRoutes(deps: Deps, throttles: Throttles) {
       responses: { 200: jsonResponse(loginResponse, 'Logged in'), ...errorResponses(401, 429) },
     }),
     async (c) => {
-      const body = c.req.valid('json');
-      const result = await login(deps, throttles, { ...body, sessionKind: body.session }, ctxOf(c));
+      const { trustedClient: presented, ...body } = c.req.valid('json');
+      const { trustedClient, ...result } = await login(deps, throttles, { ...body, sessionKind: body.session }, ctxOf(c, presented));
       const { token, ...session } = result.session;
       if (session.kind === 'cookie') {
-        setCookie(c, SESSION_COOKIE, token, {
-          httpOnly: true,
-          secure: true,
-          sameSite: 'Strict',
-          path: '/',
-          maxAge: Math.floor(deps.config.sessionTtlMs / 1000),
-        });
+        const cookie = { httpOnly: true, secure: true, sameSite: 'Strict', path: '/' } as const;
+        setCookie(c, SESSION_COOKIE, token, { ...cookie, maxAge: Math.floor(deps.config.sessionTtlMs / 1000) });
+        // Outlives the session on purpose: it is what lets this browser in during an attack later.
+        setCookie(c, TRUSTED_CLIENT_COOKIE, trustedClient, { ...cookie, maxAge: TRUSTED_CLIENT_LIFETIME_SECONDS });
         return c.json({ ...result, session: { ...session, csrfToken: csrfTokenOf(deps, session.id) } }, 200);
       }
-      return c.json({ ...result, session: { ...session, token } }, 200);
+      return c.json({ ...result, trustedClient, session: { ...session, token } }, 200);
     },
   );
 
@@ -150,4 +155,8 @@ export function authRoutes(deps: Deps, throttles: Throttles) {
   return router;
 }
 
-const ctxOf = (c: { get(key: 'clientAddress'): string }) => ({ clientAddress: c.get('clientAddress') });
+/** The client's address and trusted-client token: the body's (SDK, CLI) or else the cookie (browser). */
+const ctxOf = (c: Context<AppEnv>, trustedClient?: string) => ({
+  clientAddress: c.get('clientAddress'),
+  trustedClient: trustedClient ?? getCookie(c, TRUSTED_CLIENT_COOKIE),
+});

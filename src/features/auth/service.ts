@@ -9,14 +9,11 @@ import type { passwordChangeBody } from '../../protocol/api/accounts.js';
 import { assertKdfFloor, emailIndexOf, findAccount, findAccountByEmailIndex, keyBundleOf, passwordKeysStatement } from '../accounts/service.js';
 import { authenticateDevice } from '../devices/service.js';
 import * as sessions from '../sessions/service.js';
+import type { KdfDecoys } from '../accounts/kdf-decoy.js';
 import type { Throttles } from '../throttles/service.js';
-import {
-  CHALLENGES_PER_ACCOUNT,
-  CHALLENGES_PER_ADDRESS,
-  LOGIN_FAILURES_PER_ACCOUNT,
-  LOGIN_FAILURES_PER_ADDRESS,
-} from '../throttles/service.js';
+import { loginLimits } from './login-limits.js';
 import * as repo from './repo.js';
+import { issueTrustedClient, trustedClientId } from './trusted-client.js';
 
 export type LoginMethod = 'password' | 'recovery';
 type PasswordChangeInput = z.infer<typeof passwordChangeBody>;
@@ -29,30 +26,26 @@ const badProof = () => new AppError('invalid_credentials', 'the email, password 
 
 interface Context {
   clientAddress: string;
+  /** The trusted-client token the client sent (body field or cookie), if any. */
+  trustedClient?: string;
 }
-
-const throttleKeys = (throttles: Throttles, emailIndex: string, clientAddress: string) => ({
-  account: throttles.keyOf('login-failures:account', emailIndex),
-  address: throttles.keyOf('login-failures:address', clientAddress),
-});
 
 /**
  * Issues a single-use challenge bound to the account, this server's origin and a short expiry.
- * An unknown email gets the same answer: a challenge row (that can never verify) and a decoy salt
- * derived from the email under the server key, stable across requests, with the server's default
- * parameters. Known and unknown emails cost one lookup and one insert each.
+ * An unknown email gets the same answer: a challenge row (that can never verify) and decoy
+ * parameters (kdf-decoy.ts), stable across requests. Known and unknown emails cost one lookup,
+ * one decoy and one insert each.
  */
 export async function createChallenge(
   deps: Deps,
   throttles: Throttles,
+  decoys: KdfDecoys,
   input: { email: string; method: LoginMethod },
   ctx: Context,
 ) {
   const emailIndex = emailIndexOf(deps, input.email);
-  await throttles.hit(throttles.keyOf('challenges:address', ctx.clientAddress), CHALLENGES_PER_ADDRESS);
-  await throttles.hit(throttles.keyOf('challenges:account', emailIndex), CHALLENGES_PER_ACCOUNT);
-  const keys = throttleKeys(throttles, emailIndex, ctx.clientAddress);
-  await throttles.assertNotBlocked([keys.account, keys.address]);
+  const trustedId = trustedClientId(deps, emailIndex, ctx.trustedClient);
+  await loginLimits(throttles, { emailIndex, clientAddress: ctx.clientAddress, trustedClientId: trustedId }).beforeChallenge();
 
   const account = await findAccountByEmailIndex(deps, emailIndex);
   const now = deps.clock.now();
@@ -68,12 +61,8 @@ export async function createChallenge(
   };
   await repo.insertChallenge(deps.db, challenge);
 
-  const kdf = account
-    ? { salt: account.kdfSalt, opsLimit: account.kdfOpsLimit, memLimit: account.kdfMemLimit }
-    : {
-        salt: toBase64Url(deps.secrets.derive('decoy-salt', emailIndex, 16)),
-        ...deps.config.kdfMinimum,
-      };
+  const decoy = await decoys.forEmail(emailIndex);
+  const kdf = account ? { salt: account.kdfSalt, opsLimit: account.kdfOpsLimit, memLimit: account.kdfMemLimit } : decoy;
   return {
     challengeId: challenge.id,
     challenge: challenge.nonce,
@@ -88,20 +77,26 @@ export async function createChallenge(
  * Checks a signed challenge and returns the account it proves. Unknown account and wrong
  * signature fail identically (same code, same work); an expired, used or unknown challenge fails
  * as challenge_invalid, which says nothing about the account either, since decoys are stored too.
- * Failures count towards backoff per account and per address.
+ * Failures count towards the backoffs of login-limits.ts. A logged-in session re-proving its own
+ * account's password is a trusted client, keyed by the session.
  */
 export async function verifyProof(
   deps: Deps,
   throttles: Throttles,
   proof: { challengeId: string; signature: string },
-  ctx: Context & { expectedAccountId?: string },
+  ctx: Context & { session?: { sessionId: string; accountId: string } },
 ) {
   const challenge = await repo.consumeChallenge(deps.db, proof.challengeId, deps.clock.now());
   if (!challenge) throw new AppError('challenge_invalid', 'the challenge is unknown, used or expired; ask for a new one');
 
   const account = challenge.accountId ? await findAccount(deps, challenge.accountId) : undefined;
-  const keys = throttleKeys(throttles, challenge.emailIndex, ctx.clientAddress);
-  await throttles.assertNotBlocked([keys.account, keys.address]);
+  const ownSession = ctx.session?.accountId === challenge.accountId ? ctx.session : undefined;
+  const limits = loginLimits(throttles, {
+    emailIndex: challenge.emailIndex,
+    clientAddress: ctx.clientAddress,
+    trustedClientId: ownSession ? `session:${ownSession.sessionId}` : trustedClientId(deps, challenge.emailIndex, ctx.trustedClient),
+  });
+  await limits.beforeProof();
 
   const publicKey = account
     ? fromBase64Url(challenge.method === 'password' ? account.loginPublicKey : account.recoveryLoginPublicKey)
@@ -112,16 +107,15 @@ export async function verifyProof(
     challenge: fromBase64Url(challenge.nonce),
   });
   const valid = verifyDetached(publicKey, message, fromBase64Url(proof.signature));
-  const forThisAccount = ctx.expectedAccountId === undefined || ctx.expectedAccountId === account?.id;
+  const forThisAccount = ctx.session === undefined || ownSession !== undefined;
 
   if (!account || !valid || !forThisAccount) {
-    await throttles.recordFailure(keys.account, LOGIN_FAILURES_PER_ACCOUNT);
-    await throttles.recordFailure(keys.address, LOGIN_FAILURES_PER_ADDRESS);
+    await limits.recordFailure();
     deps.log.info('login proof refused', { method: challenge.method });
     throw badProof();
   }
-  await throttles.clear(keys.account);
-  return { account, method: challenge.method as LoginMethod };
+  await limits.recordSuccess();
+  return { account, method: challenge.method as LoginMethod, emailIndex: challenge.emailIndex };
 }
 
 export async function login(
@@ -130,12 +124,18 @@ export async function login(
   input: { challengeId: string; signature: string; sessionKind: sessions.SessionKind; label?: string; deviceToken?: string },
   ctx: Context,
 ) {
-  const { account, method } = await verifyProof(deps, throttles, input, ctx);
+  const { account, method, emailIndex } = await verifyProof(deps, throttles, input, ctx);
   const deviceId = input.deviceToken ? await phoneOf(deps, account.id, input.deviceToken) : undefined;
   const { statement, session } = sessions.prepareSession(deps, account.id, input.sessionKind, input.label, deviceId);
   await statement;
   deps.log.info('logged in', { accountId: account.id, sessionId: session.id, method, deviceId });
-  return { accountId: account.id, method, session, keys: keyBundleOf(account, method) };
+  return {
+    accountId: account.id,
+    method,
+    session,
+    keys: keyBundleOf(account, method),
+    trustedClient: issueTrustedClient(deps, emailIndex),
+  };
 }
 
 /** The phone a login happens on, proven by its device token, which must be this account's. */
@@ -155,7 +155,7 @@ export async function reauthenticate(
   proof: { challengeId: string; signature: string },
   ctx: Context,
 ) {
-  await verifyProof(deps, throttles, proof, { ...ctx, expectedAccountId: session.accountId });
+  await verifyProof(deps, throttles, proof, { ...ctx, session });
   return { reauthenticatedAt: await sessions.markReauthenticated(deps, session.sessionId) };
 }
 
@@ -172,7 +172,7 @@ export async function changePassword(
   ctx: Context,
 ) {
   assertKdfFloor(deps, input.kdf);
-  await verifyProof(deps, throttles, input.proof, { ...ctx, expectedAccountId: session.accountId });
+  await verifyProof(deps, throttles, input.proof, { ...ctx, session });
   const others = await sessions.countOtherSessions(deps, session.accountId, session.sessionId);
   await atomic(deps.db, [
     passwordKeysStatement(deps, session.accountId, {

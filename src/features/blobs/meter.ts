@@ -52,3 +52,27 @@ export async function hashStream(hashFactory: HashFactory, body: ReadableStream<
   }
   return { size, sha256: hash.hex() };
 }
+
+/**
+ * The request body, with a failure to read it remembered: a body cut off mid-way (the client went
+ * away, or the server is shutting down) is then told apart from a store that failed.
+ */
+export function fromClient(body: ReadableStream<Uint8Array>) {
+  const reader = body.getReader();
+  let cut = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let next;
+      try {
+        next = await reader.read();
+      } catch (error) {
+        cut = true;
+        return controller.error(error);
+      }
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return { stream, wasCut: () => cut };
+}

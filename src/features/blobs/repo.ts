@@ -4,6 +4,7 @@ import { blobs, blobUsage, uploadParts, uploads } from '../../db/schema.js';
 
 export type BlobRow = typeof blobs.$inferSelect;
 export type UploadRow = typeof uploads.$inferSelect;
+export type UploadPartRow = typeof uploadParts.$inferSelect;
 
 /**
  * A blob's state, compared so that SQLite cannot answer the lookup from the blobs_age (state,
@@ -131,17 +132,27 @@ export async function insertUpload(db: Db, row: UploadRow) {
   await db.insert(uploads).values(row);
 }
 
+const uploadWithBlobState = { upload: uploads, blobState: blobs.state };
+const blobOfUpload = and(eq(blobs.accountId, uploads.accountId), eq(blobs.id, uploads.blobId));
+
+/**
+ * An upload and its blob's state: pending while parts may arrive, committed once completed (the
+ * row then stays as the receipt a retried complete is answered from), null once the blob is gone.
+ */
 export async function findUpload(db: Db, accountId: string, id: string) {
   const [row] = await db
-    .select()
+    .select(uploadWithBlobState)
     .from(uploads)
+    .leftJoin(blobs, blobOfUpload)
     .where(and(eq(uploads.accountId, accountId), eq(uploads.id, id)));
   return row;
 }
 
+export type UploadWithBlobState = NonNullable<Awaited<ReturnType<typeof findUpload>>>;
+
 export async function findUploadOfBlob(db: Db, accountId: string, blobId: string) {
   const [row] = await db
-    .select({ id: uploads.id })
+    .select({ id: uploads.id, storeUploadId: uploads.storeUploadId })
     .from(uploads)
     .where(and(eq(uploads.accountId, accountId), eq(uploads.blobId, blobId)));
   return row;
@@ -165,11 +176,14 @@ export function listParts(db: Db, accountId: string, uploadId: string) {
     .orderBy(uploadParts.partNumber);
 }
 
+export const deletePartsStatement = (db: Db, accountId: string, uploadId: string) =>
+  db.delete(uploadParts).where(and(eq(uploadParts.accountId, accountId), eq(uploadParts.uploadId, uploadId)));
+
 export const deleteUploadStatements = (db: Db, accountId: string, uploadId: string) => [
-  db.delete(uploadParts).where(and(eq(uploadParts.accountId, accountId), eq(uploadParts.uploadId, uploadId))),
+  deletePartsStatement(db, accountId, uploadId),
   db.delete(uploads).where(and(eq(uploads.accountId, accountId), eq(uploads.id, uploadId))),
 ];
 
 export function expiredUploads(db: Db, now: number, limit: number) {
-  return db.select().from(uploads).where(lt(uploads.expiresAt, now)).limit(limit);
+  return db.select(uploadWithBlobState).from(uploads).leftJoin(blobs, blobOfUpload).where(lt(uploads.expiresAt, now)).limit(limit);
 }

@@ -15,19 +15,12 @@ import {
   partParams,
   presignedRequest,
   upload,
+  uploadedPart,
   uploadIdParam,
+  uploadStatus,
 } from '../../protocol/api/blobs.js';
-import {
-  abortUpload,
-  commitPresigned,
-  completeUpload,
-  createUpload,
-  downloadBlob,
-  presignDownload,
-  presignUpload,
-  uploadBlob,
-  uploadPart,
-} from './service.js';
+import { commitPresigned, downloadBlob, presignDownload, presignUpload, uploadBlob } from './service.js';
+import { abortUpload, completeUpload, createUpload, uploadPart, uploadStatus as readUploadStatus } from './uploads.js';
 
 /** The exact body size, which streaming uploads must declare up front. */
 function contentLength(c: Context<AppEnv>) {
@@ -118,10 +111,7 @@ export function blobRoutes(deps: Deps) {
       security,
       summary: 'Upload one part (streamed)',
       request: { params: partParams, body: binaryBody('The part’s bytes') },
-      responses: {
-        200: jsonResponse(z.object({ partNumber: z.number().int(), size: z.number().int() }).openapi('UploadedPart'), 'Stored'),
-        ...errorResponses(404, 411, 422),
-      },
+      responses: { 200: jsonResponse(uploadedPart, 'Stored'), ...errorResponses(404, 409, 411, 422) },
     }),
     async (c) => {
       const { uploadId, partNumber } = c.req.valid('param');
@@ -132,12 +122,28 @@ export function blobRoutes(deps: Deps) {
 
   router.openapi(
     createRoute({
+      method: 'get',
+      path: '/v1/uploads/{uploadId}',
+      tags,
+      security,
+      summary: 'Which parts of a resumable upload arrived',
+      description:
+        'The parts the server stored, with their sizes: a client whose connection dropped sends only the missing ones (a part sent again replaces the stored one). Another account’s upload is 404, like an unknown one.',
+      request: { params: uploadIdParam },
+      responses: { 200: jsonResponse(uploadStatus, 'The upload as stored'), ...errorResponses(404) },
+    }),
+    async (c) => c.json(await readUploadStatus(deps, c.get('session').accountId, c.req.valid('param').uploadId), 200),
+  );
+
+  router.openapi(
+    createRoute({
       method: 'post',
       path: '/v1/uploads/{uploadId}/complete',
       tags,
       security,
       summary: 'Finish a resumable upload',
-      description: 'Joins the parts, then reads the object back to check its size and SHA-256 before committing the blob.',
+      description:
+        'Joins the parts, then reads the object back to check its size and SHA-256 before committing the blob. Safe to repeat: after a 503 (nothing is lost; the parts stay) the same call finishes the job, and once completed it answers the same blob again.',
       request: { params: uploadIdParam },
       responses: { 201: jsonResponse(blobInfo, 'Committed'), ...errorResponses(404, 422, 507) },
     }),

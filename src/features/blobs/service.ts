@@ -1,187 +1,37 @@
 import { blobKey } from '../../adapters/blob-store.js';
-import { atomic, inChunks, isGuardFailure, type Statement } from '../../db/client.js';
+import { atomic, inChunks, type Statement } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
-import { createMeter, hashStream } from './meter.js';
+import { sweepStoreLeftovers } from './leftovers.js';
+import { createMeter, fromClient } from './meter.js';
+import { commit, type DeclaredBlob, discardPending, newPendingBlob, verifyStored, view } from './pending.js';
 import { parseRange } from './range.js';
 import * as repo from './repo.js';
-
-export interface DeclaredBlob {
-  size: number;
-  sha256: string;
-}
-
-/** Refuses a blob the account could not hold, before a single byte is read. */
-export async function assertFits(deps: Deps, accountId: string, size: number) {
-  if (size > deps.config.maxBlobBytes) {
-    throw new AppError('blob_too_large', `a blob may be at most ${deps.config.maxBlobBytes} bytes`);
-  }
-  const bytesUsed = await repo.readBytesUsed(deps.db, accountId);
-  if (bytesUsed + size > deps.config.accountQuotaBytes) throw quotaExceeded(deps, bytesUsed);
-}
-
-const quotaExceeded = (deps: Deps, bytesUsed: number) =>
-  new AppError('quota_exceeded', `the account has ${deps.config.accountQuotaBytes - bytesUsed} bytes of storage left`, {
-    details: { bytesUsed, quota: deps.config.accountQuotaBytes },
-  });
-
-const view = (row: Pick<repo.BlobRow, 'id' | 'size' | 'sha256'>) => ({ blobId: row.id, size: row.size, sha256: row.sha256 });
-
-async function newPendingBlob(deps: Deps, accountId: string, declared: DeclaredBlob) {
-  await assertFits(deps, accountId, declared.size);
-  const blob = { accountId, id: deps.random.id(), size: declared.size, sha256: declared.sha256, createdAt: deps.clock.now() };
-  await repo.insertPendingBlob(deps.db, blob);
-  return blob;
-}
-
-async function commit(deps: Deps, blob: { accountId: string; id: string; size: number }) {
-  try {
-    await atomic(deps.db, repo.commitBlobStatements(deps.db, blob, deps.config.accountQuotaBytes, deps.clock.now()));
-  } catch (err) {
-    if (!isGuardFailure(err)) throw err;
-    const bytesUsed = await repo.readBytesUsed(deps.db, blob.accountId);
-    // Either guard may have stopped it: over quota, or the blob was no longer pending.
-    if (bytesUsed + blob.size <= deps.config.accountQuotaBytes) throw notFound('blob');
-    await discardPending(deps, blob.accountId, blob.id);
-    throw quotaExceeded(deps, bytesUsed);
-  }
-}
-
-/** Drops a blob that never committed: its row, and whatever of its object reached the store. */
-async function discardPending(deps: Deps, accountId: string, blobId: string) {
-  await repo.markPendingDeleting(deps.db, accountId, blobId);
-  try {
-    await deps.blobs.delete([blobKey(accountId, blobId)]);
-    await repo.deleteBlobRows(deps.db, accountId, [blobId]);
-  } catch (err) {
-    // The row stays marked deleting, so garbage collection finishes the job later.
-    deps.log.warn('could not discard a failed upload yet', { accountId, blobId, error: String(err) });
-  }
-}
+import { endUpload } from './uploads.js';
 
 /**
  * Streams a blob through to the store while counting and hashing it; only when the store holds
  * it whole, with the declared size and SHA-256, is it committed and counted against the quota.
- * Memory stays flat whatever the size: the body is never buffered.
+ * Memory stays flat whatever the size: the body is never buffered. A body cut off mid-way is the
+ * client's doing, not a fault: it is logged as such and nothing of it is kept.
  */
 export async function uploadBlob(deps: Deps, accountId: string, declared: DeclaredBlob, body: ReadableStream<Uint8Array>) {
   const blob = await newPendingBlob(deps, accountId, declared);
+  const client = fromClient(body);
   const meter = createMeter(deps.sha256, declared);
   try {
-    await deps.blobs.put(blobKey(accountId, blob.id), body.pipeThrough(meter.stream), declared.size);
+    await deps.blobs.put(blobKey(accountId, blob.id), client.stream.pipeThrough(meter.stream), declared.size);
   } catch (err) {
     await discardPending(deps, accountId, blob.id);
+    if (client.wasCut()) {
+      deps.log.info('upload aborted by client', { accountId, blobId: blob.id });
+      throw new AppError('integrity_mismatch', 'the body was cut off before its end; nothing was stored');
+    }
     throw meter.failure() ?? err;
   }
   await commit(deps, blob);
   deps.log.info('blob stored', { accountId, blobId: blob.id, size: blob.size });
   return view(blob);
-}
-
-/** Verifies an object the server did not stream itself (multipart, presigned) before committing. */
-async function verifyStored(deps: Deps, blob: { accountId: string; id: string; size: number; sha256: string }) {
-  const stored = await deps.blobs.get(blobKey(blob.accountId, blob.id));
-  const actual = stored ? await hashStream(deps.sha256, stored.body) : { size: 0, sha256: '' };
-  if (!stored || actual.size !== blob.size || actual.sha256 !== blob.sha256) {
-    await discardPending(deps, blob.accountId, blob.id);
-    throw new AppError(
-      'integrity_mismatch',
-      stored
-        ? `the stored object has ${actual.size} bytes and SHA-256 ${actual.sha256}; expected ${blob.size} and ${blob.sha256}`
-        : 'nothing was stored for this blob',
-    );
-  }
-}
-
-// ---- resumable multipart uploads ----
-
-const MIN_PART_SIZE = 5 * 1024 * 1024;
-const MAX_PARTS = 10_000;
-
-export async function createUpload(deps: Deps, accountId: string, declared: DeclaredBlob & { partSize?: number }) {
-  const partSize = Math.max(declared.partSize ?? 8 * 1024 * 1024, MIN_PART_SIZE, Math.ceil(declared.size / MAX_PARTS));
-  const blob = await newPendingBlob(deps, accountId, declared);
-  const { uploadId: storeUploadId } = await deps.blobs.createMultipart(blobKey(accountId, blob.id));
-  const now = deps.clock.now();
-  const upload = {
-    accountId,
-    id: deps.random.id(),
-    blobId: blob.id,
-    storeUploadId,
-    size: declared.size,
-    sha256: declared.sha256,
-    partSize,
-    createdAt: now,
-    expiresAt: now + deps.config.uploadExpiryMs,
-  };
-  await repo.insertUpload(deps.db, upload);
-  return {
-    uploadId: upload.id,
-    blobId: blob.id,
-    partSize,
-    partCount: Math.max(1, Math.ceil(declared.size / partSize)),
-    expiresAt: upload.expiresAt,
-  };
-}
-
-async function liveUpload(deps: Deps, accountId: string, uploadId: string) {
-  const upload = await repo.findUpload(deps.db, accountId, uploadId);
-  if (!upload || upload.expiresAt <= deps.clock.now()) throw notFound('upload');
-  return upload;
-}
-
-const expectedPartSize = (upload: repo.UploadRow, partNumber: number) => {
-  const partCount = Math.max(1, Math.ceil(upload.size / upload.partSize));
-  if (partNumber > partCount) return undefined;
-  return partNumber < partCount ? upload.partSize : upload.size - upload.partSize * (partCount - 1);
-};
-
-export async function uploadPart(
-  deps: Deps,
-  accountId: string,
-  uploadId: string,
-  partNumber: number,
-  size: number,
-  body: ReadableStream<Uint8Array>,
-) {
-  const upload = await liveUpload(deps, accountId, uploadId);
-  const expected = expectedPartSize(upload, partNumber);
-  if (expected === undefined) throw new AppError('validation_failed', `path.partNumber: this upload has no part ${partNumber}`);
-  if (size !== expected) throw new AppError('integrity_mismatch', `part ${partNumber} must be ${expected} bytes, not ${size}`);
-  const part = await deps.blobs.uploadPart(blobKey(accountId, upload.blobId), upload.storeUploadId, partNumber, body, size);
-  await repo.recordPart(deps.db, { accountId, uploadId, partNumber, size, etag: part.etag });
-  return { partNumber, size };
-}
-
-export async function completeUpload(deps: Deps, accountId: string, uploadId: string) {
-  const upload = await liveUpload(deps, accountId, uploadId);
-  const parts = await repo.listParts(deps.db, accountId, uploadId);
-  const partCount = Math.max(1, Math.ceil(upload.size / upload.partSize));
-  const missing = Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !parts.some((p) => p.partNumber === n));
-  if (missing.length > 0) {
-    throw new AppError('validation_failed', `parts not uploaded yet: ${missing.slice(0, 20).join(', ')}`, {
-      details: { missingParts: missing },
-    });
-  }
-  const key = blobKey(accountId, upload.blobId);
-  await deps.blobs.completeMultipart(key, upload.storeUploadId, parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })));
-  await atomic(deps.db, repo.deleteUploadStatements(deps.db, accountId, uploadId));
-  const blob = { accountId, id: upload.blobId, size: upload.size, sha256: upload.sha256 };
-  await verifyStored(deps, blob);
-  await commit(deps, blob);
-  return view(blob);
-}
-
-export async function abortUpload(deps: Deps, accountId: string, uploadId: string) {
-  const upload = await repo.findUpload(deps.db, accountId, uploadId);
-  if (!upload) throw notFound('upload');
-  await endUpload(deps, upload);
-}
-
-async function endUpload(deps: Deps, upload: repo.UploadRow) {
-  await deps.blobs.abortMultipart(blobKey(upload.accountId, upload.blobId), upload.storeUploadId);
-  await atomic(deps.db, repo.deleteUploadStatements(deps.db, upload.accountId, upload.id));
-  await discardPending(deps, upload.accountId, upload.blobId);
 }
 
 // ---- direct-to-bucket transfer ----
@@ -279,7 +129,8 @@ export async function releaseBlobs(deps: Deps, accountId: string, blobIds: strin
 
 /**
  * Removes what is not part of an item: expired multipart uploads, blobs still pending after the
- * expiry age, committed blobs no item references by then, and unfinished deletions.
+ * expiry age, committed blobs no item references by then, unfinished deletions, and what crashes
+ * left in the store that no row points to.
  */
 export async function collectGarbage(deps: Deps, batch = 500) {
   const now = deps.clock.now();
@@ -297,6 +148,9 @@ export async function collectGarbage(deps: Deps, batch = 500) {
       await repo.deleteBlobRows(deps.db, blob.accountId, [blob.id]);
     }
   }
-  if (uploadsEnded || garbage.length) deps.log.info('blob garbage collected', { uploadsEnded, blobs: garbage.length });
-  return { uploadsEnded, blobs: garbage.length };
+  const { scratchRemoved, multipartAborted } = await sweepStoreLeftovers(deps);
+  if (uploadsEnded || garbage.length || scratchRemoved || multipartAborted) {
+    deps.log.info('blob garbage collected', { uploadsEnded, blobs: garbage.length, scratchRemoved, multipartAborted });
+  }
+  return { uploadsEnded, blobs: garbage.length, scratchRemoved, multipartAborted };
 }

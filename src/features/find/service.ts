@@ -193,7 +193,17 @@ export async function listCommands(deps: Deps, accountId: string, deviceId: stri
   return (await repo.listCommands(deps.db, accountId, deviceId)).map(commandView);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits ms, or less when the server starts to stop. */
+const sleep = (ms: number, stopping: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stopping.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stopping.addEventListener('abort', done);
+  });
 
 /**
  * Hands a device its due commands, waiting up to `waitSeconds` for one to arrive. Each is leased,
@@ -204,8 +214,9 @@ export async function pollCommands(deps: Deps, device: { accountId: string; devi
   // past its expiry, and the owner's list and the maintenance job mark such commands expired.
   for (let waited = 0; ; waited++) {
     const leased = await repo.leaseDue(deps.db, device.accountId, device.deviceId, deps.clock.now(), deps.config.commandLeaseMs);
-    if (leased.length > 0 || waited >= waitSeconds) return leased.map(commandView);
-    await sleep(1000);
+    // A stopping server answers now, as if the wait ran out, and the phone polls again elsewhere or later.
+    if (leased.length > 0 || waited >= waitSeconds || deps.stopping.aborted) return leased.map(commandView);
+    await sleep(1000, deps.stopping);
   }
 }
 

@@ -19,13 +19,18 @@ export interface SubscriptionInput {
 /**
  * Saves a subscription in one atomic write: the cap is checked by a guard in the same write, so
  * concurrent registrations cannot overshoot it. An endpoint the account already has is rebound
- * and its keys replaced; a device keeps one subscription, so its earlier one goes.
+ * and its keys replaced; a device keeps one subscription, so its earlier one goes. A device token
+ * acts only for its own device, so a device cannot take over an endpoint another device or a
+ * session holds: a guard refuses that too (see endpointHeldByOther).
  */
 export async function saveSubscription(db: Db, row: SubscriptionInput, binding: Binding, cap: number) {
   const others = sql`account_id = ${row.accountId} AND endpoint <> ${row.endpoint}`;
   const notThisDevice = binding.deviceId === undefined ? sql`` : sql` AND (device_id IS NULL OR device_id <> ${binding.deviceId})`;
   const bound = { deviceId: binding.deviceId ?? null, sessionId: binding.sessionId ?? null };
   await atomic(db, [
+    ...(binding.deviceId === undefined
+      ? []
+      : [guard(sql`EXISTS (SELECT 1 FROM push_subscriptions WHERE ${heldByOther(row.accountId, row.endpoint, binding.deviceId)})`)]),
     guard(sql`(SELECT count(*) FROM push_subscriptions WHERE ${others}${notThisDevice}) >= ${cap}`),
     ...(binding.deviceId === undefined
       ? []
@@ -43,6 +48,19 @@ export async function saveSubscription(db: Db, row: SubscriptionInput, binding: 
     .from(pushSubscriptions)
     .where(and(eq(pushSubscriptions.accountId, row.accountId), eq(pushSubscriptions.endpoint, row.endpoint)));
   return saved!;
+}
+
+/** The account's subscription at `endpoint`, when something other than this device holds it. */
+const heldByOther = (accountId: string, endpoint: string, deviceId: string) =>
+  and(
+    eq(pushSubscriptions.accountId, accountId),
+    eq(pushSubscriptions.endpoint, endpoint),
+    or(isNull(pushSubscriptions.deviceId), ne(pushSubscriptions.deviceId, deviceId)),
+  )!;
+
+export async function endpointHeldByOther(db: Db, accountId: string, endpoint: string, deviceId: string) {
+  const [row] = await db.select({ id: pushSubscriptions.id }).from(pushSubscriptions).where(heldByOther(accountId, endpoint, deviceId)).limit(1);
+  return row !== undefined;
 }
 
 export const listSubscriptions = (db: Db, accountId: string) =>

@@ -44,8 +44,11 @@ async function save(deps: Deps, accountId: string, input: SubscriptionInput, bin
     deps.log.info('push subscription saved', { accountId, subscriptionId: saved.id, deviceId: binding.deviceId });
     return view(saved);
   } catch (err) {
-    if (isGuardFailure(err)) throw new AppError('conflict', `an account keeps at most ${MAX_SUBSCRIPTIONS_PER_ACCOUNT} push subscriptions; delete one first`);
-    throw err;
+    if (!isGuardFailure(err)) throw err;
+    if (binding.deviceId !== undefined && (await repo.endpointHeldByOther(deps.db, accountId, input.endpoint, binding.deviceId))) {
+      throw new AppError('conflict', 'this push endpoint belongs to another device or session of this account');
+    }
+    throw new AppError('conflict', `an account keeps at most ${MAX_SUBSCRIPTIONS_PER_ACCOUNT} push subscriptions; delete one first`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lte, or, sql } from 'drizzle-orm';
 import { guard, inChunks, type Db } from '../../db/client.js';
 import { collections, items, syncState } from '../../db/schema.js';
 
@@ -100,33 +100,40 @@ export function expiredTrash(db: Db, trashedBefore: number, limit: number) {
 
 // ---- delta sync ----
 
-const itemsAfter = (accountId: string, since: number) =>
-  and(eq(items.accountId, accountId), gt(items.changeSeq, since));
-const collectionsAfter = (accountId: string, since: number) =>
-  and(eq(collections.accountId, accountId), gt(collections.changeSeq, since));
-
-/** Up to `limit` rows of each table after `since`, in sequence order: two index range scans. */
-export async function changesAfter(db: Db, accountId: string, since: number, limit: number) {
-  const [itemRows, collectionRows] = await Promise.all([
-    db.select().from(items).where(itemsAfter(accountId, since)).orderBy(asc(items.changeSeq)).limit(limit),
-    db.select().from(collections).where(collectionsAfter(accountId, since)).orderBy(asc(collections.changeSeq)).limit(limit),
-  ]);
-  return { itemRows, collectionRows };
+/** Where a page starts: after commit `seq`, or, inside it, after item `afterItemId`. */
+export interface ChangesCursor {
+  seq: number;
+  afterItemId?: string;
 }
 
-/** Every row with since < seq <= through: used to finish a page without splitting a commit. */
-export async function changesThrough(db: Db, accountId: string, since: number, through: number) {
+/**
+ * Items after the cursor, up to commit `upTo`, in (commit, id) order. Keyset rather than offset:
+ * an item a later commit moves on leaves its old commit, and an offset into that commit would then
+ * skip the item after it.
+ */
+const itemsAfter = (accountId: string, after: ChangesCursor, upTo: number) =>
+  and(
+    eq(items.accountId, accountId),
+    lte(items.changeSeq, upTo),
+    after.afterItemId === undefined
+      ? gt(items.changeSeq, after.seq)
+      : and(gte(items.changeSeq, after.seq), or(gt(items.changeSeq, after.seq), gt(items.id, after.afterItemId))),
+  );
+
+/** A commit holds one collection or items, never both, so a page never ends inside a collection commit. */
+const collectionsAfter = (accountId: string, after: ChangesCursor, upTo: number) =>
+  and(eq(collections.accountId, accountId), gt(collections.changeSeq, after.seq), lte(collections.changeSeq, upTo));
+
+/** Up to `limit` rows of each table after the cursor, in commit order: two index range scans. */
+export async function changesAfter(db: Db, accountId: string, after: ChangesCursor, upTo: number, limit: number) {
   const [itemRows, collectionRows] = await Promise.all([
-    db
-      .select()
-      .from(items)
-      .where(and(itemsAfter(accountId, since), lte(items.changeSeq, through)))
-      .orderBy(asc(items.changeSeq)),
+    db.select().from(items).where(itemsAfter(accountId, after, upTo)).orderBy(asc(items.changeSeq), asc(items.id)).limit(limit),
     db
       .select()
       .from(collections)
-      .where(and(collectionsAfter(accountId, since), lte(collections.changeSeq, through)))
-      .orderBy(asc(collections.changeSeq)),
+      .where(collectionsAfter(accountId, after, upTo))
+      .orderBy(asc(collections.changeSeq), asc(collections.id))
+      .limit(limit),
   ]);
   return { itemRows, collectionRows };
 }

@@ -11,6 +11,7 @@ import {
   collection,
   createCollectionBody,
   item,
+  SYNC_CURSOR,
   updateCollectionBody,
 } from '../../protocol/api/sync.js';
 import { applyChanges, changesSince, createCollection, getItem, listCollections, updateCollection } from './service.js';
@@ -84,13 +85,14 @@ export function syncRoutes(deps: Deps) {
       security,
       summary: 'Changes since a cursor',
       description:
-        'Collections and items (tombstones included) changed after `since`, in commit order. A page never splits a commit. Repeat with the returned cursor while hasMore is true.',
+        'Collections and items (tombstones included) changed after `since`, in commit order; within a commit, items in id order. A page holds at most `limit` rows: a commit with more is split across pages, and every page but its last says commitComplete: false (the cursor then points inside the commit). Repeat with the returned cursor while hasMore is true: no change is skipped or sent twice at the same version.',
       request: { query: changesQuery },
       responses: { 200: jsonResponse(changesResponse, 'A page of changes') },
     }),
     async (c) => {
       const { since, limit } = c.req.valid('query');
-      return c.json(await changesSince(deps, c.get('session').accountId, Number(since), limit), 200);
+      const [, seq, afterItemId] = SYNC_CURSOR.exec(since)!;
+      return c.json(await changesSince(deps, c.get('session').accountId, Number(seq), limit, afterItemId), 200);
     },
   );
 

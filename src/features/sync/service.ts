@@ -245,28 +245,42 @@ export async function getItem(deps: Deps, accountId: string, itemId: string) {
 
 // ---- delta sync ----
 
+type PageRow = { seq: number; collection?: repo.CollectionRow; item?: repo.ItemRow };
+
 /**
- * One page of changes after `since`, in commit order. A page ends on a commit boundary, so it
- * never holds half of a batch; its cost is two index range scans, whatever the account's size.
+ * One page of at most `limit` changes after the cursor, in commit order (within a commit, items
+ * by id). A commit bigger than the page is split: the cursor then points inside it, after the last
+ * item sent, and `commitComplete: false` says the rest of that commit comes next, so a client can
+ * hold it back rather than show half a batch. Both reads stop at the sequence number read first:
+ * a commit landing between them cannot put a later row on this page ahead of an earlier one the
+ * other read missed, which would move the cursor past it. Cost: two index range scans.
  */
-export async function changesSince(deps: Deps, accountId: string, since: number, limit: number) {
-  const first = await repo.changesAfter(deps.db, accountId, since, limit + 1);
-  const seqs = [...first.itemRows.map((r) => r.changeSeq), ...first.collectionRows.map((r) => r.changeSeq)].sort((a, b) => a - b);
-  let page = first;
-  let through = seqs.at(-1) ?? since;
-  let hasMore = false;
-  if (seqs.length > limit) {
-    // Cut after the commit that holds the limit-th row, then take that whole commit.
-    through = seqs[limit - 1]!;
-    hasMore = seqs.some((s) => s > through) || first.itemRows.length > limit || first.collectionRows.length > limit;
-    page = await repo.changesThrough(deps.db, accountId, since, through);
-    if (!hasMore) hasMore = (await repo.changesAfter(deps.db, accountId, through, 1)).itemRows.length > 0;
+export async function changesSince(deps: Deps, accountId: string, since: number, limit: number, afterItemId?: string) {
+  const upTo = await repo.readSeq(deps.db, accountId);
+  const { itemRows, collectionRows } = await repo.changesAfter(deps.db, accountId, { seq: since, afterItemId }, upTo, limit + 1);
+  const rows: PageRow[] = [
+    ...collectionRows.map((collection) => ({ seq: collection.changeSeq, collection })),
+    ...itemRows.map((item) => ({ seq: item.changeSeq, item })),
+  ];
+  // Stable: each table's rows keep their (commit, id) order, and a commit's collection comes first.
+  rows.sort((a, b) => a.seq - b.seq || Number(Boolean(a.item)) - Number(Boolean(b.item)));
+  const page = rows.slice(0, limit);
+  const next = rows[limit];
+  const last = page.at(-1);
+  // With nothing left up to upTo, every commit up to it has been delivered (some may have emptied).
+  let cursor = String(Math.max(since, upTo));
+  let commitComplete = true;
+  if (next && last) {
+    // Only an items commit can hold more than one row (see repo.collectionsAfter), so `last` is an item when split.
+    commitComplete = next.seq !== last.seq;
+    cursor = commitComplete ? String(last.seq) : `${last.seq}.${last.item!.id}`;
   }
   return {
-    collections: page.collectionRows.map(collectionView),
-    items: await withBlobs(deps, accountId, page.itemRows),
-    cursor: String(through),
-    hasMore,
+    collections: page.flatMap((row) => (row.collection ? [collectionView(row.collection)] : [])),
+    items: await withBlobs(deps, accountId, page.flatMap((row) => (row.item ? [row.item] : []))),
+    cursor,
+    hasMore: next !== undefined,
+    commitComplete,
   };
 }
 

@@ -1,9 +1,11 @@
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../http/app-error.js';
+import { createMemoryWindows } from './memory-windows.js';
 import * as repo from './repo.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 export interface BackoffPolicy {
   /** Failures allowed in the window before each further one adds a growing wait. */
@@ -12,17 +14,30 @@ export interface BackoffPolicy {
   maxBlockMs: number;
 }
 
-export const LOGIN_FAILURES_PER_ACCOUNT: BackoffPolicy = { freeFailures: 5, windowMs: HOUR, maxBlockMs: 15 * MINUTE };
-// Many people can share one address behind NAT, so an address gets more room than an account.
+// Login limits; src/features/auth/login-limits.ts explains which key each applies to and why.
+// Strict, per (account, address): what one guesser at one address meets.
+export const LOGIN_FAILURES_PER_ACCOUNT_ADDRESS: BackoffPolicy = { freeFailures: 5, windowMs: HOUR, maxBlockMs: 15 * MINUTE };
+// Many people can share one address behind NAT, so an address gets more room than a pair.
 export const LOGIN_FAILURES_PER_ADDRESS: BackoffPolicy = { freeFailures: 20, windowMs: HOUR, maxBlockMs: 15 * MINUTE };
+// Loose, per account, for clients that never logged in to it: bounds a guesser spread over many
+// addresses to about 135 guesses a day (100 free, then waits doubling to an hour), while a
+// stranger needs 100 failures to slow the owner down at all.
+export const LOGIN_FAILURES_PER_ACCOUNT: BackoffPolicy = { freeFailures: 100, windowMs: DAY, maxBlockMs: HOUR };
+// A trusted client (one that logged in before) skips the per-account limit but meets this one.
+export const LOGIN_FAILURES_PER_TRUSTED_CLIENT: BackoffPolicy = { freeFailures: 5, windowMs: HOUR, maxBlockMs: 15 * MINUTE };
 
 export interface RateLimit {
   limit: number;
   windowMs: number;
+  /** Where the count lives: the database (default; global on every runtime) or this process (memory-windows.ts). */
+  counter?: 'db' | 'memory';
 }
 
-export const CHALLENGES_PER_ACCOUNT: RateLimit = { limit: 10, windowMs: MINUTE };
 export const CHALLENGES_PER_ADDRESS: RateLimit = { limit: 30, windowMs: MINUTE };
+export const CHALLENGES_PER_ACCOUNT_ADDRESS: RateLimit = { limit: 10, windowMs: MINUTE };
+// Untrusted clients only. Challenges are not guesses (failures are); this bounds the rows one
+// email can make from many addresses.
+export const CHALLENGES_PER_ACCOUNT: RateLimit = { limit: 120, windowMs: MINUTE };
 export const SIGNUPS_PER_ADDRESS: RateLimit = { limit: 10, windowMs: HOUR };
 
 /**
@@ -32,6 +47,7 @@ export const SIGNUPS_PER_ADDRESS: RateLimit = { limit: 10, windowMs: HOUR };
  */
 export function createThrottles(deps: Deps) {
   const keyOf = (scope: string, value: string) => `${scope}:${deps.secrets.blindIndex('throttle', value)}`;
+  const memory = createMemoryWindows();
 
   const refuse = (untilMs: number, now: number): never => {
     throw new AppError('rate_limited', 'too many attempts; wait and try again', { retryAfterSeconds: (untilMs - now) / 1000 });
@@ -65,7 +81,10 @@ export function createThrottles(deps: Deps) {
     /** Counts a request against a fixed-window limit and refuses once it is exceeded. */
     async hit(key: string, limit: RateLimit) {
       const now = deps.clock.now();
-      const { count, windowStartedAt } = await repo.countInWindow(deps.db, key, now, limit.windowMs);
+      const { count, windowStartedAt } =
+        limit.counter === 'memory'
+          ? memory.count(key, now, limit.windowMs)
+          : await repo.countInWindow(deps.db, key, now, limit.windowMs);
       if (count > limit.limit) refuse(windowStartedAt + limit.windowMs, now);
     },
 

@@ -6,7 +6,16 @@ const method = z.enum(['password', 'recovery']).default('password').meta({
   description: 'password: sign with the password-derived key; recovery: sign with the recovery-key-derived key',
 });
 
-export const challengeBody = z.strictObject({ email, method }).meta({ id: 'ChallengeRequest' });
+const trustedClient = z
+  .string()
+  .regex(/^htc_[A-Za-z0-9_-]{22}\.[0-9]{1,16}\.[A-Za-z0-9_-]{43}$/, 'must be a trusted-client token (htc_…) from an earlier login')
+  .optional()
+  .meta({
+    description:
+      'The trustedClient of an earlier login to this account (browsers send the cookie instead): lets this client log in while strangers have exhausted the account-wide limit',
+  });
+
+export const challengeBody = z.strictObject({ email, method, trustedClient }).meta({ id: 'ChallengeRequest' });
 
 export const challengeResponse = z
   .object({
@@ -32,6 +41,7 @@ export const loginBody = z
       .regex(/^hd_[A-Za-z0-9_-]{43}$/, 'must be a device token (hd_…)')
       .optional()
       .meta({ description: "Logging in on a registered phone: its device token, so the session is bound to the phone and ends when the device is removed" }),
+    trustedClient,
   })
   .meta({ id: 'LoginRequest' });
 
@@ -63,6 +73,9 @@ export const loginResponse = z
     method: z.enum(['password', 'recovery']),
     session: sessionInfo,
     keys: keyBundle,
+    trustedClient: z.string().optional().meta({
+      description: 'Bearer sessions only (cookie sessions get it as an HttpOnly cookie): keep it and send it with later challenges and logins to this account',
+    }),
   })
   .meta({ id: 'LoginResponse' });
 

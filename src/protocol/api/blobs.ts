@@ -39,6 +39,30 @@ export const upload = z
   })
   .meta({ id: 'Upload' });
 
+export const uploadedPart = z
+  .object({
+    partNumber: z.number().int(),
+    size: z.number().int().meta({ description: 'Bytes the server stored for this part' }),
+  })
+  .meta({ id: 'UploadedPart' });
+
+export const uploadStatus = upload
+  .extend({
+    size: z.number().int(),
+    sha256: z.string(),
+    state: z.enum(['open', 'completed']).meta({
+      description: 'open: parts may still be sent; completed: the blob is committed, and complete answers it again',
+    }),
+    parts: z
+      .array(
+        uploadedPart.extend({
+          etag: z.string().meta({ description: "The store's tag for the part's bytes (an MD5 in hex on the fs store)" }),
+        }),
+      )
+      .meta({ description: 'The parts stored so far, by part number; empty once completed' }),
+  })
+  .meta({ id: 'UploadStatus' });
+
 export const presignedRequest = z
   .object({
     url: z.string(),

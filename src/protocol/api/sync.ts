@@ -99,20 +99,31 @@ export const applyChangesResponse = z
   .object({ seq: z.number().int(), items: z.array(item) })
   .meta({ id: 'ApplyChangesResponse' });
 
+/**
+ * A delta-sync cursor: `<seq>` once every commit up to seq is delivered, or `<seq>.<itemId>` when a
+ * page ended inside commit seq, after that item (items of a commit go in id order). Clients treat
+ * it as opaque and pass it back.
+ */
+export const SYNC_CURSOR = /^(0|[1-9][0-9]{0,15})(?:\.([A-Za-z0-9_-]{22}))?$/;
+
 export const changesQuery = z.object({
   since: z
     .string()
-    .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a cursor from an earlier page, or 0')
+    .regex(SYNC_CURSOR, 'must be a cursor from an earlier page, or 0')
     .default('0')
     .meta({ description: 'Cursor from the previous page; 0 for everything' }),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  limit: z.coerce.number().int().min(1).max(1000).default(200).meta({ description: 'Most rows (collections and items) in the page' }),
 });
 
 export const changesResponse = z
   .object({
     collections: z.array(collection),
     items: z.array(item),
-    cursor: z.string().meta({ description: 'Pass as since= for the next page' }),
+    cursor: z.string().meta({ description: 'Pass as since= for the next page (opaque)' }),
     hasMore: z.boolean(),
+    commitComplete: z.boolean().meta({
+      description:
+        'false when the page ends inside a commit (one batch held more changes than limit): the next pages hold the rest of it. A client that must never show half a batch holds these changes until a page with commitComplete true.',
+    }),
   })
   .meta({ id: 'ChangesPage' });

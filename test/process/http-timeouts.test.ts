@@ -1,0 +1,84 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer } from './spawn.js';
+
+// Connections as a hostile or broken client holds them, over a raw socket: the server must neither
+// wait forever for bytes that never come, nor lose a response by closing under a client.
+
+// One server for the file; its short request timeout is what the first test is about.
+let server: Awaited<ReturnType<typeof startTestServer>>;
+beforeAll(async () => {
+  server = await startTestServer('connections', { REQUEST_TIMEOUT_SECONDS: '2' });
+});
+afterAll(() => server?.stop());
+
+/** A raw connection to the server that records everything it is sent, and when it closes. */
+function rawConnection(url: string) {
+  const { port } = new URL(url);
+  const socket: Socket = connect(Number(port), '127.0.0.1');
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk));
+  socket.on('error', () => undefined); // a reset shows up as the close below
+  const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+  const waitFor = async (pattern: RegExp, timeoutMs = 5_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(received) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return received;
+  };
+  return { socket, received: () => received, closed, waitFor };
+}
+
+const JSON_POST = (length: number) =>
+  `POST /v1/auth/challenge HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+
+describe('the Node server under stalled and oversized requests', () => {
+  it('gives up on a body shorter than its Content-Length after REQUEST_TIMEOUT_SECONDS and closes the connection', async () => {
+    const client = rawConnection(server.url);
+    const sent = Date.now();
+    client.socket.write(`${JSON_POST(100)}{"email":`);
+
+    const closedAt = await Promise.race([client.closed, new Promise<number>((r) => setTimeout(() => r(0), 8_000))]);
+    expect(closedAt).not.toBe(0);
+    expect(closedAt - sent).toBeGreaterThanOrEqual(1_900);
+    expect(client.received()).toMatch(/^HTTP\/1\.1 408 /);
+    // The server is not worse off for it.
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers a body over the limit 413 with Connection: close before reading it, then closes without resetting a client still sending', async () => {
+    const client = rawConnection(server.url);
+    const declared = 50 * 1024 * 1024;
+    client.socket.write(JSON_POST(declared));
+    // The client goes on sending its body, as an uploading phone would, until it reads the answer.
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sentBytes = 0;
+    const pump = () => {
+      while (sentBytes < declared && !client.received() && client.socket.writable) {
+        sentBytes += chunk.length;
+        if (!client.socket.write(chunk)) return void client.socket.once('drain', pump);
+      }
+    };
+    pump();
+
+    const head = await client.waitFor(/\r\n\r\n\{.*\}$/s);
+    expect(head).toMatch(/^HTTP\/1\.1 413 /);
+    expect(head).toMatch(/\r\nconnection: close\r\n/i);
+    expect(JSON.parse(head.slice(head.indexOf('\r\n\r\n') + 4)).error.code).toBe('payload_too_large');
+    client.socket.end();
+    // The server closes its side too: the next request goes on a new connection.
+    const closedAt = await Promise.race([client.closed, new Promise<number>((r) => setTimeout(() => r(0), 3_000))]);
+    expect(closedAt).not.toBe(0);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('keeps a connection alive after a request whose body it read', async () => {
+    const client = rawConnection(server.url);
+    const body = JSON.stringify({ email: 'keep@example.org' });
+    client.socket.write(`${JSON_POST(body.length)}${body}`);
+    await client.waitFor(/"challengeId"/);
+    expect(client.received()).not.toMatch(/connection: close/i);
+    client.socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    expect(await client.waitFor(/\{"ok":true\}/)).toMatch(/\{"ok":true\}/);
+    client.socket.destroy();
+  });
+});
