@@ -60,6 +60,20 @@ describe('Find Device from the attacker side', () => {
     expect((await o.asDevice(o.session, 'GET', '/v1/device/commands')).status).toBe(401);
   });
 
+  it("a device's result text cannot smuggle controls or bidi overrides into the owner's command list", async () => {
+    const o = await owner(t);
+    const sent = await o.asOwner('POST', `/v1/devices/${o.device.id}/commands`, o.sign(o.device.id, 'ring'));
+    expect((await o.asDevice(o.device.auth, 'GET', '/v1/device/commands')).body.commands).toHaveLength(1);
+    const ack = (result: string) => o.asDevice(o.device.auth, 'POST', `/v1/device/commands/${sent.body.id}/ack`, { status: 'succeeded', result });
+    for (const result of ['rang\u0000', 'done \u202Eexe.gnp', 'ok\rhidden', '\u0085']) {
+      expect((await ack(result)).body.error).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('result') });
+    }
+    const listed = async () => (await o.asOwner('GET', `/v1/devices/${o.device.id}/commands`)).body.commands[0];
+    expect((await listed()).result).toBeNull();
+    expect((await ack('rang for 30 s\n\tvolume full')).status).toBeLessThan(300);
+    expect((await listed()).result).toBe('rang for 30 s\n\tvolume full');
+  });
+
   it('refuses a forged signature, a command signed for another device, and a replayed counter', async () => {
     const o = await owner(t);
     const tablet = await o.register('tablet');

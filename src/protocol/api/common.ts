@@ -27,6 +27,16 @@ export const timestamp = (description: string) =>
 // name shown in a list read as something else ("evil\u202Egnp.exe").
 const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
+// The same, but a message may run over lines.
+const UNSAFE_MESSAGE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** A message a device writes for its owner to read (a command's result): up to `max` characters, lines and tabs allowed, nothing that reorders or hides text. */
+export const shownMessage = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((text) => !UNSAFE_MESSAGE.test(text), 'must not contain control characters other than newlines and tabs, or bidirectional overrides');
+
 /** A short name people see (a device's, say): trimmed, 1 to `max` characters, nothing invisible that reorders or hides text. */
 export const displayName = (max: number, example: string) =>
   z

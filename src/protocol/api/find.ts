@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { COMMAND_TYPES, expiryProblem } from '../commands.js';
-import { base64urlBytes, id, timestamp } from './common.js';
+import { base64urlBytes, id, shownMessage, timestamp } from './common.js';
 
 // A sealed fix is ~32 + 16 + ~150 bytes of JSON; 2 KiB of base64url leaves room without inviting abuse.
 const sealed = z
@@ -97,7 +97,7 @@ export const pollQuery = z.object({
 export const ackBody = z
   .strictObject({
     status: z.enum(['succeeded', 'failed', 'rejected']),
-    result: z.string().max(1000).optional(),
+    result: shownMessage(1000).optional(),
   })
   .meta({ id: 'CommandAck' });
 
