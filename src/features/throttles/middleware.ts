@@ -13,7 +13,7 @@ export function rateLimits(throttles: Throttles): MiddlewareHandler<AppEnv> {
     const bucket = rateBucketOf(c.req.method, c.req.path);
     if (bucket) {
       const subject =
-        (bucket.key === 'account' && c.get('session')?.accountId) ||
+        (bucket.key === 'account' && (c.get('session')?.accountId ?? c.get('device')?.accountId)) ||
         (bucket.key === 'device' && c.get('device')?.deviceId) ||
         `address:${c.get('clientAddress')}`;
       await throttles.hit(throttles.keyOf(`rate:${bucket.name}`, subject), bucket);
