@@ -9,6 +9,7 @@ import { findRoutes } from './features/find/routes.js';
 import { pushRoutes } from './features/push/routes.js';
 import { simRoutes } from './features/sim/routes.js';
 import { webRoutes } from './features/web-page/routes.js';
+import { receiptRoutes } from './features/receipts/routes.js';
 import { deviceRoutes } from './features/devices/routes.js';
 import { syncRoutes } from './features/sync/routes.js';
 import { requireDevice } from './features/devices/middleware.js';
@@ -67,6 +68,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', auditRoutes(deps));
   app.route('/', simRoutes(deps, throttles));
   app.route('/', pushRoutes(deps));
+  app.route('/', receiptRoutes(deps));
   app.route('/', webRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

@@ -72,6 +72,23 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: integer(10, 0, 600),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
+  EMAIL_PROVIDER: z.enum(['log', 'smtp', 'cloudflare']).default('log'),
+  EMAIL_OUTBOX_PATH: z.string().min(1).optional(),
+  EMAIL_FROM: z
+    .string()
+    .regex(/^[^@\s<>]+@[^@\s<>]+$/, 'must be a bare address such as homing@example.org')
+    .optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  POLICY_FILE: z.string().min(1).optional(),
+  POLICY_VERSION: integer(1, 1, 1_000_000),
+  POLICY_REDUCES_RIGHTS: z.enum(['true', 'false']).default('false'),
+  DELETION_GRACE_DAYS: integer(7, 0, 365),
+  AUDIT_RETENTION_DAYS: integer(365, 1, 3650),
+  DIAGNOSTICS_RETENTION_DAYS: integer(90, 1, 3650),
+  DIAGNOSTICS_MAX_BYTES: integer(64 * 1024, 1024, 1 * MiB),
+  TOMBSTONE_RETENTION_DAYS: integer(90, 1, 3650),
+  PENDING_SIGNUP_HOURS: integer(72, 1, 24 * 30),
+  VERIFICATION_CODE_MINUTES: integer(30, 1, 24 * 60),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -116,6 +133,35 @@ export interface Config {
     /** http: and private or loopback endpoints (local development and tests only: see SECURITY.md). */
     allowInsecureEndpoints: boolean;
   };
+  email: {
+    /** log: an outbox file (Node) or the log, masked (Workers); smtp: SMTP_URL; cloudflare: the send_email binding. */
+    provider: 'log' | 'smtp' | 'cloudflare';
+    outboxPath: string;
+    /** The From address of every message. */
+    from: string;
+    /** smtp:// or smtps:// with credentials, e.g. smtps://user:pass@mail.example.org:465. */
+    smtpUrl?: string;
+  };
+  policy: {
+    /** A UTF-8 text file with the privacy policy; unset, the policy shipped in docs/privacy-policy.txt. */
+    file?: string;
+    /** Raised by the operator with each new text; consents record the version in force. */
+    version: number;
+    /** This version takes rights away: consents given under older versions count as off until accepted again. */
+    reducesRights: boolean;
+  };
+  /** How long a requested account deletion waits (cancelable) before the purge runs. */
+  deletionGraceMs: number;
+  auditRetentionMs: number;
+  diagnosticsRetentionMs: number;
+  /** Largest crash report or usage batch accepted, in bytes. */
+  diagnosticsMaxBytes: number;
+  /** How long sync keeps tombstones of deleted items; a client behind that must resync. */
+  tombstoneRetentionMs: number;
+  /** How long an under-14 sign-up waits for its guardian's consent before it is forgotten. */
+  pendingSignupMs: number;
+  /** How long an e-mail or SMS verification code stays valid. */
+  verificationCodeMs: number;
   /** The Node server's own settings (Workers ignore them). */
   node: {
     /** How long a client may take to send one whole request, body included. */
@@ -193,7 +239,9 @@ export function parseConfig(env: Env): Config {
     const missing = e.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE';
     throw new ConfigError([`${missing}: required: set TLS_CERT_FILE and TLS_KEY_FILE together, or neither`]);
   }
+  if (e.EMAIL_PROVIDER === 'smtp' && !e.SMTP_URL) throw new ConfigError(['SMTP_URL: required when EMAIL_PROVIDER=smtp']);
   const publicUrl = new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
+  const DAY = 86_400_000;
   return {
     port: e.PORT,
     host: e.HOST,
@@ -221,6 +269,20 @@ export function parseConfig(env: Env): Config {
     smsInboundNumber: e.SMS_INBOUND_NUMBER,
     tileUrlTemplate: e.TILE_URL_TEMPLATE,
     push: { subject: e.VAPID_SUBJECT ?? publicUrl.origin, allowInsecureEndpoints: e.PUSH_ALLOW_INSECURE_ENDPOINTS === 'true' },
+    email: {
+      provider: e.EMAIL_PROVIDER,
+      outboxPath: e.EMAIL_OUTBOX_PATH ?? `${e.HOMING_DATA_DIR}/email-outbox.jsonl`,
+      from: e.EMAIL_FROM ?? `homing@${publicUrl.hostname}`,
+      smtpUrl: e.SMTP_URL,
+    },
+    policy: { file: e.POLICY_FILE, version: e.POLICY_VERSION, reducesRights: e.POLICY_REDUCES_RIGHTS === 'true' },
+    deletionGraceMs: e.DELETION_GRACE_DAYS * DAY,
+    auditRetentionMs: e.AUDIT_RETENTION_DAYS * DAY,
+    diagnosticsRetentionMs: e.DIAGNOSTICS_RETENTION_DAYS * DAY,
+    diagnosticsMaxBytes: e.DIAGNOSTICS_MAX_BYTES,
+    tombstoneRetentionMs: e.TOMBSTONE_RETENTION_DAYS * DAY,
+    pendingSignupMs: e.PENDING_SIGNUP_HOURS * 3_600_000,
+    verificationCodeMs: e.VERIFICATION_CODE_MINUTES * 60_000,
     node: {
       requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
       shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,

@@ -2,6 +2,7 @@ import type { BlobStore } from './adapters/blob-store.js';
 import type { Clock } from './adapters/clock.js';
 import type { PushSender } from './adapters/push.js';
 import type { SmsSender } from './adapters/sms.js';
+import type { EmailSender } from './adapters/email.js';
 import type { HashFactory } from './protocol/hash.js';
 import type { Logger } from './adapters/log.js';
 import type { Random } from './adapters/random.js';
@@ -21,6 +22,7 @@ export interface Deps {
   /** Incremental SHA-256 for blobs streaming past; node:crypto on Node, portable elsewhere. */
   sha256: HashFactory;
   sms: SmsSender;
+  email: EmailSender;
   push: PushSender;
   /**
    * Runs work the response does not wait for (push deliveries): never delays or fails the request.

@@ -9,6 +9,7 @@ import { createWebPushSender } from './adapters/push-web.js';
 import { cryptoRandom } from './adapters/random.js';
 import { createServerSecrets } from './adapters/server-secrets.js';
 import type { SmsSender } from './adapters/sms.js';
+import type { EmailSender } from './adapters/email.js';
 import { openSqlite } from './adapters/sqlite-node.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
@@ -26,6 +27,8 @@ export interface NodeDepsParts {
   log?: Logger;
   /** Built by createNodeSmsSender from config.sms (src/node.ts), or a test's own. */
   sms: SmsSender;
+  /** Built by createNodeEmailSender from config.email (src/node.ts), or a test's own. */
+  email: EmailSender;
   /** Web Push with VAPID keys derived from the server key, unless given. */
   push?: PushSender;
 }
@@ -57,6 +60,7 @@ export function createNodeDeps(config: Config, parts: NodeDepsParts): NodeDeps {
     blobs: parts.blobs,
     sha256: nodeSha256,
     sms: parts.sms,
+    email: parts.email,
     push: parts.push ?? createWebPushSender({ vapid: () => deriveVapidKeys(secrets), subject: config.push.subject, clock }),
     background: (task) => void background.run(task),
     stopping: stopping.signal,

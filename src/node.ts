@@ -4,6 +4,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createJsonLogger } from './adapters/log.js';
 import { startNodeHttpServer } from './adapters/node-http-server.js';
 import { createNodeSmsSender } from './adapters/sms-node.js';
+import { createNodeEmailSender } from './adapters/email-node.js';
 import { cryptoRandom } from './adapters/random.js';
 import { loadOrCreateServerKey } from './adapters/server-key-file.js';
 import { createApp } from './app.js';
@@ -25,7 +26,8 @@ async function main() {
 
   const blobs = await createNodeBlobStore(config.blobs);
   const sms = createNodeSmsSender(config.sms, log);
-  const { deps, settle, close, stop } = createNodeDeps(config, { serverKey: serverKey.key, blobs, sms, log });
+  const email = await createNodeEmailSender(config.email, log);
+  const { deps, settle, close, stop } = createNodeDeps(config, { serverKey: serverKey.key, blobs, sms, email, log });
   const app = createApp(deps, { peerAddress: (c) => getConnInfo(c).remote.address });
 
   // The latest run, which shutdown waits for before it closes the database.
@@ -38,7 +40,7 @@ async function main() {
   const http = startNodeHttpServer(
     { fetch: app.fetch, port: config.port, host: config.host, requestTimeoutMs: config.node.requestTimeoutMs, tls, log },
     (url) => {
-      log.info('homing listening', { url, publicOrigin: config.publicOrigin, blobStore: blobs.name, sms: deps.sms.name });
+      log.info('homing listening', { url, publicOrigin: config.publicOrigin, blobStore: blobs.name, sms: deps.sms.name, email: deps.email.name });
       if (config.sms.provider === 'twilio' && config.smsAllowedPrefixes.length === 0) {
         log.warn('SMS_ALLOWED_PREFIXES is not set: codes may be texted to any country (an SMS-pumping risk)');
       }

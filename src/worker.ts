@@ -11,6 +11,7 @@ import { deriveVapidKeys } from './adapters/push.js';
 import { createWebPushSender } from './adapters/push-web.js';
 import { cryptoRandom } from './adapters/random.js';
 import { createConsoleSmsSender } from './adapters/sms-console.js';
+import { createConsoleEmailSender } from './adapters/email-console.js';
 import { createTwilioFetchSmsSender } from './adapters/sms-twilio-fetch.js';
 import { createApp } from './app.js';
 import { fromBase64Url } from './protocol/encoding.js';
@@ -43,6 +44,7 @@ export function createWorkerDeps(env: WorkerEnv): Deps {
     blobs: config.blobs.store === 's3' ? presignIf(config.blobs.presign, createS3BlobStore(config.blobs, { webStreamBodies: true })) : createR2BlobStore(env.BLOBS),
     sha256: nobleSha256,
     sms: config.sms.provider === 'twilio' ? createTwilioFetchSmsSender(config.sms) : createConsoleSmsSender(log, cryptoRandom),
+    email: createConsoleEmailSender(log, cryptoRandom),
     push: createWebPushSender({ vapid: () => deriveVapidKeys(secrets), subject: config.push.subject, clock: systemClock }),
     // Deps live as long as the isolate, so the request a task belongs to is found per call.
     background: (task) => {

@@ -6,6 +6,8 @@ import { createFsBlobStore } from '../src/adapters/blob-store-fs.js';
 import { createManualClock } from '../src/adapters/clock.js';
 import type { SmsSender } from '../src/adapters/sms.js';
 import { createLogSmsSender } from '../src/adapters/sms-log.js';
+import type { EmailSender } from '../src/adapters/email.js';
+import { createLogEmailSender } from '../src/adapters/email-log.js';
 import { createJsonLogger } from '../src/adapters/log.js';
 import { cryptoRandom } from '../src/adapters/random.js';
 import { createApp } from '../src/app.js';
@@ -26,7 +28,7 @@ export const TEST_ORIGIN = 'http://localhost:8787';
  * folder, with a clock the test moves and the log captured. Nothing is mocked; the API is reached
  * through app.request().
  */
-export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?: SmsSender } = {}) {
+export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?: SmsSender; email?: EmailSender } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'homing-test-'));
   const config = parseConfig({
     HOMING_DATA_DIR: dir,
@@ -44,6 +46,7 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?:
   const serverKey = cryptoRandom.bytes(32);
   recordSecret(toBase64Url(serverKey));
   const logSms = createLogSmsSender({ outboxPath: join(dir, 'sms-outbox.jsonl'), log: createJsonLogger('silent') });
+  const logEmail = createLogEmailSender({ outboxPath: join(dir, 'email-outbox.jsonl'), log: createJsonLogger('silent'), now: clock.now });
   const { deps, settle, close } = createNodeDeps(config, {
     serverKey,
     blobs: options.blobs ?? createFsBlobStore(join(dir, 'blobs')),
@@ -57,6 +60,7 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?:
       clock.now,
     ),
     sms: options.sms ?? logSms,
+    email: options.email ?? logEmail,
   });
   const app = withSecretCapture(withOpenApiContract(createApp(deps)));
   const fetchViaApp = (input: string, init: RequestInit) => app.request(input, init);
@@ -86,9 +90,11 @@ export function createTestApp(env: Env = {}, options: { blobs?: BlobStore; sms?:
     settle: () => settle(),
     /** SMS the log provider "sent" (the embedded default). */
     outbox: () => logSms.readOutbox(),
+    /** E-mail the log provider "sent" (the embedded default). */
+    emailOutbox: () => logEmail.readOutbox(),
     close() {
       close();
-      recordSecretsInFiles([join(dir, 'sms-outbox.jsonl')]);
+      recordSecretsInFiles([join(dir, 'sms-outbox.jsonl'), join(dir, 'email-outbox.jsonl')]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

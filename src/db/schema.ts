@@ -136,6 +136,9 @@ export const syncState = sqliteTable('sync_state', {
   // The last change sequence handed out. Every commit takes the next one inside its own atomic
   // write, and SQLite commits one writer at a time, so sequence order is commit order.
   seq: integer('seq').notNull().default(0),
+  // Tombstones of deletions at or below this sequence have been purged: a client whose cursor is
+  // older cannot learn of them and gets cursor_expired, then resyncs from the start.
+  tombstonesPurgedThrough: integer('tombstones_purged_through').notNull().default(0),
 });
 
 export const collections = sqliteTable(
@@ -320,8 +323,14 @@ export const auditLog = sqliteTable(
     action: text('action').notNull(),
     deviceId: text('device_id'),
     sessionId: text('session_id'),
+    // What the entry is about, never content: a command's type, a consent's purpose, counts.
+    detail: text('detail'),
   },
-  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index('audit_log_account').on(t.accountId, t.at)],
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index('audit_log_account').on(t.accountId, t.at),
+    index('audit_log_age').on(t.at),
+  ],
 );
 
 // ---- SIM-change verification ------------------------------------------------------------------
@@ -403,3 +412,192 @@ export const pushSubscriptions = sqliteTable(
     index('push_subscriptions_session').on(t.sessionId),
   ],
 );
+
+// ---- The user's rights (privacy policy) -------------------------------------------------------
+
+/**
+ * The consent ledger: every choice, never overwritten. The current state of a purpose is its
+ * newest row; a purpose with no row has its default (src/protocol/api/consents.ts).
+ */
+export const consentEvents = sqliteTable(
+  'consent_events',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    // e.g. sync:contacts, find, sim_sms, experience, diagnostics.
+    purpose: text('purpose').notNull(),
+    // Set for choices that belong to one phone (Find Device); empty for the account's own.
+    deviceId: text('device_id').notNull().default(''),
+    granted: integer('granted', { mode: 'boolean' }).notNull(),
+    // The policy version in force when the choice was made.
+    policyVersion: integer('policy_version').notNull(),
+    // Who made it: the session or device that asked, or 'system' (sign-up, a policy change).
+    actorSessionId: text('actor_session_id'),
+    actorDeviceId: text('actor_device_id'),
+    // On withdrawal: whether stored data was kept or deleted, and the deletion's receipt.
+    choice: text('choice', { enum: ['keep', 'delete'] }),
+    receiptId: text('receipt_id'),
+    at: integer('at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index('consent_events_purpose').on(t.accountId, t.purpose, t.deviceId, t.at),
+  ],
+);
+
+/** Each policy version the server has published, recorded at start-up; never deleted. */
+export const policyVersions = sqliteTable('policy_versions', {
+  version: integer('version').primaryKey(),
+  reducesRights: integer('reduces_rights', { mode: 'boolean' }).notNull(),
+  textSha256: text('text_sha256').notNull(),
+  publishedAt: integer('published_at').notNull(),
+});
+
+/** Which accounts were told of which policy version, by e-mail and in the app. */
+export const policyNotices = sqliteTable(
+  'policy_notices',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    emailedAt: integer('emailed_at'),
+    acknowledgedAt: integer('acknowledged_at'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.version] })],
+);
+
+/** One-time codes sent by e-mail or SMS: new addresses, new numbers, guardians. */
+export const verificationCodes = sqliteTable(
+  'verification_codes',
+  {
+    id: text('id').primaryKey(),
+    purpose: text('purpose', { enum: ['email_change', 'phone_change', 'guardian_consent', 'guardian_deletion'] }).notNull(),
+    // The account or pending sign-up the code is for.
+    subjectId: text('subject_id').notNull(),
+    channel: text('channel', { enum: ['email', 'sms'] }).notNull(),
+    // Where the code went, sealed under the server key, and its blind index.
+    targetSealed: text('target_sealed').notNull(),
+    targetIndex: text('target_index').notNull(),
+    codeHash: text('code_hash').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    consumedAt: integer('consumed_at'),
+  },
+  (t) => [index('verification_codes_subject').on(t.subjectId, t.purpose), index('verification_codes_expiry').on(t.expiresAt)],
+);
+
+/**
+ * An under-14 sign-up waiting for its guardian: the request sealed under the server key and
+ * nothing else. It becomes an account when the guardian confirms, or is forgotten when it expires.
+ */
+export const pendingSignups = sqliteTable(
+  'pending_signups',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    emailIndex: text('email_index').notNull(),
+    requestSealed: text('request_sealed').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [uniqueIndex('pending_signups_email').on(t.emailIndex), index('pending_signups_expiry').on(t.expiresAt)],
+);
+
+/** A child's account and the guardian who consented, who may later have it deleted. */
+export const guardianships = sqliteTable(
+  'guardianships',
+  {
+    accountId: text('account_id')
+      .primaryKey()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    channel: text('channel', { enum: ['email', 'sms'] }).notNull(),
+    guardianSealed: text('guardian_sealed').notNull(),
+    guardianIndex: text('guardian_index').notNull(),
+    birthYear: integer('birth_year').notNull(),
+    consentedAt: integer('consented_at').notNull(),
+  },
+  (t) => [index('guardianships_guardian').on(t.guardianIndex)],
+);
+
+/** Crash reports and usage events, kept only with consent and only for the retention window. */
+export const diagnostics = sqliteTable(
+  'diagnostics',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    deviceId: text('device_id').references(() => devices.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['crash', 'usage'] }).notNull(),
+    // What the app sent, as JSON text, size-limited; never the client's address.
+    body: text('body').notNull(),
+    size: integer('size').notNull(),
+    appVersion: text('app_version'),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index('diagnostics_account').on(t.accountId, t.receivedAt),
+    index('diagnostics_age').on(t.receivedAt),
+  ],
+);
+
+/** An account deletion the owner (or a child's guardian) asked for, waiting out its grace period. */
+export const accountDeletions = sqliteTable(
+  'account_deletions',
+  {
+    accountId: text('account_id')
+      .primaryKey()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    requestedBy: text('requested_by', { enum: ['owner', 'guardian'] }).notNull(),
+    requestedAt: integer('requested_at').notNull(),
+    dueAt: integer('due_at').notNull(),
+    // Set when the purge begins: from then on it cannot be cancelled, only finished.
+    purgeStartedAt: integer('purge_started_at'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [index('account_deletions_due').on(t.dueAt)],
+);
+
+/**
+ * Signed receipts of deletions. They outlive the account on purpose: with the tombstone they are
+ * all that remains, so a user can prove what was deleted and when.
+ */
+export const deletionReceipts = sqliteTable(
+  'deletion_receipts',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    // The canonical JSON that was signed, and the server's Ed25519 signature of it.
+    payload: text('payload').notNull(),
+    signature: text('signature').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('deletion_receipts_account').on(t.accountId, t.createdAt)],
+);
+
+/** A deleted account's id and when it went, so the id is never reused; nothing personal. */
+export const accountTombstones = sqliteTable('account_tombstones', {
+  accountId: text('account_id').primaryKey(),
+  deletedAt: integer('deleted_at').notNull(),
+  receiptId: text('receipt_id').notNull(),
+});
+
+/** Each housekeeping job's last run, for the operator. */
+export const jobRuns = sqliteTable('job_runs', {
+  name: text('name').primaryKey(),
+  startedAt: integer('started_at').notNull(),
+  finishedAt: integer('finished_at'),
+  durationMs: integer('duration_ms'),
+  // JSON: what the run removed or did, e.g. {"rows":12,"objects":3}.
+  counts: text('counts'),
+  error: text('error'),
+  runs: integer('runs').notNull().default(0),
+  failures: integer('failures').notNull().default(0),
+});

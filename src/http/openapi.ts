@@ -25,9 +25,10 @@ export const errorSchema = errorShape(errorCodeSchema).openapi('Error');
 const DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: 'Invalid request',
   401: 'Not authenticated, or the proof failed',
-  403: 'Refused: a cookie session without its CSRF token, or not allowed',
+  403: 'Refused: a cookie session without its CSRF token, no consent for this use, or not allowed',
   404: 'Not found, or not yours',
   409: 'Conflict with the current state',
+  410: 'Gone: the sync cursor is older than the deletions the server keeps; resync from the start',
   411: 'Content-Length required',
   413: 'Too large',
   415: 'Body is not of the declared content type',

@@ -19,6 +19,10 @@ export const ERROR_STATUS = {
   quota_exceeded: 507,
   range_not_satisfiable: 416,
   find_disabled: 403,
+  /** The user has not consented to this use (or withdrew it, or a new policy asks again): nothing was stored. */
+  consent_required: 403,
+  /** The sync cursor is older than the tombstones the server still keeps: resync from the start. */
+  cursor_expired: 410,
   invalid_phone_number: 400,
   sms_undeliverable: 422,
   verification_failed: 400,

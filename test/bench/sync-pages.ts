@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import { createFsBlobStore } from '../../src/adapters/blob-store-fs.js';
 import { createJsonLogger } from '../../src/adapters/log.js';
 import { cryptoRandom } from '../../src/adapters/random.js';
+import { createLogEmailSender } from '../../src/adapters/email-log.js';
 import { createLogSmsSender } from '../../src/adapters/sms-log.js';
 import { createApp } from '../../src/app.js';
 import { logIn, signUp } from '../../src/client/account.js';
@@ -74,6 +75,7 @@ function createDeps(dir: string) {
     serverKey: cryptoRandom.bytes(32),
     blobs: createFsBlobStore(join(dir, 'blobs')),
     sms: createLogSmsSender({ outboxPath: join(dir, 'sms-outbox.jsonl'), log }),
+    email: createLogEmailSender({ outboxPath: join(dir, 'email-outbox.jsonl'), log }),
     log,
   });
   return { deps, close };

@@ -185,9 +185,9 @@ export function recordSecretsInFiles(paths: string[]): void {
     for (const line of text.split('\n')) {
       const parsed = parseJson(line);
       recordSecretsIn(parsed);
-      // An SMS body carries its code inside the text.
-      const body = (parsed as { body?: unknown } | undefined)?.body;
-      if (typeof body === 'string') for (const match of body.matchAll(/(?<![0-9])[0-9]{6}(?![0-9])/g)) recordSecret(match[0]);
+      const entry = parsed as { body?: unknown; text?: unknown } | undefined;
+      // An SMS body and an e-mail text carry codes inside them.
+      for (const body of [entry?.body, entry?.text]) if (typeof body === 'string') for (const match of body.matchAll(/(?<![0-9])[0-9]{6}(?![0-9])/g)) recordSecret(match[0]);
       recordSecret((parsed as { to?: string } | undefined)?.to);
     }
   }

@@ -61,6 +61,7 @@ export const PATH_PARAMETERS: Record<string, (ids: Ids) => string> = {
   commandId: (ids) => ids.commandId,
   eventId: (ids) => ids.eventId,
   subscriptionId: (ids) => ids.subscriptionId,
+  receiptId: (ids) => ids.receiptId,
 };
 
 const bytes = (n: number) => toBase64Url(randomBytes(n));
@@ -116,6 +117,11 @@ export const OPERATIONS: Record<string, Operation> = {
     ],
   },
   'GET /v1/push/vapid-key': { scope: 'public', samples: only('the server key', 200) },
+  'GET /v1/receipts/key': { scope: 'public', samples: only('the receipt key', 200) },
+  'GET /v1/receipts/{receiptId}': {
+    scope: 'public',
+    samples: only("the victim's receipt", { victim: 200, unknown: 404, why: 'a receipt is public by its unguessable id, so it outlives the account' }),
+  },
   'GET /healthz': { scope: 'public', samples: only('health', 200) },
   'POST /v1/sms/inbound': {
     scope: 'webhook',
@@ -148,6 +154,7 @@ export const OPERATIONS: Record<string, Operation> = {
   'GET /v1/account': { scope: 'session', samples: only('its own account', 200) },
   'GET /v1/account/keys': { scope: 'session', samples: only('its own keys', 200) },
   'GET /v1/account/audit': { scope: 'session', samples: only('its own audit log', 200) },
+  'GET /v1/account/receipts': { scope: 'session', samples: only('its own receipts', 200) },
   'GET /v1/sessions': { scope: 'session', samples: only('its own sessions', 200) },
   'POST /v1/sessions/revoke-others': { scope: 'session', samples: only('its own other sessions', 200) },
   'DELETE /v1/sessions/{sessionId}': { scope: 'session', samples: only("the victim's session", 404) },

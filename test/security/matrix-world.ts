@@ -39,6 +39,8 @@ export interface Ids {
   deviceSubscriptionId: string;
   pushEndpoint: string;
   devicePushEndpoint: string;
+  /** A deletion receipt of the victim's (public by its unguessable id). */
+  receiptId: string;
 }
 
 const bytes = (n: number) => toBase64Url(randomBytes(n));
@@ -66,6 +68,7 @@ export function unknownIds(victim: Ids): Ids {
     deviceSubscriptionId: randomId(),
     pushEndpoint: endpoint(),
     devicePushEndpoint: endpoint(),
+    receiptId: randomId(),
   };
 }
 
@@ -152,6 +155,8 @@ export async function createVictim(t: TestApp, push: PushService): Promise<Victi
     deviceSubscriptionId: deviceSubscription.id,
     pushEndpoint: browserPush.endpoint,
     devicePushEndpoint: devicePush.endpoint,
+    // PLACEHOLDER until the deletion feature lands: the victim deletes an item and keeps its receipt.
+    receiptId: randomId(),
   };
   const { kdf: _salt, ...keys } = owner.response.keys; // the salt is handed to anyone who names the email (with a decoy for unknown ones)
   const secrets: [string, string][] = [

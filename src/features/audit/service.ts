@@ -10,10 +10,30 @@ export type AuditAction =
   | 'find.lost.reported'
   | 'sim.changed'
   | 'sim.alert'
-  | 'sim.verified';
+  | 'sim.verified'
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'session.revoked'
+  | 'device.added'
+  | 'device.removed'
+  | 'password.changed'
+  | 'email.changed'
+  | 'phone.changed'
+  | 'consent.changed'
+  | 'policy.accepted'
+  | 'export.downloaded'
+  | 'data.deleted'
+  | 'account.deletion.requested'
+  | 'account.deletion.cancelled'
+  | 'diagnostics.deleted';
 
 /** Builds an audit entry; callers run it alone or inside the write it records. */
-export function auditEntry(deps: Deps, accountId: string, action: AuditAction, refs: { deviceId?: string; sessionId?: string } = {}) {
+export function auditEntry(
+  deps: Deps,
+  accountId: string,
+  action: AuditAction,
+  refs: { deviceId?: string; sessionId?: string; detail?: string } = {},
+) {
   return repo.insertEntry(deps.db, {
     accountId,
     id: deps.random.id(),
@@ -21,6 +41,7 @@ export function auditEntry(deps: Deps, accountId: string, action: AuditAction, r
     action,
     deviceId: refs.deviceId ?? null,
     sessionId: refs.sessionId ?? null,
+    detail: refs.detail ?? null,
   });
 }
 
