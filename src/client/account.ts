@@ -19,11 +19,11 @@ import { signDetached } from '../protocol/signing.js';
 
 export async function signUp(
   api: ApiClient,
-  input: { email: string; password: string; phoneNumber?: string; kdf?: KdfCost },
+  input: { email: string; password: string; phoneNumber?: string; birthYear?: number; kdf?: KdfCost },
 ) {
   const accountId = toBase64Url(randomBytes(16));
   const { bundle, recoveryKey } = await createAccountKeys({ accountId, password: input.password, kdf: input.kdf });
-  await api.signUp({ accountId, email: input.email, phoneNumber: input.phoneNumber, ...bundle });
+  await api.signUp({ accountId, email: input.email, phoneNumber: input.phoneNumber, birthYear: input.birthYear, ...bundle });
   return { accountId, recoveryKey };
 }
 

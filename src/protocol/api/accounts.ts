@@ -28,6 +28,13 @@ export const signupBody = z
     accountId: id('Chosen by the client: 16 random bytes, base64url. It is bound into every wrapped key.'),
     email,
     phoneNumber: phoneNumber.optional(),
+    birthYear: z
+      .number()
+      .int()
+      .min(1900)
+      .max(2100)
+      .optional()
+      .meta({ description: 'The year the user was born; under 14 needs a guardian (see the children flow)', example: 1990 }),
     kdf: kdfParams,
     loginPublicKey: publicKey('Ed25519 public key derived from the password'),
     wrappedMasterKey: sealedKey('Master key sealed by the password-derived kek'),
