@@ -22,6 +22,11 @@ export default defineConfig(async () => {
             PUSH_ALLOW_INSECURE_ENDPOINTS: 'true',
             VAPID_SUBJECT: 'mailto:operator@homing.test',
           },
+          // Miniflare's local send_email bindings (test/workers/email.spec.ts): one open, one that
+          // lets mail go to a single address only, as an operator may restrict it.
+          email: {
+            send_email: [{ name: 'EMAIL' }, { name: 'EMAIL_ONLY_ADA', allowed_destination_addresses: ['ada.lovelace@example.org'] }],
+          },
         },
       }),
     ],

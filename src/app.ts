@@ -5,12 +5,23 @@ import { accountRoutes } from './features/accounts/routes.js';
 import { authRoutes } from './features/auth/routes.js';
 import { auditRoutes } from './features/audit/routes.js';
 import { blobRoutes } from './features/blobs/routes.js';
+import { childrenRoutes } from './features/children/routes.js';
+import { guardianConsent } from './features/children/service.js';
 import { findRoutes } from './features/find/routes.js';
+import { setFindEnabled } from './features/find/service.js';
+import { consentRoutes } from './features/consents/routes.js';
+import type { ConsentActions } from './features/consents/service.js';
+import { purgeKind } from './features/deletion/service.js';
+import { deletionRoutes, refuseDeletedAccountIds } from './features/deletion/routes.js';
+import { policyRoutes } from './features/policy/routes.js';
 import { pushRoutes } from './features/push/routes.js';
 import { simRoutes } from './features/sim/routes.js';
 import { webRoutes } from './features/web-page/routes.js';
 import { receiptRoutes } from './features/receipts/routes.js';
+import { personalDataRoutes } from './features/personal-data/routes.js';
 import { deviceRoutes } from './features/devices/routes.js';
+import { diagnosticsRoutes } from './features/diagnostics/routes.js';
+import { exportRoutes } from './features/export/routes.js';
 import { syncRoutes } from './features/sync/routes.js';
 import { requireDevice } from './features/devices/middleware.js';
 import { requireSession } from './features/sessions/middleware.js';
@@ -57,9 +68,14 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.use('/v1/device/*', requireDevice(deps));
   // After the credentials, so each bucket counts the account or device it names.
   app.use('*', rateLimits(throttles));
+  // Before sign-up's handler: a deleted account's id is never given out again.
+  app.use('/v1/accounts', refuseDeletedAccountIds(deps));
 
   app.route('/', authRoutes(deps, throttles));
-  app.route('/', accountRoutes(deps, throttles));
+  // Children build on accounts, so sign-up's guardian step is handed in rather than imported.
+  app.route('/', accountRoutes(deps, throttles, guardianConsent(deps, throttles)));
+  app.route('/', childrenRoutes(deps, throttles));
+  app.route('/', personalDataRoutes(deps, throttles));
   app.route('/', sessionRoutes(deps));
   app.route('/', deviceRoutes(deps));
   app.route('/', syncRoutes(deps));
@@ -69,6 +85,11 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', simRoutes(deps, throttles));
   app.route('/', pushRoutes(deps));
   app.route('/', receiptRoutes(deps));
+  app.route('/', policyRoutes(deps));
+  app.route('/', consentRoutes(deps, consentActions));
+  app.route('/', diagnosticsRoutes(deps));
+  app.route('/', exportRoutes(deps));
+  app.route('/', deletionRoutes(deps, throttles));
   app.route('/', webRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
@@ -114,5 +135,14 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.onError(handleError(deps.log));
   return app;
 }
+
+/**
+ * Consents are enforced by find, sync and the rest, so the consent feature cannot import them
+ * back: what its routes need of them (Find Device's switch, deleting a data kind) comes in here.
+ */
+const consentActions: ConsentActions = {
+  setFindEnabled: (deps, { accountId, deviceId, enabled, actor }) => setFindEnabled(deps, accountId, deviceId, enabled, actor),
+  purgeKind,
+};
 
 export type App = ReturnType<typeof createApp>;

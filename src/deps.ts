@@ -23,6 +23,8 @@ export interface Deps {
   sha256: HashFactory;
   sms: SmsSender;
   email: EmailSender;
+  /** The privacy policy text in force (POLICY_FILE or the shipped docs/privacy-policy.txt; bundled at build time on Workers). */
+  policyText: string;
   push: PushSender;
   /**
    * Runs work the response does not wait for (push deliveries): never delays or fails the request.

@@ -11,6 +11,7 @@ import { createServerSecrets } from './adapters/server-secrets.js';
 import type { SmsSender } from './adapters/sms.js';
 import type { EmailSender } from './adapters/email.js';
 import { openSqlite } from './adapters/sqlite-node.js';
+import { readPolicyText } from './adapters/policy-text-node.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 
@@ -61,6 +62,7 @@ export function createNodeDeps(config: Config, parts: NodeDepsParts): NodeDeps {
     sha256: nodeSha256,
     sms: parts.sms,
     email: parts.email,
+    policyText: readPolicyText(config.policy.file),
     push: parts.push ?? createWebPushSender({ vapid: () => deriveVapidKeys(secrets), subject: config.push.subject, clock }),
     background: (task) => void background.run(task),
     stopping: stopping.signal,

@@ -30,10 +30,14 @@ async function main() {
   const { deps, settle, close, stop } = createNodeDeps(config, { serverKey: serverKey.key, blobs, sms, email, log });
   const app = createApp(deps, { peerAddress: (c) => getConnInfo(c).remote.address });
 
-  // The latest run, which shutdown waits for before it closes the database.
-  let maintenance = Promise.resolve();
-  const maintain = () =>
-    (maintenance = runMaintenance(deps).catch((err) => log.error('maintenance failed', { error: String(err) })));
+  // The running pass, which shutdown waits for before it closes the database. A pass still running
+  // when the timer fires again is left to finish (job_runs also skips a job another process runs).
+  let maintenance: Promise<void> | undefined;
+  const maintain = () => {
+    maintenance ??= runMaintenance(deps)
+      .then(() => undefined, (err: unknown) => log.error('maintenance failed', { error: String(err) }))
+      .finally(() => (maintenance = undefined));
+  };
   void maintain();
   const timer = setInterval(maintain, MAINTENANCE_INTERVAL_MS);
 

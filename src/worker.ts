@@ -12,6 +12,8 @@ import { createWebPushSender } from './adapters/push-web.js';
 import { cryptoRandom } from './adapters/random.js';
 import { createConsoleSmsSender } from './adapters/sms-console.js';
 import { createConsoleEmailSender } from './adapters/email-console.js';
+import { createCloudflareEmailSender, type SendEmailBinding } from './adapters/email-cloudflare.js';
+import { EmailMessage } from 'cloudflare:email';
 import { createTwilioFetchSmsSender } from './adapters/sms-twilio-fetch.js';
 import { createApp } from './app.js';
 import { fromBase64Url } from './protocol/encoding.js';
@@ -22,8 +24,9 @@ import type { Db } from './db/client.js';
 import * as schema from './db/schema.js';
 import type { Deps } from './deps.js';
 import { runMaintenance } from './jobs.js';
+import { policyText } from '../dist/policy.js';
 
-export type WorkerEnv = { DB: D1Database; BLOBS: R2Bucket } & Record<string, unknown>;
+export type WorkerEnv = { DB: D1Database; BLOBS: R2Bucket; EMAIL?: SendEmailBinding } & Record<string, unknown>;
 
 /** Bindings → Deps, the Workers twin of src/node.ts. Built on first use, once per isolate. */
 export function createWorkerDeps(env: WorkerEnv): Deps {
@@ -44,7 +47,9 @@ export function createWorkerDeps(env: WorkerEnv): Deps {
     blobs: config.blobs.store === 's3' ? presignIf(config.blobs.presign, createS3BlobStore(config.blobs, { webStreamBodies: true })) : createR2BlobStore(env.BLOBS),
     sha256: nobleSha256,
     sms: config.sms.provider === 'twilio' ? createTwilioFetchSmsSender(config.sms) : createConsoleSmsSender(log, cryptoRandom),
-    email: createConsoleEmailSender(log, cryptoRandom),
+    email: workerEmailSender(config, env, log),
+    // No file system: the text bundled by `npm run build:web` (POLICY_FILE at build time).
+    policyText,
     push: createWebPushSender({ vapid: () => deriveVapidKeys(secrets), subject: config.push.subject, clock: systemClock }),
     // Deps live as long as the isolate, so the request a task belongs to is found per call.
     background: (task) => {
@@ -54,6 +59,16 @@ export function createWorkerDeps(env: WorkerEnv): Deps {
     // The runtime lets a request finish before it retires an isolate: nothing to end early.
     stopping: new AbortController().signal,
   };
+}
+
+/** EMAIL_PROVIDER=cloudflare sends through the send_email binding named EMAIL; log (and smtp, which Workers cannot speak) logs masked. */
+function workerEmailSender(config: Deps['config'], env: WorkerEnv, log: Deps['log']) {
+  if (config.email.provider === 'cloudflare') {
+    if (!env.EMAIL) throw new ConfigError(['EMAIL_PROVIDER=cloudflare: add a send_email binding named EMAIL to wrangler.toml']);
+    return createCloudflareEmailSender({ binding: env.EMAIL, EmailMessage, from: config.email.from });
+  }
+  if (config.email.provider === 'smtp') throw new ConfigError(['EMAIL_PROVIDER=smtp: not available on Workers; use cloudflare or log']);
+  return createConsoleEmailSender(log, cryptoRandom);
 }
 
 /** The ExecutionContext of the request (or cron run) being served, for Deps.background. */
@@ -75,12 +90,19 @@ export default {
   },
   async scheduled(_controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext) {
     const { deps } = instance(env);
-    // Rethrown after logging, so that the Cron Events log marks the run as failed.
+    // Every job runs even when one fails (each outcome is in job_runs); a failure is then
+    // rethrown, after logging, so that the Cron Events log marks the run as failed.
     ctx.waitUntil(
-      requestContext.run(ctx, () => runMaintenance(deps)).catch((err: unknown) => {
-        deps.log.error('maintenance failed', { error: String(err) });
-        throw err;
-      }),
+      requestContext
+        .run(ctx, () => runMaintenance(deps))
+        .then((outcomes) => {
+          const failed = outcomes.filter((o) => o.status === 'failed').map((o) => o.name);
+          if (failed.length > 0) throw new Error(`maintenance jobs failed: ${failed.join(', ')}`);
+        })
+        .catch((err: unknown) => {
+          deps.log.error('maintenance failed', { error: String(err) });
+          throw err;
+        }),
     );
   },
 };

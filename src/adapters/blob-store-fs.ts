@@ -165,6 +165,15 @@ export function createFsBlobStore(root: string, options: { listPageSize?: number
       return ids.length > pageSize ? { uploads, cursor: ids[pageSize - 1] } : { uploads };
     },
 
+    async discardPrefix(prefix) {
+      const folder = prefix.replace(/\/+$/, '');
+      const path = join(root, ...checkKey(folder).split('/'));
+      let removed = 0;
+      for await (const _ of scratchFiles(path)) removed++;
+      await rm(path, { recursive: true, force: true });
+      return removed;
+    },
+
     async sweepScratch(before) {
       let removed = 0;
       for await (const path of scratchFiles(root)) {

@@ -71,6 +71,12 @@ export interface BlobStore {
    * in the middle of a write leaves behind. Only stores that keep such files have it.
    */
   sweepScratch?(before: number): Promise<number>;
+  /**
+   * Removes what the store keeps under prefix besides objects (temp files, empty folders), once
+   * list(prefix) is empty: an account's deletion leaves nothing of it behind. Returns the temp
+   * files removed. Only stores that keep such files have it.
+   */
+  discardPrefix?(prefix: string): Promise<number>;
 
   /** Direct-to-bucket transfer, where the store can sign requests; undefined where it cannot. */
   presign?: {

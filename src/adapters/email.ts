@@ -1,6 +1,7 @@
-// Sending e-mail: SMTP on Node (email-smtp.ts), the send_email binding on Workers, and an outbox
-// (email-log.ts) on the embedded default. Features see only EmailSender. Messages are plain text:
-// codes, notices and receipts, nothing a client renders.
+// Sending e-mail: SMTP on Node (email-smtp.ts), the send_email binding on Workers
+// (email-cloudflare.ts), and an outbox (email-log.ts) on the embedded default. Features see only
+// EmailSender; test/adapters/email-contract.ts is the behaviour every implementation shares.
+// Messages are plain text: codes, notices and receipts, nothing a client renders.
 
 export interface EmailMessage {
   to: string;
@@ -37,8 +38,17 @@ export function maskEmail(address: string): string {
   return `${address[0]}•••${address.slice(at)}`;
 }
 
-/** Refuses what no mail server should be handed: header injection through the address or subject. */
+const SINGLE_ADDRESS = /^[^@\s<>,;:"()[\]\\\p{Cc}]+@[^@\s<>,;:"()[\]\\\p{Cc}]+$/u;
+
+/**
+ * Refuses what no mail server should be handed, before anything is sent: header injection through
+ * the address or the subject (CR, LF or any control character), a list of addresses where one is
+ * meant, or an address longer than SMTP allows. Errors name the address only masked.
+ */
 export function assertSendable(message: EmailMessage) {
-  if (!/^[^@\s<>,;"]+@[^@\s<>,;"]+$/.test(message.to)) throw new EmailError('rejected', 'not a single plain address');
-  if (/[\r\n]/.test(message.subject)) throw new EmailError('rejected', 'subject must be one line');
+  if (message.to.length > 254 || !SINGLE_ADDRESS.test(message.to)) {
+    throw new EmailError('rejected', `not a single plain address: ${maskEmail(message.to)}`);
+  }
+  if (/\p{Cc}/u.test(message.subject)) throw new EmailError('rejected', 'the subject must be one line without control characters');
+  if (message.subject.length > 200) throw new EmailError('rejected', 'the subject is too long');
 }

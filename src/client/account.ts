@@ -1,4 +1,4 @@
-import type { ApiClient, Challenge, LoginResponse, Proof } from './api.js';
+import type { ApiClient, Challenge, LoginResponse, PendingSignup, Proof, SignupRequest } from './api.js';
 import {
   createAccountKeys,
   derivePasswordSecrets,
@@ -14,18 +14,36 @@ import { fromBase64Url, randomBytes, toBase64Url } from '../protocol/encoding.js
 import { loginChallengeMessage } from '../protocol/login-challenge.js';
 import { signDetached } from '../protocol/signing.js';
 
+type GuardianContact = NonNullable<SignupRequest['guardian']>;
+
 // The account flows a phone or the web page runs. Keys are made and opened here, on the
 // client; the server only ever sees public keys, wrapped secrets and signatures.
 
+/**
+ * Makes the account's keys and signs up. Someone who may be under 14 (by birth year) must name a
+ * guardian; the answer then carries `pending`, and the account exists only once the code sent to
+ * the guardian is confirmed (confirmSignup). The recovery key is the same either way.
+ */
 export async function signUp(
   api: ApiClient,
-  input: { email: string; password: string; phoneNumber?: string; birthYear?: number; kdf?: KdfCost },
-) {
+  input: { email: string; password: string; phoneNumber?: string; birthYear: number; guardian?: GuardianContact; kdf?: KdfCost },
+): Promise<{ accountId: string; recoveryKey: string; pending?: PendingSignup }> {
   const accountId = toBase64Url(randomBytes(16));
   const { bundle, recoveryKey } = await createAccountKeys({ accountId, password: input.password, kdf: input.kdf });
-  await api.signUp({ accountId, email: input.email, phoneNumber: input.phoneNumber, birthYear: input.birthYear, ...bundle });
-  return { accountId, recoveryKey };
+  const answer = await api.signUp({
+    accountId,
+    email: input.email,
+    phoneNumber: input.phoneNumber,
+    birthYear: input.birthYear,
+    guardian: input.guardian,
+    ...bundle,
+  });
+  return 'pendingSignupId' in answer ? { accountId, recoveryKey, pending: answer } : { accountId, recoveryKey };
 }
+
+/** Confirms a pending sign-up with the code the guardian received; the account exists after this. */
+export const confirmSignup = (api: ApiClient, pending: Pick<PendingSignup, 'pendingSignupId' | 'verificationId'>, code: string) =>
+  api.confirmPendingSignup(pending.pendingSignupId, { verificationId: pending.verificationId, code });
 
 /**
  * Refuses a challenge issued for another origin than the one this client dialled: a proxy or a
@@ -155,3 +173,30 @@ export async function changePassword(
     wrappedMasterKey: rewrapped.wrappedMasterKey,
   });
 }
+
+/** The current password or the recovery key: what proves the owner before a change of personal data. */
+export type IdentitySecret = { password: string } | { recoveryKey: string };
+
+/**
+ * Starts moving the account to a new e-mail address: signs a fresh challenge (for the current
+ * address) with the password or recovery key, and the server sends a code to the new address.
+ * Follow with api.confirmEmailChange(verificationId, code).
+ */
+export async function startEmailChange(api: ApiClient, input: { currentEmail: string; newEmail: string } & IdentitySecret) {
+  const proof = await proveIdentity(api, { email: input.currentEmail, ...secretOf(input) });
+  return api.startEmailChange(proof, input.newEmail);
+}
+
+/** Starts changing the phone number; a code is texted to it. Follow with api.confirmPhoneChange. */
+export async function startPhoneChange(api: ApiClient, input: { email: string; phoneNumber: string } & IdentitySecret) {
+  const proof = await proveIdentity(api, { email: input.email, ...secretOf(input) });
+  return api.startPhoneChange(proof, input.phoneNumber);
+}
+
+/** Removes the phone number from the account. */
+export async function removePhone(api: ApiClient, input: { email: string } & IdentitySecret) {
+  const proof = await proveIdentity(api, { email: input.email, ...secretOf(input) });
+  await api.removePhone(proof);
+}
+
+const secretOf = (input: IdentitySecret) => ('password' in input ? { password: input.password } : { recoveryKey: input.recoveryKey });

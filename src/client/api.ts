@@ -1,8 +1,16 @@
 import type { z } from 'zod';
 import type { accountResponse, passwordChangeBody, passwordChangeResponse, signupBody } from '../protocol/api/accounts.js';
+import type { verificationStarted } from '../protocol/api/accounts.js';
 import type { challengeResponse, currentSession, loginResponse, reauthenticateResponse } from '../protocol/api/auth.js';
+import type { auditLogPage } from '../protocol/api/audit.js';
 import type { blobInfo, upload, uploadStatus } from '../protocol/api/blobs.js';
+import type { diagnosticsAccepted, diagnosticsDeleted, diagnosticsPage, diagnosticsReportBody } from '../protocol/api/diagnostics.js';
 import type { ErrorBody } from '../protocol/errors.js';
+import type { consentHistoryResponse, consentsResponse, putConsentBody, putConsentResponse } from '../protocol/api/consents.js';
+import type { accountPolicyResponse, policyResponse } from '../protocol/api/policy.js';
+import type { accountDeletionStatus, PurgeScope } from '../protocol/api/deletion.js';
+import type { Receipt } from '../protocol/receipts.js';
+import type { guardianCodeBody, guardianCodeSent, guardianDeletionBody, guardianDeletionScheduled, pendingSignupResponse } from '../protocol/api/children.js';
 import { CSRF_HEADER, SHA256_HEADER } from '../protocol/headers.js';
 import type { device, registerDeviceBody, registeredDevice } from '../protocol/api/devices.js';
 import type { command, historyResponse, lastLocationResponse } from '../protocol/api/find.js';
@@ -16,6 +24,10 @@ import type { applyChangesResponse, changesResponse, collection, createCollectio
 // client and the API cannot drift apart without the type check noticing.
 
 export type SignupRequest = z.input<typeof signupBody>;
+export type PendingSignup = z.infer<typeof pendingSignupResponse>;
+export type GuardianCode = z.input<typeof guardianCodeBody>;
+export type GuardianCodeSent = z.infer<typeof guardianCodeSent>;
+export type GuardianDeletionRequest = z.input<typeof guardianDeletionBody>;
 export type Challenge = z.infer<typeof challengeResponse>;
 export type LoginResponse = z.infer<typeof loginResponse>;
 export type Account = z.infer<typeof accountResponse>;
@@ -23,6 +35,8 @@ export type Device = z.infer<typeof device>;
 export type RegisteredDevice = z.infer<typeof registeredDevice>;
 export type RegisterDeviceRequest = z.input<typeof registerDeviceBody>;
 export type PasswordChangeRequest = z.input<typeof passwordChangeBody>;
+/** A code sent to a new e-mail address or phone number, to confirm the change with. */
+export type VerificationStarted = z.infer<typeof verificationStarted>;
 export type CurrentSession = z.infer<typeof currentSession>;
 export type KeyBundle = LoginResponse['keys'];
 export type Collection = z.infer<typeof collection>;
@@ -47,6 +61,20 @@ export interface Proof {
   signature: string;
 }
 export type SessionSummary = z.infer<typeof session>;
+export type Consents = z.infer<typeof consentsResponse>;
+export type ConsentChange = z.input<typeof putConsentBody>;
+export type ConsentChanged = z.infer<typeof putConsentResponse>;
+export type ConsentHistory = z.infer<typeof consentHistoryResponse>;
+export type Policy = z.infer<typeof policyResponse>;
+export type AccountPolicy = z.infer<typeof accountPolicyResponse>;
+export type AccountDeletionStatus = z.infer<typeof accountDeletionStatus>;
+export type { PurgeScope, Receipt };
+export type AuditPage = z.infer<typeof auditLogPage>;
+export type AuditEntry = AuditPage['entries'][number];
+export type DiagnosticsReportRequest = z.input<typeof diagnosticsReportBody>;
+export type DiagnosticsAccepted = z.infer<typeof diagnosticsAccepted>;
+export type DiagnosticsPage = z.infer<typeof diagnosticsPage>;
+export type DiagnosticsDeleted = z.infer<typeof diagnosticsDeleted>;
 
 /** An error answered by the server, in its one error shape. */
 export class HomingApiError extends Error {
@@ -174,7 +202,15 @@ export function createApiClient(options: ApiClientOptions) {
     setCookieSession(session: CookieSession | undefined) {
       cookieSession = session;
     },
-    signUp: (body: SignupRequest) => call<{ accountId: string }>('POST', '/v1/accounts', 'none', body),
+    /** 201 { accountId } for an adult; 202 PendingSignup when a guardian must consent first. */
+    signUp: (body: SignupRequest) => call<{ accountId: string } | PendingSignup>('POST', '/v1/accounts', 'none', body),
+    confirmPendingSignup: (pendingSignupId: string, body: GuardianCode) =>
+      call<{ accountId: string }>('POST', `/v1/accounts/pending/${encodeURIComponent(pendingSignupId)}/confirm`, 'none', body),
+    resendPendingSignupCode: (pendingSignupId: string) =>
+      call<GuardianCodeSent>('POST', `/v1/accounts/pending/${encodeURIComponent(pendingSignupId)}/resend`, 'none'),
+    requestGuardianDeletion: (body: GuardianDeletionRequest) => call<GuardianCodeSent>('POST', '/v1/guardian/deletion', 'none', body),
+    confirmGuardianDeletion: (body: GuardianCode) =>
+      call<z.infer<typeof guardianDeletionScheduled>>('POST', '/v1/guardian/deletion/confirm', 'none', body),
     challenge: (email: string, method: 'password' | 'recovery' = 'password', trustedClient?: string) =>
       call<Challenge>('POST', '/v1/auth/challenge', 'none', { email, method, trustedClient }),
     login: (body: Proof & { session?: 'bearer' | 'cookie'; label?: string; deviceToken?: string; trustedClient?: string }) =>
@@ -184,8 +220,26 @@ export function createApiClient(options: ApiClientOptions) {
       call<z.infer<typeof reauthenticateResponse>>('POST', '/v1/auth/reauthenticate', 'session', proof),
     logout: () => call<void>('POST', '/v1/auth/logout', 'session'),
     account: () => call<Account>('GET', '/v1/account', 'session'),
+    /** One page of the audit log, newest first; pass nextCursor back for the next. */
+    auditLog: (page: { cursor?: string; limit?: number } = {}) => {
+      const query = new URLSearchParams();
+      if (page.cursor !== undefined) query.set('cursor', page.cursor);
+      if (page.limit !== undefined) query.set('limit', String(page.limit));
+      const search = query.toString();
+      return call<AuditPage>('GET', `/v1/account/audit${search ? `?${search}` : ''}`, 'session');
+    },
     changePassword: (body: PasswordChangeRequest) =>
       call<z.infer<typeof passwordChangeResponse>>('POST', '/v1/account/password', 'session', body),
+    // Personal data: each change takes a fresh proof (account.ts makes one from the password), then a code.
+    startEmailChange: (proof: Proof, email: string) =>
+      call<VerificationStarted>('POST', '/v1/account/email', 'session', { proof, email }),
+    confirmEmailChange: (verificationId: string, code: string) =>
+      call<Account>('POST', '/v1/account/email/confirm', 'session', { verificationId, code }),
+    startPhoneChange: (proof: Proof, phoneNumber: string) =>
+      call<VerificationStarted>('POST', '/v1/account/phone', 'session', { proof, phoneNumber }),
+    confirmPhoneChange: (verificationId: string, code: string) =>
+      call<Account>('POST', '/v1/account/phone/confirm', 'session', { verificationId, code }),
+    removePhone: (proof: Proof) => call<void>('DELETE', '/v1/account/phone', 'session', { proof }),
     sessions: () => call<{ sessions: SessionSummary[] }>('GET', '/v1/sessions', 'session'),
     revokeSession: (id: string) => call<void>('DELETE', `/v1/sessions/${encodeURIComponent(id)}`, 'session'),
     revokeOtherSessions: () => call<{ revoked: number }>('POST', '/v1/sessions/revoke-others', 'session'),
@@ -198,6 +252,11 @@ export function createApiClient(options: ApiClientOptions) {
     thisDevice: () => call<Device>('GET', '/v1/device', 'device'),
 
     keyBundle: () => call<KeyBundle>('GET', '/v1/account/keys', 'session'),
+    /** The account's export archive as it streams (src/protocol/api/export.ts); needs a recent re-authentication. */
+    exportArchive: async () => {
+      const response = await send('GET', '/v1/account/export', 'session');
+      return response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    },
     collections: () => call<{ collections: Collection[] }>('GET', '/v1/sync/collections', 'session'),
     createCollection: (body: CreateCollectionRequest) => call<Collection>('POST', '/v1/sync/collections', 'session', body),
     updateCollection: (id: string, body: { baseVersion: number; encryptedMetadata: string }) =>
@@ -250,7 +309,46 @@ export function createApiClient(options: ApiClientOptions) {
     pushSubscriptions: () => call<{ subscriptions: PushSubscriptionInfo[] }>('GET', '/v1/push/subscriptions', 'session'),
     subscribePush: (body: PushSubscriptionRequest) => call<PushSubscriptionInfo>('POST', '/v1/push/subscriptions', 'session', body),
     removePushSubscription: (id: string) => call<void>('DELETE', `/v1/push/subscriptions/${encodeURIComponent(id)}`, 'session'),
+    // Consents and the privacy policy:
+    policy: () => call<Policy>('GET', '/v1/policy', 'none'),
+    accountPolicy: () => call<AccountPolicy>('GET', '/v1/account/policy', 'session'),
+    /** Accepts the policy in force (its version, as read) and grants again the purposes named. */
+    acceptPolicy: (version: number, regrant: string[] = []) =>
+      call<Consents>('POST', '/v1/account/policy/accept', 'session', { version, regrant }),
+    consents: () => call<Consents>('GET', '/v1/account/consents', 'session'),
+    /** Turning a data kind (sync:<kind>) off needs stored: 'keep' or 'delete'; find needs the deviceId. */
+    setConsent: (purpose: string, change: ConsentChange) =>
+      call<ConsentChanged>('PUT', `/v1/account/consents/${encodeURIComponent(purpose)}`, 'session', change),
+    consentHistory: (cursor?: string, limit = 50) =>
+      call<ConsentHistory>('GET', `/v1/account/consents/history?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, 'session'),
+    thisDeviceConsents: () => call<Consents>('GET', '/v1/device/consents', 'device'),
+    setConsentFromThisDevice: (purpose: string, change: ConsentChange) =>
+      call<ConsentChanged>('PUT', `/v1/device/consents/${encodeURIComponent(purpose)}`, 'device', change),
     simEvents: (deviceId: string) => call<{ events: SimEvent[] }>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/sim-events`, 'session'),
+    /** A crash report or usage events from this device (needs consent diagnostics or experience). */
+    sendDeviceDiagnostics: (body: DiagnosticsReportRequest) =>
+      call<DiagnosticsAccepted>('POST', '/v1/device/diagnostics', 'device', body),
+    /** The same from a session (the web page's own reports). */
+    sendDiagnostics: (body: DiagnosticsReportRequest) => call<DiagnosticsAccepted>('POST', '/v1/account/diagnostics', 'session', body),
+    diagnostics: (page: { cursor?: string; limit?: number } = {}) => {
+      const query = new URLSearchParams();
+      if (page.cursor) query.set('cursor', page.cursor);
+      if (page.limit !== undefined) query.set('limit', String(page.limit));
+      const qs = query.toString();
+      return call<DiagnosticsPage>('GET', `/v1/account/diagnostics${qs ? `?${qs}` : ''}`, 'session');
+    },
+    deleteDiagnostics: () => call<DiagnosticsDeleted>('DELETE', '/v1/account/diagnostics', 'session'),
+
+    // Deletion, and its receipts (verify them with verifyReceipt from src/protocol/receipts.ts):
+    /** Deletes an item, a collection, a data kind or a device with its data, now; answers the signed receipt. */
+    purge: (scope: PurgeScope) => call<{ receipt: Receipt }>('POST', '/v1/account/purge', 'session', { scope }),
+    /** Schedules the account's deletion after the grace period; needs a fresh proof (proveIdentity). */
+    requestAccountDeletion: (proof: Proof) => call<AccountDeletionStatus>('POST', '/v1/account/deletion', 'session', { proof }),
+    accountDeletion: () => call<AccountDeletionStatus>('GET', '/v1/account/deletion', 'session'),
+    cancelAccountDeletion: () => call<void>('DELETE', '/v1/account/deletion', 'session'),
+    receiptKey: () => call<{ publicKey: string }>('GET', '/v1/receipts/key', 'none'),
+    receipt: (id: string) => call<Receipt>('GET', `/v1/receipts/${encodeURIComponent(id)}`, 'none'),
+    receipts: () => call<{ receipts: Receipt[] }>('GET', '/v1/account/receipts', 'session'),
   };
 }
 

@@ -92,3 +92,13 @@ export async function inChunks<T>(ids: string[], lookup: (chunk: string[]) => Pr
   for (let start = 0; start < ids.length; start += size) results.push(...(await lookup(ids.slice(start, start + size))));
   return results;
 }
+
+/**
+ * How many rows a write changed: better-sqlite3 answers `{ changes }`, D1 `{ meta: { changes } }`.
+ * Housekeeping jobs report these counts (src/features/maintenance).
+ */
+export function changedRows(result: unknown): number {
+  const r = result as { changes?: unknown; meta?: { changes?: unknown } } | undefined;
+  const n = r?.changes ?? r?.meta?.changes;
+  return typeof n === 'number' ? n : Number(n ?? 0) || 0;
+}

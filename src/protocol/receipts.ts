@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { fromBase64Url, utf8 } from './encoding.js';
+import { fromBase64Url } from './encoding.js';
+import { RECEIPT_CONTEXT, receiptMessage } from './receipt-signature.js';
 import { verifyDetached } from './signing.js';
+
+export { RECEIPT_CONTEXT, receiptMessage };
 
 // Deletion receipts: what was deleted, when, and how much, signed by the server's Ed25519 receipt
 // key. The payload travels as the exact JSON string that was signed, so nobody has to agree on a
 // canonical form; a client verifies it offline with the key from GET /v1/receipts/key.
-
-export const RECEIPT_CONTEXT = 'homing-deletion-receipt-v1\n';
 
 export const receiptScope = z
   .discriminatedUnion('type', [
@@ -47,8 +48,6 @@ export const receipt = z
   .meta({ id: 'DeletionReceipt' });
 
 export type Receipt = z.infer<typeof receipt>;
-
-export const receiptMessage = (payload: string) => utf8(RECEIPT_CONTEXT + payload);
 
 /**
  * Checks a receipt against the server key the caller trusts (not the key inside the receipt)

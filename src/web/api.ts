@@ -1,5 +1,5 @@
 import { createApiClient, HomingApiError } from '../client/api.js';
-import type { Command, Device, SimEvent } from '../client/api.js';
+import type { Account, AccountDeletionStatus, AccountPolicy, AuditEntry, AuditPage, Command, ConsentChanged, Consents, Device, Policy, Receipt, SimEvent } from '../client/api.js';
 import { logIn, proveIdentity } from '../client/account.js';
 import type { UnlockedKeys } from '../client/crypto/account-keys.js';
 import type { SignedCommand } from '../client/crypto/commands.js';
@@ -8,7 +8,7 @@ import type { SignedCommand } from '../client/crypto/commands.js';
 // read by script, so a stolen page script could not take it away; every change also carries the
 // CSRF token that only a same-origin page learns from the login answer.
 
-export type { Command, Device, SimEvent };
+export type { Account, AccountDeletionStatus, AccountPolicy, AuditEntry, AuditPage, Command, ConsentChanged, Consents, Device, Policy, Receipt, SimEvent };
 
 export interface Session {
   accountId: string;
@@ -50,6 +50,36 @@ export function createWebApi(origin: string) {
     commands: (deviceId: string) => sdk.commands(deviceId),
     sendCommand: (deviceId: string, signed: SignedCommand) => sdk.sendCommand(deviceId, signed),
     simEvents: (deviceId: string) => sdk.simEvents(deviceId),
+
+    // Your account and privacy. Each dangerous change signs a fresh challenge with the password
+    // here; the password itself never leaves the page.
+    account: () => sdk.account(),
+    async startEmailChange(email: string, password: string, newEmail: string) {
+      return sdk.startEmailChange(await proveIdentity(sdk, { email, password }), newEmail);
+    },
+    confirmEmailChange: (verificationId: string, code: string) => sdk.confirmEmailChange(verificationId, code),
+    async startPhoneChange(email: string, password: string, phoneNumber: string) {
+      return sdk.startPhoneChange(await proveIdentity(sdk, { email, password }), phoneNumber);
+    },
+    confirmPhoneChange: (verificationId: string, code: string) => sdk.confirmPhoneChange(verificationId, code),
+    async removePhone(email: string, password: string) {
+      await sdk.removePhone(await proveIdentity(sdk, { email, password }));
+    },
+    consents: () => sdk.consents(),
+    setConsent: (purpose: string, change: { granted: boolean; deviceId?: string; stored?: 'keep' | 'delete' }) => sdk.setConsent(purpose, change),
+    policy: () => sdk.policy(),
+    accountPolicy: () => sdk.accountPolicy(),
+    acceptPolicy: (version: number, regrant: string[] = []) => sdk.acceptPolicy(version, regrant),
+    auditLog: (cursor?: string, limit = 25) => sdk.auditLog({ cursor, limit }),
+    /** The export archive as it streams; the server wants a re-authentication within minutes. */
+    exportArchive: () => sdk.exportArchive(),
+    async requestDeletion(email: string, password: string) {
+      return sdk.requestAccountDeletion(await proveIdentity(sdk, { email, password }));
+    },
+    deletion: () => sdk.accountDeletion(),
+    cancelDeletion: () => sdk.cancelAccountDeletion(),
+    receipts: () => sdk.receipts(),
+    receiptKey: () => sdk.receiptKey(),
   };
 }
 

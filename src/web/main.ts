@@ -2,9 +2,11 @@ import { HomingApiError } from '../client/api.js';
 import { type CommandType, DEFAULT_COMMAND_LIFETIME_MS, nextCommandCounter, sealLockArgs, signCommand } from '../client/crypto/commands.js';
 import { type LocationFix, openLocation } from '../client/crypto/location.js';
 import { type Command, createWebApi, describeError, type Device, type Session } from './api.js';
+import { createAccountView } from './account-view.js';
 import { createActionDialog, createConfirm } from './dialogs.js';
 import { COMMAND_NAMES } from './format.js';
 import { type Land, loadLand } from './map.js';
+import { createPrivacyView } from './privacy-view.js';
 import {
   byId,
   type LocationState,
@@ -48,12 +50,45 @@ const state = {
 
 const selected = () => state.devices.find((device) => device.id === state.selectedId);
 
+type View = 'find' | 'privacy';
+let currentView: View = 'find';
+
 function fail(error: unknown) {
   if (error instanceof HomingApiError && error.status === 401 && error.code === 'unauthorized') {
     endSession('Your session has ended. Log in again.');
     return;
   }
   showNotice(describeError(error));
+}
+
+const privacy = createPrivacyView({ api, fail, confirm, devicesChanged: () => void loadDevices().catch(fail) });
+const accountView = createAccountView({
+  api,
+  email: () => state.session?.email,
+  emailChanged(email) {
+    // Later proofs are signed for the address the account has now.
+    if (state.session) state.session.email = email;
+    byId('account-email').textContent = email;
+  },
+  fail,
+});
+
+/** The two views, switched from the header; the heading of the one shown takes focus. */
+function showView(view: View, focus = true) {
+  currentView = view;
+  byId('app-view').hidden = view !== 'find';
+  byId('privacy-view').hidden = view !== 'privacy';
+  for (const button of document.querySelectorAll<HTMLButtonElement>('.nav-button')) {
+    if (button.dataset.view === view) button.setAttribute('aria-current', 'page');
+    else button.removeAttribute('aria-current');
+  }
+  if (view === 'privacy') {
+    if (focus) byId('privacy-title').focus();
+    void Promise.all([accountView.load(), privacy.load()]).catch(fail);
+  } else {
+    if (focus) byId('devices-title').focus();
+    void loadDevices().catch(fail);
+  }
 }
 
 // ── devices ────────────────────────────────────────────────────────────────────────────────────
@@ -238,7 +273,7 @@ async function onCommandButton(button: HTMLButtonElement) {
 // ── polling and session ────────────────────────────────────────────────────────────────────────
 
 async function poll() {
-  if (state.polling || !state.session || document.hidden) return;
+  if (state.polling || !state.session || document.hidden || currentView !== 'find') return;
   state.polling = true;
   try {
     const slow = ++state.ticks % SLOW_POLL_EVERY === 0;
@@ -265,6 +300,10 @@ function endSession(message: string | null) {
   Object.assign(state, { session: null, devices: [], selectedId: null, commands: [], fix: undefined, locationKey: '', ticks: 0 });
   state.counters.clear();
   byId('app-view').hidden = true;
+  byId('privacy-view').hidden = true;
+  currentView = 'find';
+  privacy.reset();
+  accountView.reset();
   byId('account').hidden = true;
   byId('login-view').hidden = false;
   byId('device-list').replaceChildren();
@@ -294,6 +333,8 @@ async function onLogin(event: SubmitEvent) {
     byId('account').hidden = false;
     byId('app-view').hidden = false;
     showStatus('Logged in.');
+    // A pending deletion and a new policy version show on every login, whichever view is open.
+    void Promise.all([accountView.loadNotices(), privacy.loadNotices()]).catch(fail);
     void loadLand().then((land) => (state.land = land));
     await loadDevices();
     state.timer = window.setInterval(() => void poll(), POLL_MS);
@@ -310,6 +351,9 @@ byId<HTMLFormElement>('login-form').addEventListener('submit', (event) => void o
 byId('logout').addEventListener('click', () => {
   void api.logOut().catch(() => undefined).finally(() => endSession(null));
 });
+for (const button of document.querySelectorAll<HTMLButtonElement>('.nav-button')) {
+  button.addEventListener('click', () => showView(button.dataset.view as View));
+}
 for (const button of document.querySelectorAll<HTMLButtonElement>('[data-command]')) {
   button.addEventListener('click', () => void onCommandButton(button));
 }

@@ -1,7 +1,7 @@
-import { inspect } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SmsError, type SmsSender } from '../../src/adapters/sms.js';
 import { TO } from '../fakes/twilio-fixtures.js';
+import { sendErrorOf, watchSenderOutput } from './sender-output.js';
 
 export interface SmsSubject {
   sender: SmsSender;
@@ -18,15 +18,7 @@ export interface SmsSubject {
 
 const NOT_E164 = ['07700900123', '447700900123', '+44 7700 900123', '+0447700900123', '+4477009001234567', '+44770090012x', ''];
 
-/** Rejects with the SmsError the promise throws, failing the test if it resolves or throws something else. */
-export async function smsErrorOf(promise: Promise<unknown>): Promise<SmsError> {
-  const error = await promise.then(
-    () => expect.unreachable('send resolved'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SmsError);
-  return error as SmsError;
-}
+export const smsErrorOf = (promise: Promise<unknown>) => sendErrorOf(promise, SmsError);
 
 /**
  * The behaviour every SmsSender shares, run against each implementation (as the blob-store
@@ -34,23 +26,10 @@ export async function smsErrorOf(promise: Promise<unknown>): Promise<SmsError> {
  */
 export function testSmsSenderContract(make: () => SmsSubject | Promise<SmsSubject>) {
   let subject: SmsSubject;
-  let printed: string[];
   beforeEach(async () => {
     subject = await make();
-    printed = [];
-    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void printed.push(args.map((a) => inspect(a)).join(' ')));
-    }
   });
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
-  /** Nothing the sender wrote or threw holds one of these. */
-  const expectNowhere = (values: string[], errors: unknown[] = []) => {
-    const everything = [...(subject.logged?.() ?? []), ...printed, ...errors.map((e) => inspect(e, { depth: 20, showHidden: true }))].join('\n');
-    for (const value of [...values, ...subject.secrets]) expect(everything).not.toContain(value);
-  };
+  const expectNowhere = watchSenderOutput(() => subject);
 
   describe('SmsSender contract', () => {
     it('sends to an E.164 number and answers an id; the text arrives byte for byte', async () => {

@@ -147,7 +147,7 @@ export async function benchBlobMemory(): Promise<BlobMemoryResult> {
     const api = createApiClient({ baseUrl: server.url });
     const email = `bench.blobs.${Date.now()}@example.org`;
     const password = 'correct horse battery staple';
-    await signUp(api, { email, password, kdf: BENCH_KDF });
+    await signUp(api, { birthYear: 1990, email, password, kdf: BENCH_KDF });
     const { response } = await logIn(api, { email, password, label: 'bench' });
     const token = response.session.token!;
 

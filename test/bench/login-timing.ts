@@ -23,7 +23,7 @@ export async function benchLoginTiming(): Promise<LoginTiming> {
     const known: string[] = [];
     for (let i = 0; i < ACCOUNTS; i++) {
       const email = `known-${i}@bench.example`;
-      await signUp(t.api(), { email, password: `password ${i}`, kdf: TEST_KDF });
+      await signUp(t.api(), { birthYear: 1990, email, password: `password ${i}`, kdf: TEST_KDF });
       known.push(email);
       if (i % 10 === 9) t.clock.advance(HOUR); // past the sign-up limit per address
     }

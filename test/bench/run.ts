@@ -4,17 +4,20 @@
 //   3. blob encryption throughput, pure-JS cipher against Node's native one;
 //   4. login timing and shapes for known and unknown emails;
 //   5. idle RSS and spawn → first 200 of the built server against the tsx one;
-//   6. a soak: 200 simulated phones against the built server for 60 s (errors, latency, RSS).
+//   6. a soak: 200 simulated phones against the built server for 60 s (errors, latency, RSS);
+//   7. server memory while the built server streams the export of a 64 MiB and a 1 GiB account.
 // Progress goes to stderr as it runs; the report is computed from this run's measurements only.
 // `npm run bench -- --only startup` runs section 5 alone and prints it to stdout, leaving
 // BENCHMARKS.md (one whole run) as it is; `-- --only soak` runs section 6 alone and replaces that
-// section of BENCHMARKS.md, stamped with when and how it was measured.
+// section of BENCHMARKS.md, stamped with when and how it was measured; `-- --only export` does the same
+// for section 7.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { benchBlobCipher } from './blob-cipher.js';
 import { benchBlobMemory } from './blob-memory.js';
+import { benchExportMemory, renderExportMemory } from './export-memory.js';
 import { benchLoginTiming, renderLoginTiming } from './login-timing.js';
 import { renderReport, spliceSection } from './report.js';
 import { REPO } from './server-process.js';
@@ -44,7 +47,15 @@ async function section<T>(name: string, work: () => Promise<T>) {
   return { result, seconds };
 }
 
-const SECTIONS_ALONE = ['startup', 'soak'];
+const SECTIONS_ALONE = ['startup', 'soak', 'export'];
+
+/** Replaces one section of BENCHMARKS.md with what `--only` just measured, and prints it. */
+function replaceSection(number: number, rendered: string) {
+  const path = join(REPO, 'BENCHMARKS.md');
+  writeFileSync(path, spliceSection(readFileSync(path, 'utf8'), rendered));
+  process.stdout.write(rendered);
+  progress(`bench: replaced section ${number} of ${path}`);
+}
 
 async function main() {
   const loadBefore = loadavg();
@@ -60,13 +71,14 @@ async function main() {
     const measuredBy = () =>
       `Measured by \`${COMMAND} -- --only ${args[1]}\` on ${new Date().toISOString()}, Node ${process.version}, ` +
       `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length}, load ${load(loadBefore)} — ${load(loadavg())}.`;
+    if (args[1] === 'export') {
+      const exported = await section('7. export memory', benchExportMemory);
+      replaceSection(7, renderExportMemory(exported.result, exported.seconds, measuredBy()));
+      return;
+    }
     if (args[1] === 'soak') {
       const soak = await section('6. soak', benchSoak);
-      const rendered = renderSoak(soak.result, soak.seconds, measuredBy());
-      const path = join(REPO, 'BENCHMARKS.md');
-      writeFileSync(path, spliceSection(readFileSync(path, 'utf8'), rendered));
-      process.stdout.write(rendered);
-      progress(`bench: replaced section 6 of ${path}`);
+      replaceSection(6, renderSoak(soak.result, soak.seconds, measuredBy()));
       return;
     }
     const startup = await section('5. start-up, built against tsx', benchStartup);
@@ -80,6 +92,7 @@ async function main() {
   const login = await section('4. login timing, known and unknown emails', benchLoginTiming);
   const startup = await section('5. start-up, built against tsx', benchStartup);
   const soak = await section('6. soak', benchSoak);
+  const exported = await section('7. export memory', benchExportMemory);
 
   const report = renderReport({
     env: {
@@ -99,7 +112,7 @@ async function main() {
     cipher: { result: cipher.result, seconds: cipher.seconds },
   });
   const path = join(REPO, 'BENCHMARKS.md');
-  writeFileSync(path, report + renderLoginTiming(login.result, login.seconds) + renderStartup(startup.result, startup.seconds) + renderSoak(soak.result, soak.seconds));
+  writeFileSync(path, report + renderLoginTiming(login.result, login.seconds) + renderStartup(startup.result, startup.seconds) + renderSoak(soak.result, soak.seconds) + renderExportMemory(exported.result, exported.seconds));
   progress(`bench: wrote ${path} (total ${elapsedSeconds().toFixed(0)} s)`);
 }
 

@@ -240,7 +240,7 @@ async function prepareSize(items: number) {
     const api = createApiClient({ baseUrl: ORIGIN, fetch: (input, init) => app.request(input, init) });
     const email = `bench.${items}.${Date.now()}@example.org`;
     const password = 'correct horse battery staple';
-    const { accountId } = await signUp(api, { email, password, kdf: BENCH_KDF });
+    const { accountId } = await signUp(api, { birthYear: 1990, email, password, kdf: BENCH_KDF });
     const { response } = await logIn(api, { email, password, label: 'bench' });
     const token = response.session.token;
     if (!token) throw new Error('login gave no bearer token');

@@ -36,7 +36,7 @@ describe('SDK client on a cookie session (what the web page uses)', () => {
     const password = 'correct horse battery staple';
     const browser = browserFetch();
     const client = createApiClient({ baseUrl: TEST_ORIGIN, fetch: browser.fetch });
-    await signUp(client, { email, password, kdf: TEST_KDF });
+    await signUp(client, { birthYear: 1990, email, password, kdf: TEST_KDF });
     const { response } = await logIn(client, { email, password, session: 'cookie' });
     expect(response.session.token).toBeUndefined();
     client.setCookieSession({ csrfToken: response.session.csrfToken! });
@@ -56,7 +56,7 @@ describe('SDK client on a cookie session (what the web page uses)', () => {
     const email = uniqueEmail('page');
     const password = 'correct horse battery staple';
     const client = createApiClient({ baseUrl: TEST_ORIGIN, fetch: browserFetch().fetch });
-    await signUp(client, { email, password, kdf: TEST_KDF });
+    await signUp(client, { birthYear: 1990, email, password, kdf: TEST_KDF });
     const { response } = await logIn(client, { email, password, session: 'cookie' });
 
     client.setCookieSession({ csrfToken: 'A'.repeat(response.session.csrfToken!.length) });

@@ -32,7 +32,7 @@ function behindProxy(challengeOrigin: string) {
 describe('login challenge origin', () => {
   it('refuses a challenge issued for another origin before signing anything: password, recovery key and re-authentication', async () => {
     const email = uniqueEmail();
-    const { recoveryKey } = await signUp(t.api(), { email, password: 'pw', kdf: TEST_KDF });
+    const { recoveryKey } = await signUp(t.api(), { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
     const refusal = `the server asked for a signature for https://homing.evil.example, but this client talks to ${TEST_ORIGIN}`;
 
     const { api, sent } = behindProxy('https://homing.evil.example');
@@ -45,7 +45,7 @@ describe('login challenge origin', () => {
 
   it('the same proxy passing the origin through unchanged logs in', async () => {
     const email = uniqueEmail();
-    await signUp(t.api(), { email, password: 'pw', kdf: TEST_KDF });
+    await signUp(t.api(), { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
     const { api, sent } = behindProxy(TEST_ORIGIN);
     await expect(logIn(api, { email, password: 'pw' })).resolves.toMatchObject({ response: { session: { token: expect.any(String) } } });
     expect(sent).toEqual(['POST /v1/auth/challenge', 'POST /v1/auth/login']);

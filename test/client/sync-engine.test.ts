@@ -23,7 +23,7 @@ type Fetch = (input: string, init: RequestInit) => Promise<Response>;
  */
 async function twoDevices(laptop: { fetch?: (input: string, init: RequestInit, real: Fetch) => Promise<Response>; pageSize?: number } = {}) {
   const email = uniqueEmail();
-  await signUp(t.api(), { email, password: 'pw', kdf: TEST_KDF });
+  await signUp(t.api(), { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
   const real: Fetch = async (input, init) => t.app.request(input, init);
   const device = async (options: typeof laptop) => {
     const api = createApiClient({ baseUrl: TEST_ORIGIN, fetch: options.fetch ? (input, init) => options.fetch!(input, init, real) : real });

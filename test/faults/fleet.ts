@@ -49,7 +49,7 @@ export async function enrollAccount(url: string, options: { devices: number; add
   const password = `pw-${toBase64Url(randomBytes(12))}`;
   recordSecret(password);
   const api = createApiClient({ baseUrl: url, fetch: fetchFrom(options.address) });
-  await signUp(api, { email, password, kdf: TEST_KDF });
+  await signUp(api, { birthYear: 1990, email, password, kdf: TEST_KDF });
   const { response } = await logIn(api, { email, password });
   const sessionToken = response.session.token!;
   recordSecret(sessionToken);

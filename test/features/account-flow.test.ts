@@ -16,7 +16,7 @@ describe('account flow through the SDK (happy path)', () => {
   it('signs up, logs in, registers a device and lists it', async () => {
     const api = t.api();
     const email = uniqueEmail('ada');
-    const { accountId, recoveryKey } = await signUp(api, { email, password: 'correct horse', phoneNumber: '+447700900123', kdf: TEST_KDF });
+    const { accountId, recoveryKey } = await signUp(api, { birthYear: 1990, email, password: 'correct horse', phoneNumber: '+447700900123', kdf: TEST_KDF });
     expect(recoveryKey).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{8}){7}$/);
 
     const { response, keys } = await logIn(api, { email, password: 'correct horse', label: 'test' });
@@ -41,7 +41,7 @@ describe('account flow through the SDK (happy path)', () => {
   it('renames and removes a device', async () => {
     const api = t.api();
     const email = uniqueEmail();
-    await signUp(api, { email, password: 'pw', kdf: TEST_KDF });
+    await signUp(api, { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
     await logIn(api, { email, password: 'pw' });
     const { device } = await api.registerDevice({ name: 'Old', model: 'M', platform: 'ios', identifierHash: identifierHash(2) });
     expect((await api.renameDevice(device.id, 'New')).name).toBe('New');
@@ -56,7 +56,7 @@ describe('account flow through the SDK (happy path)', () => {
   it('re-registering the same hardware keeps the id and replaces the token', async () => {
     const api = t.api();
     const email = uniqueEmail();
-    await signUp(api, { email, password: 'pw', kdf: TEST_KDF });
+    await signUp(api, { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
     await logIn(api, { email, password: 'pw' });
     const first = await api.registerDevice({ name: 'A', model: 'M', platform: 'android', identifierHash: identifierHash(3) });
     const second = await api.registerDevice({ name: 'A again', model: 'M', platform: 'android', identifierHash: identifierHash(3) });
@@ -68,7 +68,7 @@ describe('account flow through the SDK (happy path)', () => {
   it('changes the password: new one works, old one fails, other sessions are signed out', async () => {
     const email = uniqueEmail();
     const phone = t.api();
-    await signUp(phone, { email, password: 'old password', kdf: TEST_KDF });
+    await signUp(phone, { birthYear: 1990, email, password: 'old password', kdf: TEST_KDF });
     const laptop = t.api();
     await logIn(laptop, { email, password: 'old password' });
     const { response, keys } = await logIn(phone, { email, password: 'old password' });
@@ -93,7 +93,7 @@ describe('account flow through the SDK (happy path)', () => {
   it('recovers with the recovery key and sets a new password', async () => {
     const email = uniqueEmail();
     const api = t.api();
-    const { recoveryKey } = await signUp(api, { email, password: 'forgotten', kdf: TEST_KDF });
+    const { recoveryKey } = await signUp(api, { birthYear: 1990, email, password: 'forgotten', kdf: TEST_KDF });
     const first = await logIn(t.api(), { email, password: 'forgotten' });
 
     const recovered = await logInWithRecoveryKey(api, { email, recoveryKey: recoveryKey.toUpperCase() });
@@ -115,7 +115,7 @@ describe('account flow through the SDK (happy path)', () => {
   it('lists sessions, revokes one, and revokes all others', async () => {
     const email = uniqueEmail();
     const a = t.api();
-    await signUp(a, { email, password: 'pw', kdf: TEST_KDF });
+    await signUp(a, { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
     await logIn(a, { email, password: 'pw', label: 'a' });
     const b = t.api();
     const bLogin = await logIn(b, { email, password: 'pw', label: 'b' });
@@ -136,7 +136,7 @@ describe('account flow through the SDK (happy path)', () => {
   it('logs out', async () => {
     const email = uniqueEmail();
     const api = t.api();
-    await signUp(api, { email, password: 'pw', kdf: TEST_KDF });
+    await signUp(api, { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
     await logIn(api, { email, password: 'pw' });
     await api.logout();
     await expect(api.account()).rejects.toMatchObject({ status: 401 });

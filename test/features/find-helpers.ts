@@ -9,7 +9,7 @@ import { TEST_KDF, type TestApp, uniqueEmail } from '../harness.js';
 export async function owner(t: TestApp, options: { findEnabled?: boolean } = {}) {
   const email = uniqueEmail('owner');
   const api = t.api();
-  await signUp(api, { email, password: 'pw', kdf: TEST_KDF });
+  await signUp(api, { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
   const { response, keys } = await logIn(api, { email, password: 'pw' });
   const session = { Authorization: `Bearer ${response.session.token}` };
   const register = async (name: string) => {

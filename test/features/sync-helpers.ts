@@ -13,7 +13,7 @@ export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(byte
 export async function newAccount(t: TestApp) {
   const email = uniqueEmail();
   const api = t.api();
-  await signUp(api, { email, password: 'pw', kdf: TEST_KDF });
+  await signUp(api, { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
   const { response } = await logIn(api, { email, password: 'pw' });
   const token = response.session.token!;
   const auth = { Authorization: `Bearer ${token}` };

@@ -16,7 +16,7 @@ afterEach(() => t.close());
 async function signupBody() {
   const accountId = toBase64Url(randomBytes(16));
   const { bundle } = await createAccountKeys({ accountId, password: 'pw', kdf: TEST_KDF });
-  return { accountId, email: uniqueEmail(), ...bundle };
+  return { accountId, email: uniqueEmail(), birthYear: 1990, ...bundle };
 }
 
 const accountCount = async () => (await t.deps.db.select().from(accounts)).length;

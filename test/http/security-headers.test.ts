@@ -17,7 +17,7 @@ const HSTS = 'max-age=31536000; includeSubDomains';
 async function sessionOn(app: TestApp, origin: string) {
   const api = createApiClient({ baseUrl: origin, fetch: (input, init) => app.app.request(input, init) });
   const email = uniqueEmail();
-  await signUp(api, { email, password: 'pw', kdf: TEST_KDF });
+  await signUp(api, { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
   const { response } = await logIn(api, { email, password: 'pw' });
   return { Authorization: `Bearer ${response.session.token}` };
 }

@@ -26,7 +26,7 @@ const cli = (args: string[]) =>
 
 describe('device CLI: Find Device without a phone', () => {
   it('reports a walk, then verifies, carries out and acknowledges the owner’s signed commands', async () => {
-    await cli(['signup', '--email', 'lost@example.org', '--kdf-ops', '1', '--kdf-mem', '8192']);
+    await cli(['signup', '--email', 'lost@example.org', '--birth-year', '1990', '--kdf-ops', '1', '--kdf-mem', '8192']);
     await cli(['login', '--email', 'lost@example.org']);
     await cli(['register', '--name', 'Lost phone', '--platform', 'android']);
 

@@ -33,7 +33,7 @@ async function phoneWithFindOn(env: Record<string, string>) {
   server = await startTestServer('cli-push', { VAPID_SUBJECT: SUBJECT, ...env });
   const { dir, url } = server;
   const cli = (args: string[]) => run('src/client/cli/main.ts', { cwd: dir, args: [...args, '--server', url, '--state', join(dir, 'phone.json')], env: { HOMING_PASSWORD: PASSWORD } });
-  await cli(['signup', '--email', 'pushed@example.org', '--kdf-ops', '1', '--kdf-mem', '8192']);
+  await cli(['signup', '--email', 'pushed@example.org', '--birth-year', '1990', '--kdf-ops', '1', '--kdf-mem', '8192']);
   await cli(['login', '--email', 'pushed@example.org']);
   await cli(['register', '--name', 'Pushed phone', '--platform', 'android']);
   await cli(['find', '--on']);

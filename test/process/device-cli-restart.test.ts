@@ -53,7 +53,7 @@ afterAll(async () => {
 
 describe('device CLI: poll through a server crash', () => {
   it('SIGKILL of the server mid long-poll, restart on the same port and data: the next command is still carried out', { timeout: 120_000 }, async () => {
-    await cli('phone.json', ['signup', '--email', 'crash@example.org', '--kdf-ops', '1', '--kdf-mem', '8192']);
+    await cli('phone.json', ['signup', '--email', 'crash@example.org', '--birth-year', '1990', '--kdf-ops', '1', '--kdf-mem', '8192']);
     await cli('phone.json', ['login', '--email', 'crash@example.org']);
     await cli('phone.json', ['register', '--name', 'Crash phone', '--platform', 'android']);
     await cli('phone.json', ['find', '--on']);

@@ -46,7 +46,7 @@ describe('device CLI: backup on one device, restore on another', () => {
     const target = join(dir, 'laptop-files');
     writeTree(source, FILES);
 
-    expect((await cli(['signup', '--email', 'sync@example.org', '--kdf-ops', '1', '--kdf-mem', '8192'], 'phone.json')).code).toBe(0);
+    expect((await cli(['signup', '--email', 'sync@example.org', '--birth-year', '1990', '--kdf-ops', '1', '--kdf-mem', '8192'], 'phone.json')).code).toBe(0);
     expect((await cli(['login', '--email', 'sync@example.org'], 'phone.json')).code).toBe(0);
     const backup = await cli(['backup', '--dir', source], 'phone.json');
     expect(backup.code, backup.output).toBe(0);
@@ -113,7 +113,7 @@ describe('device CLI: restore goes on past items it cannot restore', () => {
 
   it('skips unsafe names, restores minimal-metadata items and every good one, lists what it skipped, exits 1', async () => {
     const email = 'restore@example.org';
-    expect((await cli(['signup', '--email', email, '--kdf-ops', '1', '--kdf-mem', '8192'], 'tablet.json')).code).toBe(0);
+    expect((await cli(['signup', '--email', email, '--birth-year', '1990', '--kdf-ops', '1', '--kdf-mem', '8192'], 'tablet.json')).code).toBe(0);
     expect((await cli(['login', '--email', email], 'tablet.json')).code).toBe(0);
     const absolute = join(dir, 'absolute.txt');
     const minimal = Buffer.from('written by another client, without size or sha256\n');

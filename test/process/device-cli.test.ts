@@ -24,7 +24,7 @@ const cli = (args: string[], options: { state: string; password?: string; stdin?
 describe('device CLI against a running server', () => {
   it('signs up, logs in, registers, lists and removes devices', async () => {
     const state = join(dir, 'phone.json');
-    const signup = await cli(['signup', '--email', 'ada@example.org', '--kdf-ops', '1', '--kdf-mem', '8192'], {
+    const signup = await cli(['signup', '--email', 'ada@example.org', '--birth-year', '1990', '--kdf-ops', '1', '--kdf-mem', '8192'], {
       state,
       stdin: 'a long password\n',
     });

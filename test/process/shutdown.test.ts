@@ -28,7 +28,7 @@ async function enroll(url: string) {
   const email = uniqueEmail('shutdown');
   const password = `pw-${email}`;
   const owner = createApiClient({ baseUrl: url });
-  await signUp(owner, { email, password, kdf: TEST_KDF });
+  await signUp(owner, { birthYear: 1990, email, password, kdf: TEST_KDF });
   const { response } = await logIn(owner, { email, password });
   const phone = await owner.registerDevice({ name: 'Phone', model: 'Pixel', platform: 'android', identifierHash: toBase64Url(randomBytes(32)) });
   await owner.setFindEnabled(phone.device.id, true);

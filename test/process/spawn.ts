@@ -13,7 +13,11 @@ const TSX = `${REPO}node_modules/.bin/tsx`;
  * The built form of each entry the tests start, run with plain node as `npm start` and
  * `npm run device` run it: the tests exercise what ships, not the sources under tsx.
  */
-export const BUILT: Readonly<Record<string, string>> = { 'src/node.ts': 'dist/node.js', 'src/client/cli/main.ts': 'dist/cli.js' };
+export const BUILT: Readonly<Record<string, string>> = {
+  'src/node.ts': 'dist/node.js',
+  'src/client/cli/main.ts': 'dist/cli.js',
+  'src/admin.ts': 'dist/admin.js',
+};
 /** The node flags `npm start` and `npm run device` run the built files with. */
 export const BUILT_NODE_FLAGS = ['--enable-source-maps'];
 

@@ -56,7 +56,7 @@ async function startWranglerDev(extraVars: Record<string, string>) {
 /** The device CLI through sign-up, sync (backup on one device, restore on another) and a location report. */
 async function walkThrough({ dir, url, cli, logs }: Awaited<ReturnType<typeof startWranglerDev>>) {
   {
-    expect((await cli(['signup', '--email', 'edge@example.org', '--kdf-ops', '1', '--kdf-mem', '8192'], 'phone.json')).code).toBe(0);
+    expect((await cli(['signup', '--email', 'edge@example.org', '--birth-year', '1990', '--kdf-ops', '1', '--kdf-mem', '8192'], 'phone.json')).code).toBe(0);
     expect((await cli(['login', '--email', 'edge@example.org'], 'phone.json')).output).toContain('logged in');
     expect((await cli(['register', '--name', 'Edge phone', '--platform', 'android'], 'phone.json')).output).toContain('registered device');
 

@@ -20,7 +20,7 @@ const uniquePhone = () => `+44770090${String(++phoneCounter).padStart(4, '0')}`;
 async function signupBody(email: string, phoneNumber?: string, kdf = TEST_KDF) {
   const accountId = toBase64Url(randomBytes(16));
   const { bundle } = await createAccountKeys({ accountId, password: 'pw', kdf });
-  return { accountId, email, ...(phoneNumber ? { phoneNumber } : {}), ...bundle };
+  return { accountId, email, birthYear: 1990, ...(phoneNumber ? { phoneNumber } : {}), ...bundle };
 }
 
 const postSignup = (app: TestApp, body: unknown, address = 'signup-default') =>

@@ -48,7 +48,7 @@ export async function signUpAndLogIn(
   const email = opts.email ?? uniqueEmail();
   const password = opts.password ?? `pw-${email}`;
   const api = opts.address ? apiAt(t, opts.address) : t.api();
-  const { accountId, recoveryKey } = await signUp(api, { email, password, phoneNumber: opts.phoneNumber, kdf: TEST_KDF });
+  const { accountId, recoveryKey } = await signUp(api, { birthYear: 1990, email, password, phoneNumber: opts.phoneNumber, kdf: TEST_KDF });
   const { response, keys } = await logIn(api, { email, password, label: opts.label });
   return {
     api,

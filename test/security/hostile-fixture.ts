@@ -38,7 +38,7 @@ const p256PublicKey = () => {
 export async function createFixture(t: TestApp, names: ReadonlySet<string>): Promise<Fixture> {
   const email = uniqueEmail('hostile');
   const address = freshAddress();
-  const { accountId } = await signUp(apiAt(t, address), { email, password: 'pw', kdf: TEST_KDF });
+  const { accountId } = await signUp(apiAt(t, address), { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
   const { response, keys } = await logIn(apiAt(t, address), { email, password: 'pw' });
   const sessionToken = response.session.token!;
   const owner = apiAt(t, address, { sessionToken });
@@ -54,7 +54,7 @@ export async function createFixture(t: TestApp, names: ReadonlySet<string>): Pro
   // refused request later leaves that mark as it was.
   await phone.thisDevice();
 
-  const pathValues: Record<string, string> = { deviceId: device.id, partNumber: '1' };
+  const pathValues: Record<string, string> = { deviceId: device.id, partNumber: '1', purpose: 'experience' };
   const fieldValues: Record<string, unknown> = {
     endpoint: `https://push.invalid/wpush/${id()}`,
     p256dh: p256PublicKey(),
@@ -112,6 +112,16 @@ export async function createFixture(t: TestApp, names: ReadonlySet<string>): Pro
   if (needs('subscriptionId')) {
     const subscription = await owner.subscribePush({ endpoint: String(fieldValues.endpoint), keys: { p256dh: String(fieldValues.p256dh), auth: String(fieldValues.auth) } });
     pathValues.subscriptionId = subscription.id;
+  }
+  if (needs('receiptId')) {
+    // A deletion receipt of the fixture's own (deleting a kind it holds nothing of).
+    pathValues.receiptId = (await owner.purge({ type: 'data-kind', kind: 'calendar' })).receipt.id;
+  }
+  if (needs('pendingSignupId')) {
+    // An under-14 sign-up waiting for its guardian's code.
+    const child = await signUp(apiAt(t, address), { birthYear: 2015, guardian: { email: uniqueEmail('guardian') }, email: uniqueEmail('child'), password: 'pw', kdf: TEST_KDF });
+    pathValues.pendingSignupId = child.pending!.pendingSignupId;
+    fieldValues.verificationId = child.pending!.verificationId;
   }
   return { accountId, email, sessionToken, deviceToken, pathValues, fieldValues };
 }

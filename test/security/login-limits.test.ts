@@ -47,7 +47,7 @@ async function strangerGuess(app: TestApp, email: string, address: string) {
 
 const signUpOnly = async (app: TestApp) => {
   const m = { email: uniqueEmail('owner'), password: 'the right one' };
-  await signUp(app.api(), { ...m, kdf: TEST_KDF });
+  await signUp(app.api(), { birthYear: 1990, ...m, kdf: TEST_KDF });
   return m;
 };
 

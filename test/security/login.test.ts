@@ -141,7 +141,7 @@ describe('security', () => {
 
   it('an unknown email gets a decoy: same shape, stable salt per email, the one parameter set accounts here use', async () => {
     const email = uniqueEmail('known');
-    await signUp(t.api(), { email, password: 'pw', kdf: TEST_KDF });
+    await signUp(t.api(), { birthYear: 1990, email, password: 'pw', kdf: TEST_KDF });
     const address = freshAddress();
     const ghost = uniqueEmail('ghost');
     const known = await challengeOf(email, address);
@@ -169,7 +169,7 @@ describe('security', () => {
 
   it('decoys for unknown emails carry the parameter sets real accounts use, so no account stands out by its own', async () => {
     const stronger = { opsLimit: 2, memLimit: 16384 };
-    for (const kdf of [TEST_KDF, TEST_KDF, stronger, stronger]) await signUp(t.api(), { email: uniqueEmail(), password: 'pw', kdf });
+    for (const kdf of [TEST_KDF, TEST_KDF, stronger, stronger]) await signUp(t.api(), { birthYear: 1990, email: uniqueEmail(), password: 'pw', kdf });
     const paramsOf = async (email: string) => {
       const { kdf } = await challengeOf(email, freshAddress());
       return { opsLimit: kdf!.opsLimit, memLimit: kdf!.memLimit };
@@ -205,7 +205,7 @@ describe('security', () => {
     const email = uniqueEmail();
     const password = 'Tr0ub4dor&3 correct-horse';
     const newPassword = 'battery staple 9!x';
-    const { accountId, recoveryKey } = await signUp(api, { email, password, kdf: TEST_KDF });
+    const { accountId, recoveryKey } = await signUp(api, { birthYear: 1990, email, password, kdf: TEST_KDF });
     const { keys } = await logIn(api, { email, password });
     await api.reauthenticate(await proveIdentity(api, { email, password }));
     await changePassword(api, { accountId, email, masterKey: keys.masterKey, currentPassword: password, newPassword, kdf: TEST_KDF });

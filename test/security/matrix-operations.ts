@@ -2,7 +2,7 @@ import { createECDH, randomBytes } from 'node:crypto';
 import { signCommand } from '../../src/client/crypto/commands.js';
 import { toBase64Url } from '../../src/protocol/encoding.js';
 import { fakeSealed, sha256Hex } from '../features/sync-helpers.js';
-import { TEST_KDF } from '../harness.js';
+import { TEST_KDF, uniqueEmail } from '../harness.js';
 import { randomId } from './helpers.js';
 import { type Attacker, type Ids, signupBody } from './matrix-world.js';
 
@@ -42,6 +42,8 @@ export interface Sample {
   request(ids: Ids, ctx: SampleContext): RequestSpec | Promise<RequestSpec>;
   expect: Answer;
   sibling?: Answer;
+  /** Victim values (names from Ids) this answer shows to anyone by design, e.g. what a public receipt names. */
+  shows?: string[];
 }
 
 export interface Operation {
@@ -62,6 +64,7 @@ export const PATH_PARAMETERS: Record<string, (ids: Ids) => string> = {
   eventId: (ids) => ids.eventId,
   subscriptionId: (ids) => ids.subscriptionId,
   receiptId: (ids) => ids.receiptId,
+  purpose: () => 'experience',
 };
 
 const bytes = (n: number) => toBase64Url(randomBytes(n));
@@ -114,15 +117,52 @@ export const OPERATIONS: Record<string, Operation> = {
       { note: "the victim's account id", request: (ids) => ({ body: signupBody({ accountId: ids.accountId }) }), expect: TAKEN('the account id') },
       { note: "the victim's email", request: (ids) => ({ body: signupBody({ email: ids.email }) }), expect: TAKEN('the email') },
       { note: "the victim's phone number", request: (ids) => ({ body: signupBody({ phoneNumber: ids.phoneNumber }) }), expect: TAKEN('the phone number') },
+      {
+        note: "an under-14 sign-up with the victim's email",
+        request: (ids) => ({ body: { ...signupBody({ email: ids.email }), birthYear: 2015, guardian: { email: uniqueEmail('guardian') } } }),
+        expect: { victim: 409, unknown: 202, why: 'a pending sign-up meets the same TAKEN answer as any sign-up; 202 waits for the guardian' },
+      },
     ],
+  },
+  // The victim is an adult: no pending sign-up and no guardian of theirs exists to aim at, so these
+  // show that made-up ids and codes are refused and that a deletion request answers alike for all.
+  'POST /v1/accounts/pending/{pendingSignupId}/confirm': {
+    scope: 'public',
+    samples: only('a made-up pending sign-up and code', 400, () => ({
+      params: { pendingSignupId: randomId() },
+      body: { verificationId: randomId(), code: '000000' },
+    })),
+  },
+  'POST /v1/accounts/pending/{pendingSignupId}/resend': {
+    scope: 'public',
+    samples: only('a made-up pending sign-up', 404, () => ({ params: { pendingSignupId: randomId() } })),
+  },
+  'POST /v1/guardian/deletion': {
+    scope: 'public',
+    samples: only("the victim's email with their own phone as guardian", 202, (ids) => ({
+      body: { childEmail: ids.email, guardian: { phoneNumber: ids.phoneNumber } },
+    })),
+  },
+  'POST /v1/guardian/deletion/confirm': {
+    scope: 'public',
+    samples: only('a made-up code', 400, () => ({ body: { verificationId: randomId(), code: '000000' } })),
   },
   'GET /v1/push/vapid-key': { scope: 'public', samples: only('the server key', 200) },
   'GET /v1/receipts/key': { scope: 'public', samples: only('the receipt key', 200) },
   'GET /v1/receipts/{receiptId}': {
     scope: 'public',
-    samples: only("the victim's receipt", { victim: 200, unknown: 404, why: 'a receipt is public by its unguessable id, so it outlives the account' }),
+    samples: [
+      {
+        note: "the victim's receipt",
+        request: () => ({}),
+        expect: { victim: 200, unknown: 404, why: 'a receipt is public by its unguessable id, so it outlives the account' },
+        // What it records: the account and, for an item, the collection it was in (ids, never content).
+        shows: ['accountId', 'collectionId'],
+      },
+    ],
   },
   'GET /healthz': { scope: 'public', samples: only('health', 200) },
+  'GET /v1/policy': { scope: 'public', samples: only('the privacy policy', 200) },
   'POST /v1/sms/inbound': {
     scope: 'webhook',
     samples: only("an unsigned SMS from the victim's numbers", 403, (ids) => ({
@@ -151,10 +191,95 @@ export const OPERATIONS: Record<string, Operation> = {
       },
     })),
   },
+  // Personal data: a proof must be a fresh challenge of the caller's own account, and a code the caller's own.
+  'POST /v1/account/email': {
+    scope: 'session',
+    samples: only("a proof on a challenge of the victim's", 401, async (ids, ctx) => ({
+      body: { proof: { challengeId: await ctx.challengeFor(ids.email), signature: signature() }, email: 'new-address@example.org' },
+    })),
+  },
+  'POST /v1/account/email/confirm': {
+    scope: 'session',
+    samples: only('a code the caller was never sent', 400, () => ({ body: { verificationId: randomId(), code: '123456' } })),
+  },
+  'POST /v1/account/phone': {
+    scope: 'session',
+    samples: only("a proof on a challenge of the victim's, for the victim's number", 401, async (ids, ctx) => ({
+      body: { proof: { challengeId: await ctx.challengeFor(ids.email), signature: signature() }, phoneNumber: ids.phoneNumber },
+    })),
+  },
+  'POST /v1/account/phone/confirm': {
+    scope: 'session',
+    samples: only('a code the caller was never sent', 400, () => ({ body: { verificationId: randomId(), code: '123456' } })),
+  },
+  'DELETE /v1/account/phone': {
+    scope: 'session',
+    samples: only("a proof on a challenge of the victim's", 401, async (ids, ctx) => ({
+      body: { proof: { challengeId: await ctx.challengeFor(ids.email), signature: signature() } },
+    })),
+  },
   'GET /v1/account': { scope: 'session', samples: only('its own account', 200) },
   'GET /v1/account/keys': { scope: 'session', samples: only('its own keys', 200) },
   'GET /v1/account/audit': { scope: 'session', samples: only('its own audit log', 200) },
   'GET /v1/account/receipts': { scope: 'session', samples: only('its own receipts', 200) },
+  'POST /v1/account/purge': {
+    scope: 'session',
+    samples: [
+      { note: "delete the victim's item", request: (ids) => ({ body: { scope: { type: 'item', itemId: ids.itemId } } }), expect: 404 },
+      { note: "delete the victim's collection", request: (ids) => ({ body: { scope: { type: 'collection', collectionId: ids.collectionId } } }), expect: 404 },
+      { note: "delete the victim's phone with its data", request: (ids) => ({ body: { scope: { type: 'device', deviceId: ids.deviceId } } }), expect: 404 },
+      // A kind names no one's data: the caller deletes its own photos (none), never the victim's.
+      { note: "the victim's data kind, in its own account", request: () => ({ body: { scope: { type: 'data-kind', kind: 'photos' } } }), expect: 200 },
+    ],
+  },
+  'POST /v1/account/deletion': {
+    scope: 'session',
+    samples: only("schedule with a proof on a challenge of the victim's", 401, async (ids, ctx) => ({
+      body: { proof: { challengeId: await ctx.challengeFor(ids.email), signature: signature() } },
+    })),
+  },
+  'GET /v1/account/deletion': { scope: 'session', samples: only('its own scheduled deletion', 200) },
+  'DELETE /v1/account/deletion': { scope: 'session', samples: only('cancel its own (none scheduled)', 404) },
+  // Diagnostics need a consent that is off by default, so a report of the caller's own is refused
+  // (nothing of the victim's can be named: the account comes from the credential alone).
+  'POST /v1/device/diagnostics': {
+    scope: 'device',
+    samples: only('a crash report of its own, consent off', 403, () => ({ body: { kind: 'crash', report: { error: 'x' } } }), 403),
+  },
+  'POST /v1/account/diagnostics': {
+    scope: 'session',
+    samples: only('a crash report of its own, consent off', 403, () => ({ body: { kind: 'crash', report: { error: 'x' } } })),
+  },
+  'GET /v1/account/diagnostics': { scope: 'session', samples: only('its own reports', 200) },
+  'DELETE /v1/account/diagnostics': { scope: 'session', samples: only('its own reports', 200) },
+
+  // ---- consents and the policy ----
+  'GET /v1/account/consents': { scope: 'session', samples: only('its own consents', 200) },
+  'GET /v1/account/consents/history': { scope: 'session', samples: only('its own consent ledger', 200) },
+  'PUT /v1/account/consents/{purpose}': {
+    scope: 'session',
+    samples: [
+      {
+        note: "turn Find Device on for the victim's phone",
+        request: (ids) => ({ params: { purpose: 'find' }, body: { granted: true, deviceId: ids.deviceId } }),
+        expect: 404,
+      },
+      { note: 'its own experience program', request: () => ({ body: { granted: true } }), expect: 200 },
+    ],
+  },
+  'GET /v1/account/policy': { scope: 'session', samples: only('its own policy status', 200) },
+  'POST /v1/account/policy/accept': {
+    scope: 'session',
+    samples: only('accept for itself, regranting Find Device', 200, () => ({ body: { version: 1, regrant: ['find'] } })),
+  },
+  'GET /v1/device/consents': { scope: 'device', samples: only("its account's consents", 200, undefined, 200) },
+  'PUT /v1/device/consents/{purpose}': {
+    scope: 'device',
+    // A phone chooses Find Device for itself only: another device of the same account is refused like a stranger's.
+    samples: only("turn off Find Device on the victim's phone", 404, (ids) => ({ params: { purpose: 'find' }, body: { granted: false, deviceId: ids.deviceId } }), 404),
+  },
+  // The attacker's own archive (its login is recent enough); the matrix checks nothing of the victim's is in it.
+  'GET /v1/account/export': { scope: 'session', samples: only('its own export', 200) },
   'GET /v1/sessions': { scope: 'session', samples: only('its own sessions', 200) },
   'POST /v1/sessions/revoke-others': { scope: 'session', samples: only('its own other sessions', 200) },
   'DELETE /v1/sessions/{sessionId}': { scope: 'session', samples: only("the victim's session", 404) },

@@ -90,7 +90,7 @@ export async function createVictim(t: TestApp, push: PushService): Promise<Victi
   const password = 'victim-password';
   const phoneNumber = '+447700900111';
   const address = freshAddress();
-  const { accountId } = await signUp(apiAt(t, address), { email, password, phoneNumber, kdf: TEST_KDF });
+  const { accountId } = await signUp(apiAt(t, address), { birthYear: 1990, email, password, phoneNumber, kdf: TEST_KDF });
   const session = async (label: string) => {
     const api = apiAt(t, freshAddress());
     const loggedIn = await logIn(api, { email, password, label });
@@ -116,6 +116,10 @@ export async function createVictim(t: TestApp, push: PushService): Promise<Victi
   const blob = await owner.api.uploadBlob(blobBytes, blobBytes.length, sha256Hex(blobBytes));
   const item = { op: 'create' as const, itemId: randomId(), collectionId: collection.id, wrappedKey: fakeSealed(), encryptedMetadata: fakeSealed(100), blobId: blob.blobId };
   await owner.api.applyChanges([item]);
+  // One more item, deleted through the deletion API: its receipt is the victim's.
+  const deletedItemId = randomId();
+  await owner.api.applyChanges([{ op: 'create', itemId: deletedItemId, collectionId: collection.id, wrappedKey: fakeSealed(), encryptedMetadata: fakeSealed(100) }]);
+  const { receipt } = await owner.api.purge({ type: 'item', itemId: deletedItemId });
   const partBytes = randomBytes(1000);
   const upload = await owner.api.createUpload({ size: partBytes.length, sha256: sha256Hex(partBytes) });
   await owner.api.uploadPart(upload.uploadId, 1, partBytes);
@@ -155,8 +159,7 @@ export async function createVictim(t: TestApp, push: PushService): Promise<Victi
     deviceSubscriptionId: deviceSubscription.id,
     pushEndpoint: browserPush.endpoint,
     devicePushEndpoint: devicePush.endpoint,
-    // PLACEHOLDER until the deletion feature lands: the victim deletes an item and keeps its receipt.
-    receiptId: randomId(),
+    receiptId: receipt.id,
   };
   const { kdf: _salt, ...keys } = owner.response.keys; // the salt is handed to anyone who names the email (with a decoy for unknown ones)
   const secrets: [string, string][] = [
@@ -200,6 +203,7 @@ export async function createVictim(t: TestApp, push: PushService): Promise<Victi
 export const signupBody = (fields: { accountId?: string; email?: string; phoneNumber?: string; loginPublicKey?: string } = {}) => ({
   accountId: fields.accountId ?? randomId(),
   email: fields.email ?? uniqueEmail('fresh'),
+  birthYear: 1990,
   ...(fields.phoneNumber ? { phoneNumber: fields.phoneNumber } : {}),
   kdf: { salt: bytes(16), ...TEST_KDF },
   loginPublicKey: fields.loginPublicKey ?? bytes(32),

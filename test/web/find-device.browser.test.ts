@@ -43,7 +43,7 @@ beforeAll(async () => {
   context.setDefaultTimeout(10_000);
 
   owner = createApiClient({ baseUrl: server.url });
-  await signUp(owner, { email: EMAIL, password: PASSWORD, kdf: { opsLimit: 1, memLimit: 8192 } });
+  await signUp(owner, { birthYear: 1990, email: EMAIL, password: PASSWORD, kdf: { opsLimit: 1, memLimit: 8192 } });
   const login = await logIn(owner, { email: EMAIL, password: PASSWORD });
   keys = login.keys;
   accountId = login.response.accountId;

@@ -22,7 +22,7 @@ const readAll = async (stream: ReadableStream<Uint8Array>) => new Uint8Array(awa
 async function loggedIn() {
   const api = createApiClient({ baseUrl: 'http://homing.test', fetch: viaWorker });
   const email = `owner-${id()}@example.org`;
-  const { accountId } = await signUp(api, { email, password: 'pw', kdf: KDF });
+  const { accountId } = await signUp(api, { birthYear: 1990, email, password: 'pw', kdf: KDF });
   const { keys } = await logIn(api, { email, password: 'pw' });
   return { api, accountId, keys };
 }
@@ -78,6 +78,9 @@ describe('the Worker on D1 and R2', () => {
     expect(await phone.reportLocations([sealLocation(fix, keys.x25519PublicKey)])).toEqual({ accepted: 1 });
     const last = await api.lastLocation(device.id);
     expect(openLocation(last.report!.sealed, keys.x25519PublicKey, keys.x25519SecretKey)).toMatchObject({ lat: 51.51, lon: -0.13 });
+    // The viewing is recorded once on D1 too (one INSERT … WHERE NOT EXISTS), however often it is polled.
+    await api.lastLocation(device.id);
+    expect((await api.auditLog()).entries.filter((e) => e.action === 'location.read')).toHaveLength(1);
   });
 
   it('runs maintenance from the cron trigger, on D1 and R2', async () => {
@@ -91,8 +94,13 @@ describe('the Worker on D1 and R2', () => {
     await waitOnExecutionContext(ctx);
 
     const deps = createWorkerDeps(env);
-    await runMaintenance({ ...deps, clock: { ...deps.clock, now: () => Date.now() + 86_400_000 } });
+    const outcomes = await runMaintenance({ ...deps, clock: { ...deps.clock, now: () => Date.now() + 86_400_000 } });
+    expect(outcomes.filter((o) => o.status !== 'ok')).toEqual([]);
     expect(await challenges()).toBe(0);
+    // Each job's run is recorded on D1 too: two passes (the cron's and this one), with counts.
+    const run = await env.DB.prepare("SELECT runs, counts, error FROM job_runs WHERE name = 'challenges'").first<{ runs: number; counts: string; error: string | null }>();
+    expect(run).toMatchObject({ runs: 2, error: null });
+    expect(JSON.parse(run!.counts).challenges).toBeGreaterThan(0);
   });
 
   it('refuses to start without HOMING_SERVER_KEY', () => {

@@ -23,7 +23,7 @@ describe('push on Workers', () => {
   it('a phone registers its subscription through the Worker and is woken from the Worker\'s Deps', async () => {
     const owner = createApiClient({ baseUrl: 'http://homing.test', fetch: viaWorker });
     const email = `push-${toBase64Url(randomBytes(8))}@example.org`;
-    const { accountId } = await signUp(owner, { email, password: 'pw', kdf: { opsLimit: 1, memLimit: 8192 } });
+    const { accountId } = await signUp(owner, { birthYear: 1990, email, password: 'pw', kdf: { opsLimit: 1, memLimit: 8192 } });
     await logIn(owner, { email, password: 'pw' });
     const { device, token } = await owner.registerDevice({ name: 'Pixel', model: 'Pixel 9', platform: 'android', identifierHash: toBase64Url(randomBytes(32)) });
     const phone = createApiClient({ baseUrl: 'http://homing.test', deviceToken: token, fetch: viaWorker });
@@ -46,7 +46,7 @@ describe('push on Workers', () => {
   it("a command created through the Worker's own fetch handler wakes the phone by push, after the request answered", async () => {
     const owner = createApiClient({ baseUrl: 'http://homing.test', fetch: viaWorker });
     const email = `push-cmd-${toBase64Url(randomBytes(8))}@example.org`;
-    await signUp(owner, { email, password: 'pw', kdf: { opsLimit: 1, memLimit: 8192 } });
+    await signUp(owner, { birthYear: 1990, email, password: 'pw', kdf: { opsLimit: 1, memLimit: 8192 } });
     const { keys } = await logIn(owner, { email, password: 'pw' });
     const { device, token } = await owner.registerDevice({ name: 'Pixel', model: 'Pixel 9', platform: 'android', identifierHash: toBase64Url(randomBytes(32)) });
     await owner.setFindEnabled(device.id, true);

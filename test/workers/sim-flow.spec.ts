@@ -33,7 +33,7 @@ describe('SIM change on D1', () => {
     const viaApp = (input: string, init: RequestInit) => app.request(input, { ...init, redirect: 'manual' });
     const owner = createApiClient({ baseUrl: PUBLIC_URL, fetch: viaApp });
     const email = `sim-${toBase64Url(randomBytes(8))}@example.org`;
-    await signUp(owner, { email, password: 'pw', kdf: { opsLimit: 1, memLimit: 8192 } });
+    await signUp(owner, { birthYear: 1990, email, password: 'pw', kdf: { opsLimit: 1, memLimit: 8192 } });
     await logIn(owner, { email, password: 'pw' });
     const { device, token } = await owner.registerDevice({ name: 'Pixel', model: 'Pixel 9', platform: 'android', identifierHash: toBase64Url(randomBytes(32)) });
     await owner.setFindEnabled(device.id, true);

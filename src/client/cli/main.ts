@@ -6,20 +6,31 @@ import { createApiClient, HomingApiError } from '../api.js';
 import { INTERACTIVE_KDF } from '../crypto/kdf.js';
 import { toBase64Url } from '../../protocol/encoding.js';
 import { joinNegativeNumbers } from './args.js';
-import { readSecret } from './prompt.js';
+import { closePrompts, readSecret } from './prompt.js';
 import { type CliState, defaultStatePath, loadState, saveState } from './state.js';
 import { formatAge, table } from './format.js';
 import { runSyncCommand } from './sync-commands.js';
 import { pollCommands, reportLocation, setFind } from './find-commands.js';
 import { sendOwnerCommand } from './owner-commands.js';
 import { reportSim, verifySim } from './sim-commands.js';
+import { runAccountCommand } from './account-commands.js';
+import { askBirthYear, askGuardian, deleteChild, waitForGuardian } from './guardian-commands.js';
+import { runDiagnosticsCommand } from './diagnostics-commands.js';
+import { runExport, runOpen } from './export-commands.js';
+import { showAudit } from './audit-commands.js';
+import { changeConsent, runPolicy, showConsents } from './consent-commands.js';
+import { listReceipts, runDelete, runReceipt } from './deletion-commands.js';
 
 const USAGE = `homing device CLI — stands in for a phone against a homing server
 
 usage: npm run device -- <command> [options]
 
 commands:
-  signup   --email E [--phone +447700900123]   create an account (prints the recovery key once)
+  signup   --email E [--phone +447700900123] [--birth-year YYYY] [--guardian-email G | --guardian-phone N] [--code C]
+                                               create an account (prints the recovery key once); under 14,
+                                               waits for the code sent to the parent or guardian
+  guardian delete-child CHILD_EMAIL --guardian-email G | --guardian-phone N [--code C]
+                                               as a guardian: have a child's account deleted (a code confirms)
   login    --email E [--label L]               log in; the session is saved in the state file
   register --name N [--model M] [--platform android|ios|other]
                                                register this machine as a device
@@ -42,6 +53,31 @@ commands:
                                                (.vcf contacts, .md/.txt notes, images photos, …)
   restore  --dir FOLDER                        download and decrypt every backed-up file into FOLDER
                                                (lists any it cannot restore, e.g. an unsafe name, and exits 1)
+  audit    [--limit N] [--all]                 the account's audit log, newest first (default the newest 50)
+  export   [--out FILE.zip]                    download everything the account has as one ZIP (asks for the
+                                               password unless this session proved it in the last minutes)
+  open     FILE.zip --dir FOLDER               offline: check an export against its manifest, decrypt it with the
+                                               password and write plain files (vCards, notes, photos, GPX…)
+  diagnostics [list] [--limit N] [--all]      the account's crash reports and usage events, newest first
+  diagnostics send [--kind crash|usage] [--message M]
+                                               send a sample report from this device (needs the consent on)
+  diagnostics delete                           delete every report of the account (prints the receipt id)
+  consents                                     what the account consents to, per purpose and per device
+  consent  PURPOSE on|off [--keep|--delete] [--device ID]
+                                               grant or withdraw one (sync:<kind>, find, sim_sms, experience,
+                                               diagnostics); a data kind off needs --keep or --delete
+  policy   [--text] [--accept [--regrant P,Q|all]]
+                                               the privacy policy and the version accepted; accept the one in force
+  account                                      the e-mail address and phone number the server holds
+  account  email NEW                           change the e-mail: asks for the password, then the code sent to NEW
+  account  phone NEW | --remove                change the phone number (a code is texted to NEW) or remove it
+  delete   item|collection|kind|device ID [--out FILE]
+                                               delete now (no trash), e.g. 'delete kind photos'; prints the signed receipt
+  delete   account | account --cancel          schedule the whole account's deletion (asks for the password,
+                                               shows the due date) or cancel it before then
+  receipts                                     the account's deletion receipts, each verified against the pinned key
+  receipt  get ID [--out FILE] | verify FILE.json
+                                               fetch a receipt (also after the account is gone); verify one offline
   logout                                       end the saved session
 
 options:
@@ -80,8 +116,23 @@ const OPTIONS = {
   expires: { type: 'string' },
   message: { type: 'string' },
   callback: { type: 'string' },
+  out: { type: 'string' },
+  'birth-year': { type: 'string' },
+  'guardian-email': { type: 'string' },
+  'guardian-phone': { type: 'string' },
   'kdf-ops': { type: 'string' },
   'kdf-mem': { type: 'string' },
+  limit: { type: 'string' },
+  all: { type: 'boolean' },
+  kind: { type: 'string' },
+  keep: { type: 'boolean' },
+  delete: { type: 'boolean' },
+  accept: { type: 'boolean' },
+  regrant: { type: 'string' },
+  text: { type: 'boolean' },
+  remove: { type: 'boolean' },
+  cancel: { type: 'boolean' },
+  key: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -123,7 +174,11 @@ async function run(argv: string[]) {
         opsLimit: flags['kdf-ops'] ? Number(flags['kdf-ops']) : INTERACTIVE_KDF.opsLimit,
         memLimit: flags['kdf-mem'] ? Number(flags['kdf-mem']) : INTERACTIVE_KDF.memLimit,
       };
-      const { accountId, recoveryKey } = await signUp(api, { email, password, phoneNumber: flags.phone, kdf });
+      const birthYear = await askBirthYear(flags);
+      const guardian = await askGuardian(flags, birthYear);
+      const { accountId, recoveryKey, pending } = await signUp(api, { email, password, phoneNumber: flags.phone, birthYear, guardian, kdf });
+      if (pending) await waitForGuardian(api, pending, flags);
+      closePrompts();
       save({ email, accountId });
       console.log(`account created: ${accountId}`);
       console.log('\nRecovery key (shown once; write it down and keep it offline):\n');
@@ -239,6 +294,56 @@ async function run(argv: string[]) {
     case 'sim-verify':
       await verifySim(api, state, flags);
       save({ simEventId: undefined });
+      return;
+    case 'audit':
+      needSession();
+      await showAudit(api, flags);
+      return;
+    case 'export':
+      needSession();
+      await runExport(api, { email: state.email!, out: flags.out });
+      return;
+    case 'open': {
+      const file = positionals[1];
+      if (!file) throw new UsageError('say which archive: open FILE.zip --dir FOLDER');
+      await runOpen({ file, dir: required(flags, 'dir') });
+      return;
+    }
+    case 'diagnostics':
+      if (positionals[1] !== 'send') needSession();
+      await runDiagnosticsCommand(api, positionals[1], flags);
+      return;
+    case 'guardian':
+      if (positionals[1] !== 'delete-child') throw new UsageError('guardian commands: delete-child CHILD_EMAIL --guardian-email G');
+      await deleteChild(api, positionals[2], flags);
+      closePrompts();
+      return;
+    case 'consents':
+      needSession();
+      await showConsents(api);
+      return;
+    case 'consent':
+      needSession();
+      await changeConsent(api, positionals[1], positionals[2], flags);
+      return;
+    case 'policy':
+      needSession();
+      await runPolicy(api, flags);
+      return;
+    case 'account':
+      needSession();
+      save(await runAccountCommand(api, { sub: positionals[1], value: positionals[2] }, flags));
+      return;
+    case 'delete':
+      needSession();
+      save(await runDelete(api, state, positionals[1], positionals[2], flags));
+      return;
+    case 'receipts':
+      needSession();
+      save(await listReceipts(api, state));
+      return;
+    case 'receipt':
+      save(await runReceipt(api, state, positionals[1], positionals[2], flags));
       return;
     case 'logout': {
       needSession();

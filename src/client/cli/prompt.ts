@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 
 /**
  * Reads a secret: from the named environment variable when set (scripts, CI), else from a
@@ -45,4 +45,24 @@ async function readLine(): Promise<string> {
     return line;
   }
   throw new Error('no input on stdin');
+}
+
+let prompt: Interface | undefined;
+let lines: AsyncIterator<string> | undefined;
+
+/** One line of stdin (a terminal or a pipe), shared by every question of this run. */
+export async function ask(question: string): Promise<string> {
+  process.stderr.write(question);
+  prompt ??= createInterface({ input: process.stdin, terminal: false });
+  lines ??= prompt[Symbol.asyncIterator]();
+  const next = await lines.next();
+  if (next.done) throw new Error('no answer on stdin');
+  return next.value.trim();
+}
+
+/** Lets the process exit: an open prompt holds stdin. */
+export function closePrompts() {
+  prompt?.close();
+  prompt = undefined;
+  lines = undefined;
 }

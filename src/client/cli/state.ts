@@ -25,6 +25,8 @@ export interface CliState {
   lastFix?: { lat: number; lon: number };
   /** The SIM event waiting for its code. */
   simEventId?: string;
+  /** The server's receipt-signing key, pinned when first seen: receipts are verified against it. */
+  receiptKey?: string;
 }
 
 export const defaultStatePath = () =>

@@ -92,11 +92,51 @@ export function createSyncEngine(input: {
    * applied whole or not at all: the pages of a commit split across pages are held until its last
    * one arrives (a batch is at most MAX_BATCH_CHANGES items), every item is opened before any is
    * stored, and the replica's cursor only ever moves to a commit boundary. So a pull that fails or
-   * stops partway never leaves the replica holding half of one.
+   * stops partway never leaves the replica holding half of one. A replica offline for longer than
+   * the server keeps tombstones is told cursor_expired, and resyncs (see resync).
    */
   async function pull(onPage?: (changed: number) => void) {
+    try {
+      return (await pullPages(replica.cursor, onPage)).changed;
+    } catch (err) {
+      if (!(err instanceof HomingApiError && err.code === 'cursor_expired')) throw err;
+      return resync(onPage);
+    }
+  }
+
+  /**
+   * Reads everything again from the start and drops what the server no longer lists: items
+   * whose tombstones were purged while this replica was away, and collections deleted meanwhile.
+   * The cursor moves only once the whole pass is done, so a resync cut short starts over.
+   */
+  async function resync(onPage?: (changed: number) => void) {
+    const seen = new Set<string>();
+    const { changed, cursor } = await pullPages('0', onPage, seen);
+    let removed = 0;
+    for (const id of Object.keys(replica.items)) {
+      if (!seen.has(id)) {
+        delete replica.items[id];
+        removed++;
+      }
+    }
+    await forgetDeletedCollections();
+    replica.cursor = cursor;
+    return changed + removed;
+  }
+
+  async function forgetDeletedCollections() {
+    const listed = new Set((await api.collections()).collections.map((c) => c.id));
+    for (const id of Object.keys(replica.collections)) {
+      if (!listed.has(id)) {
+        delete replica.collections[id];
+        collectionKeys.delete(id);
+      }
+    }
+  }
+
+  async function pullPages(start: string, onPage?: (changed: number) => void, seen?: Set<string>) {
     let changed = 0;
-    let cursor = replica.cursor;
+    let cursor = start;
     let held: Item[] = [];
     for (;;) {
       const page = await api.changes(cursor, pageSize);
@@ -107,13 +147,17 @@ export function createSyncEngine(input: {
       if (page.commitComplete !== false) {
         const opened: [string, ReplicaItem][] = [];
         for (const item of held) opened.push([item.id, await openItem(item)]);
-        for (const [id, item] of opened) replica.items[id] = item;
+        for (const [id, item] of opened) {
+          replica.items[id] = item;
+          seen?.add(id);
+        }
         changed += held.length;
         held = [];
-        replica.cursor = cursor;
+        // During a resync the cursor waits for the end of the pass.
+        if (!seen) replica.cursor = cursor;
         onPage?.(changed);
       }
-      if (!page.hasMore) return changed;
+      if (!page.hasMore) return { changed, cursor };
     }
   }
 
@@ -161,7 +205,15 @@ export function createSyncEngine(input: {
     const collectionId = await collectionFor(input.kind);
     const known = input.itemId ? replica.items[input.itemId] : undefined;
     if (!input.itemId || !known || known.state !== 'live') {
-      return { itemId: await createItem(collectionId, input.meta, input.blobId), outcome: 'created' };
+      try {
+        return { itemId: await createItem(collectionId, input.meta, input.blobId), outcome: 'created' };
+      } catch (err) {
+        // The collection was deleted (with its kind, say) from another device: make a new one.
+        if (!(err instanceof HomingApiError && err.code === 'not_found')) throw err;
+        await forgetDeletedCollections();
+        if (replica.collections[collectionId]) throw err;
+        return { itemId: await createItem(await collectionFor(input.kind), input.meta, input.blobId), outcome: 'created' };
+      }
     }
     const ids = { accountId, collectionId: known.collectionId, itemId: input.itemId };
     const itemKey = newSymmetricKey();
@@ -196,7 +248,7 @@ export function createSyncEngine(input: {
   const liveItems = () =>
     Object.entries(replica.items).flatMap(([id, item]) => (item.state === 'live' && item.meta ? [{ id, ...item, meta: item.meta }] : []));
 
-  return { replica, pull, collectionFor, saveItem, deleteItem, liveItems };
+  return { replica, pull, resync, collectionFor, saveItem, deleteItem, liveItems };
 }
 
 export type SyncEngine = ReturnType<typeof createSyncEngine>;

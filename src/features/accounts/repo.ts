@@ -1,14 +1,27 @@
-import { count, desc, eq, sql } from 'drizzle-orm';
+import { asc, count, desc, eq, gt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { accounts } from '../../db/schema.js';
 
 export type AccountRow = typeof accounts.$inferSelect;
 export type NewAccountRow = typeof accounts.$inferInsert;
 
-/** Inserts unless the id, email or phone is taken; returns whether the row went in. */
-export async function insertAccount(db: Db, row: NewAccountRow): Promise<boolean> {
-  const inserted = await db.insert(accounts).values(row).onConflictDoNothing().returning({ id: accounts.id });
-  return inserted.length === 1;
+/** The insert, for atomic(): it fails with a unique violation when the id, email or phone is taken. */
+export const insertAccount = (db: Db, row: NewAccountRow) => db.insert(accounts).values(row);
+
+/** Whether any account has this id, email index or phone index. */
+export async function isAnyTaken(db: Db, keys: { id: string; emailIndex: string; phoneIndex: string | null }) {
+  const [row] = await db
+    .select({ id: accounts.id })
+    .from(accounts)
+    .where(
+      or(
+        eq(accounts.id, keys.id),
+        eq(accounts.emailIndex, keys.emailIndex),
+        keys.phoneIndex === null ? undefined : eq(accounts.phoneIndex, keys.phoneIndex),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
 }
 
 export async function findAccountById(db: Db, id: string) {
@@ -49,4 +62,43 @@ export async function kdfParameterCounts(db: Db, sampleSize: number) {
     .select({ opsLimit: recent.opsLimit, memLimit: recent.memLimit, accounts: count() })
     .from(recent)
     .groupBy(recent.opsLimit, recent.memLimit);
+}
+
+/** Accounts in id order after `afterId`, a page at a time (ids and sealed e-mails only). */
+export const accountsAfter = (db: Db, afterId: string, limit: number) =>
+  db
+    .select({ id: accounts.id, emailCiphertext: accounts.emailCiphertext })
+    .from(accounts)
+    .where(gt(accounts.id, afterId))
+    .orderBy(asc(accounts.id))
+    .limit(limit);
+
+// ---- account deletion (src/features/deletion) ----
+
+/** Replaces both login keys (see accounts/service.ts lockOutStatement). */
+export const lockOut = (db: Db, id: string, lockedKey: string, now: number) =>
+  db.update(accounts).set({ loginPublicKey: lockedKey, recoveryLoginPublicKey: lockedKey, updatedAt: now }).where(eq(accounts.id, id));
+
+/** The account row; most of the account's tables cascade from it. */
+export const deleteAccount = (db: Db, id: string) => db.delete(accounts).where(eq(accounts.id, id));
+
+export async function findAccountByPhoneIndex(db: Db, phoneIndex: string) {
+  const [row] = await db.select().from(accounts).where(eq(accounts.phoneIndex, phoneIndex)).limit(1);
+  return row;
+}
+
+/** The e-mail's sealed value and blind index, in one statement: they never disagree. */
+export function updateEmail(db: Db, id: string, email: Pick<AccountRow, 'emailCiphertext' | 'emailIndex'>, now: number) {
+  return db
+    .update(accounts)
+    .set({ ...email, updatedAt: now })
+    .where(eq(accounts.id, id));
+}
+
+/** The phone number's sealed value and blind index (both null to remove it), in one statement. */
+export function updatePhone(db: Db, id: string, phone: Pick<AccountRow, 'phoneCiphertext' | 'phoneIndex'>, now: number) {
+  return db
+    .update(accounts)
+    .set({ ...phone, updatedAt: now })
+    .where(eq(accounts.id, id));
 }

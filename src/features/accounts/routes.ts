@@ -4,10 +4,11 @@ import { createRouter, SESSION_SECURITY } from '../../http/router.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
 import { SIGNUPS_PER_ADDRESS, type Throttles } from '../throttles/service.js';
 import { accountResponse, signupBody, signupResponse } from '../../protocol/api/accounts.js';
-import { getAccount, getKeyBundle, signUp } from './service.js';
+import { getAccount, getKeyBundle, type GuardianConsent, signUpOrAskGuardian } from './service.js';
+import { pendingSignupResponse } from '../../protocol/api/children.js';
 import { keyBundle } from '../../protocol/api/auth.js';
 
-export function accountRoutes(deps: Deps, throttles: Throttles) {
+export function accountRoutes(deps: Deps, throttles: Throttles, guardians: GuardianConsent) {
   const router = createRouter();
 
   router.openapi(
@@ -17,16 +18,19 @@ export function accountRoutes(deps: Deps, throttles: Throttles) {
       tags: ['Accounts'],
       summary: 'Sign up with keys made on the device',
       description:
-        'The client derives every key from the password and a fresh recovery key (docs/CRYPTO.md) and sends only public keys and wrapped secrets.',
+        'The client derives every key from the password and a fresh recovery key (docs/CRYPTO.md) and sends only public keys and wrapped secrets. ' +
+        'A user who may be under 14 (by birth year) names a guardian; nothing but a pending record is kept until the guardian confirms with the code sent to them (POST /v1/accounts/pending/{pendingSignupId}/confirm).',
       request: { body: jsonBody(signupBody) },
       responses: {
         201: jsonResponse(signupResponse, 'Account created; log in next'),
-        ...errorResponses(409, 429),
+        202: jsonResponse(pendingSignupResponse, "Under 14: a code went to the guardian; the account is created when it is confirmed"),
+        ...errorResponses(409, 422, 429, 503),
       },
     }),
     async (c) => {
       await throttles.hit(throttles.keyOf('signups:address', c.get('clientAddress')), SIGNUPS_PER_ADDRESS);
-      return c.json(await signUp(deps, c.req.valid('json')), 201);
+      const result = await signUpOrAskGuardian(deps, guardians, c.req.valid('json'));
+      return result.status === 202 ? c.json(result.body, 202) : c.json(result.body, 201);
     },
   );
 

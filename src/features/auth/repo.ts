@@ -18,6 +18,7 @@ export async function consumeChallenge(db: Db, id: string, now: number) {
   return row;
 }
 
-export async function deleteExpiredChallenges(db: Db, now: number) {
-  await db.delete(loginChallenges).where(lt(loginChallenges.expiresAt, now));
-}
+export const deleteExpiredChallenges = (db: Db, now: number) => db.delete(loginChallenges).where(lt(loginChallenges.expiresAt, now));
+
+/** Account deletion: login_challenges name the account without a foreign key. */
+export const deleteChallengesOf = (db: Db, accountId: string) => db.delete(loginChallenges).where(eq(loginChallenges.accountId, accountId));

@@ -2,11 +2,12 @@ import { fromBase64Url, toBase64Url } from '../../protocol/encoding.js';
 import { loginChallengeMessage } from '../../protocol/login-challenge.js';
 import { ed25519PublicKeyFromSeed, verifyDetached } from '../../protocol/signing.js';
 import type { z } from '@hono/zod-openapi';
-import { atomic } from '../../db/client.js';
+import { atomic, changedRows } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../http/app-error.js';
 import type { passwordChangeBody } from '../../protocol/api/accounts.js';
 import { assertKdfFloor, emailIndexOf, findAccount, findAccountByEmailIndex, keyBundleOf, passwordKeysStatement } from '../accounts/service.js';
+import { auditEntry, auditFailedLogin } from '../audit/service.js';
 import { authenticateDevice } from '../devices/service.js';
 import * as sessions from '../sessions/service.js';
 import type { KdfDecoys } from '../accounts/kdf-decoy.js';
@@ -111,6 +112,10 @@ export async function verifyProof(
 
   if (!account || !valid || !forThisAccount) {
     await limits.recordFailure();
+    await auditFailedLogin(deps, account?.id ?? null, {
+      sessionId: ownSession?.sessionId,
+      detail: ctx.session ? `${challenge.method} (re-authentication)` : challenge.method,
+    });
     deps.log.info('login proof refused', { method: challenge.method });
     throw badProof();
   }
@@ -127,7 +132,7 @@ export async function login(
   const { account, method, emailIndex } = await verifyProof(deps, throttles, input, ctx);
   const deviceId = input.deviceToken ? await phoneOf(deps, account.id, input.deviceToken) : undefined;
   const { statement, session } = sessions.prepareSession(deps, account.id, input.sessionKind, input.label, deviceId);
-  await statement;
+  await atomic(deps.db, [statement, auditEntry(deps, account.id, 'login.succeeded', { sessionId: session.id, deviceId, detail: method })]);
   deps.log.info('logged in', { accountId: account.id, sessionId: session.id, method, deviceId });
   return {
     accountId: account.id,
@@ -183,11 +188,15 @@ export async function changePassword(
       wrappedMasterKey: input.wrappedMasterKey,
     }),
     sessions.revokeOtherSessionsStatement(deps, session.accountId, session.sessionId),
+    auditEntry(deps, session.accountId, 'password.changed', { sessionId: session.sessionId, detail: `${others} other sessions signed out` }),
   ]);
   deps.log.info('password changed', { accountId: session.accountId, revokedSessions: others });
   return { revokedSessions: others };
 }
 
 export async function purgeExpiredChallenges(deps: Deps) {
-  await repo.deleteExpiredChallenges(deps.db, deps.clock.now());
+  return { challenges: changedRows(await repo.deleteExpiredChallenges(deps.db, deps.clock.now())) };
 }
+
+/** Account deletion: the account's outstanding login challenges (no cascade reaches them). */
+export const forgetChallengesStatement = (deps: Deps, accountId: string) => repo.deleteChallengesOf(deps.db, accountId);

@@ -187,3 +187,33 @@ export const deleteUploadStatements = (db: Db, accountId: string, uploadId: stri
 export function expiredUploads(db: Db, now: number, limit: number) {
   return db.select(uploadWithBlobState).from(uploads).leftJoin(blobs, blobOfUpload).where(lt(uploads.expiresAt, now)).limit(limit);
 }
+
+// ---- export: committed blobs of the account, a keyset page at a time ----
+
+export const committedPage = (db: Db, accountId: string, afterId: string, limit: number) =>
+  db
+    .select({ id: blobs.id, size: blobs.size, sha256: blobs.sha256 })
+    .from(blobs)
+    .where(and(eq(blobs.accountId, accountId), sql`${blobs.id} > ${afterId}`, stateIs('committed')))
+    .orderBy(blobs.id)
+    .limit(limit);
+
+// ---- deletion (src/features/deletion) ----
+
+/** Items let go of these blobs in a purge; each blob is held by one item at most (items_blob). */
+export const detachManyStatement = (db: Db, accountId: string, ids: string[]) =>
+  db
+    .update(blobs)
+    .set({ refs: sql`${blobs.refs} - 1` })
+    .where(and(eq(blobs.accountId, accountId), inArray(blobs.id, ids)));
+
+export const uploadsOfAccount = (db: Db, accountId: string) =>
+  db.select({ blobId: uploads.blobId, storeUploadId: uploads.storeUploadId }).from(uploads).where(eq(uploads.accountId, accountId));
+
+/** upload_parts has no foreign key to the account, so an account's deletion removes them by hand. */
+export const deleteAccountPartsStatement = (db: Db, accountId: string) => db.delete(uploadParts).where(eq(uploadParts.accountId, accountId));
+
+export async function countBlobRows(db: Db, accountId: string) {
+  const [row] = await db.select({ n: sql<number>`count(*)` }).from(blobs).where(eq(blobs.accountId, accountId));
+  return Number(row?.n ?? 0);
+}

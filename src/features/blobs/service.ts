@@ -154,3 +154,43 @@ export async function collectGarbage(deps: Deps, batch = 500) {
   }
   return { uploadsEnded, blobs: garbage.length, scratchRemoved, multipartAborted };
 }
+
+// ---- export (src/features/export) ----
+
+/** One page of the account's committed blobs, in id order after `afterId`. */
+export const exportBlobsPage = (deps: Deps, accountId: string, afterId: string, limit: number) =>
+  repo.committedPage(deps.db, accountId, afterId, limit);
+
+/**
+ * The stored bytes of a blob for the export, or null when the blob went (deleted since it was
+ * listed). A blob still committed whose object is missing is a fault, not a deletion: it throws,
+ * so the archive fails loudly instead of leaving the blob out.
+ */
+export async function openBlobForExport(deps: Deps, accountId: string, blobId: string) {
+  const stored = await deps.blobs.get(blobKey(accountId, blobId));
+  if (stored) return stored;
+  const row = await repo.findBlob(deps.db, accountId, blobId);
+  if (!row || row.state !== 'committed') return null;
+  throw new AppError('service_unavailable', `blob ${blobId} is committed but missing from storage`);
+}
+
+// ---- deletion (src/features/deletion) ----
+
+/** A purge's items let go of these blobs, in chunks D1 can bind; call releaseBlobs after the write. */
+export const detachBlobs = (deps: Deps, accountId: string, blobIds: string[]): Statement[] => {
+  const statements: Statement[] = [];
+  for (let i = 0; i < blobIds.length; i += 90) statements.push(repo.detachManyStatement(deps.db, accountId, blobIds.slice(i, i + 90)));
+  return statements;
+};
+
+/** Aborts every multipart upload the account's rows know of in the store; returns how many. */
+export async function abortAccountUploads(deps: Deps, accountId: string) {
+  const rows = await repo.uploadsOfAccount(deps.db, accountId);
+  for (const row of rows) await deps.blobs.abortMultipart(blobKey(accountId, row.blobId), row.storeUploadId);
+  return rows.length;
+}
+
+/** Rows an account deletion must remove itself (no cascade reaches them). */
+export const forgetAccountStatements = (deps: Deps, accountId: string): Statement[] => [repo.deleteAccountPartsStatement(deps.db, accountId)];
+
+export const countBlobRows = (deps: Deps, accountId: string) => repo.countBlobRows(deps.db, accountId);

@@ -106,3 +106,9 @@ export async function claimLostNotice(db: Db, deviceId: string, at: number, quie
 }
 
 export const endLostMode = (db: Db, deviceId: string) => db.update(devices).set({ lostSince: null }).where(eq(devices.id, deviceId));
+
+export const deleteDeviceStatement = (db: Db, accountId: string, id: string) =>
+  db.delete(devices).where(and(eq(devices.id, id), eq(devices.accountId, accountId)));
+
+/** Account deletion: every device's token stops working when the purge begins. */
+export const deleteAllOf = (db: Db, accountId: string) => db.delete(devices).where(eq(devices.accountId, accountId));

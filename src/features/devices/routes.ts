@@ -76,7 +76,8 @@ export function deviceRoutes(deps: Deps) {
       responses: { 204: { description: 'Removed' }, ...errorResponses(404) },
     }),
     async (c) => {
-      await removeDevice(deps, c.get('session').accountId, c.req.valid('param').deviceId);
+      const { accountId, sessionId } = c.get('session');
+      await removeDevice(deps, accountId, c.req.valid('param').deviceId, sessionId);
       return c.body(null, 204);
     },
   );

@@ -1,6 +1,7 @@
 import { hashToken } from '../../adapters/random.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
+import { auditEntry } from '../audit/service.js';
 import { bindSessionToDevice } from '../sessions/service.js';
 import * as repo from './repo.js';
 
@@ -28,8 +29,9 @@ const view = (row: repo.DeviceRow) => ({
 export async function registerDevice(deps: Deps, session: { accountId: string; sessionId: string }, input: DeviceRegistration) {
   const { accountId } = session;
   const token = deps.random.token(DEVICE_TOKEN_PREFIX);
+  const newId = deps.random.id();
   const row = await repo.upsertDevice(deps.db, {
-    id: deps.random.id(),
+    id: newId,
     accountId,
     name: input.name,
     model: input.model,
@@ -45,6 +47,9 @@ export async function registerDevice(deps: Deps, session: { accountId: string; s
   });
   // The registering session runs on this phone (unless it already belongs to another).
   await bindSessionToDevice(deps, session.sessionId, row.id);
+  // The same hardware registered again keeps its id and gets a new token: recorded too.
+  const detail = row.id === newId ? row.platform : `${row.platform}, registered again`;
+  await auditEntry(deps, accountId, 'device.added', { deviceId: row.id, sessionId: session.sessionId, detail });
   deps.log.info('device registered', { accountId, deviceId: row.id });
   return { device: view(row), token };
 }
@@ -82,8 +87,9 @@ export async function renameDevice(deps: Deps, accountId: string, deviceId: stri
   return view(row);
 }
 
-export async function removeDevice(deps: Deps, accountId: string, deviceId: string) {
+export async function removeDevice(deps: Deps, accountId: string, deviceId: string, sessionId?: string) {
   if (!(await repo.deleteDevice(deps.db, accountId, deviceId))) throw notFound('device');
+  await auditEntry(deps, accountId, 'device.removed', { deviceId, sessionId });
   deps.log.info('device removed', { accountId, deviceId });
 }
 
@@ -106,3 +112,24 @@ export const findState = {
   claimLostNotice: (deps: Deps, deviceId: string, quietMs: number) => repo.claimLostNotice(deps.db, deviceId, deps.clock.now(), quietMs),
 };
 
+/** Every device of the account as the export lists it (src/protocol/api/export.ts): no token or identifier hash. */
+export async function exportDevices(deps: Deps, accountId: string) {
+  return (await repo.listDevices(deps.db, accountId)).map((row) => {
+    const { lostMode: _, ...device } = view(row);
+    return {
+      ...device,
+      commandCounter: row.commandCounter,
+      lostSince: row.lostSince,
+      lastLocation: row.lastLocation,
+      lastLocationAt: row.lastLocationAt,
+    };
+  });
+}
+
+// ---- deletion (src/features/deletion) ----
+
+/** Removes the device row; its locations, commands, SIM events, push subscriptions, sessions and diagnostics go with it (cascade). */
+export const deleteDeviceStatement = (deps: Deps, accountId: string, deviceId: string) => repo.deleteDeviceStatement(deps.db, accountId, deviceId);
+
+/** Account deletion: removes every device (and so everything bound to one). */
+export const deleteAllDevicesStatement = (deps: Deps, accountId: string) => repo.deleteAllOf(deps.db, accountId);

@@ -31,9 +31,7 @@ export function history(db: Db, accountId: string, deviceId: string, from: numbe
     .limit(5000);
 }
 
-export async function deleteReportsBefore(db: Db, cutoff: number) {
-  await db.delete(locationReports).where(lt(locationReports.receivedAt, cutoff));
-}
+export const deleteReportsBefore = (db: Db, cutoff: number) => db.delete(locationReports).where(lt(locationReports.receivedAt, cutoff));
 
 // ---- commands ----
 
@@ -128,4 +126,36 @@ export async function acknowledge(
     )
     .returning();
   return row;
+}
+
+// ---- export: every location report and command of the account, a keyset page at a time ----
+
+export const locationsPage = (db: Db, accountId: string, afterId: string, limit: number) =>
+  db
+    .select({ id: locationReports.id, deviceId: locationReports.deviceId, sealed: locationReports.sealed, receivedAt: locationReports.receivedAt })
+    .from(locationReports)
+    .where(and(eq(locationReports.accountId, accountId), gt(locationReports.id, afterId)))
+    .orderBy(asc(locationReports.id))
+    .limit(limit);
+
+export const commandsPage = (db: Db, accountId: string, afterId: string, limit: number) =>
+  db
+    .select()
+    .from(commands)
+    .where(and(eq(commands.accountId, accountId), gt(commands.id, afterId)))
+    .orderBy(asc(commands.id))
+    .limit(limit);
+
+// ---- deletion: what a device takes with it ----
+
+export async function countForDevice(db: Db, accountId: string, deviceId: string) {
+  const [l] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(locationReports)
+    .where(and(eq(locationReports.accountId, accountId), eq(locationReports.deviceId, deviceId)));
+  const [c] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(commands)
+    .where(and(eq(commands.accountId, accountId), eq(commands.deviceId, deviceId)));
+  return { locations: Number(l?.n ?? 0), commands: Number(c?.n ?? 0) };
 }

@@ -48,7 +48,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
     async (c) => {
       const { accountId, sessionId } = c.get('session');
       const { deviceId } = c.req.valid('param');
-      await setFindEnabled(deps, accountId, deviceId, c.req.valid('json').enabled, sessionId);
+      await setFindEnabled(deps, accountId, deviceId, c.req.valid('json').enabled, { sessionId });
       return c.json(await getDevice(deps, accountId, deviceId), 200);
     },
   );
@@ -65,7 +65,7 @@ export function findRoutes(deps: Deps, throttles: Throttles) {
     }),
     async (c) => {
       const { accountId, deviceId } = c.get('device');
-      await setFindEnabled(deps, accountId, deviceId, c.req.valid('json').enabled);
+      await setFindEnabled(deps, accountId, deviceId, c.req.valid('json').enabled, { deviceId });
       return c.json(await getDevice(deps, accountId, deviceId), 200);
     },
   );

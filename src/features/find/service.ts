@@ -1,11 +1,12 @@
 import { commandMessage } from '../../protocol/commands.js';
 import { fromBase64Url } from '../../protocol/encoding.js';
 import { verifyDetached } from '../../protocol/signing.js';
-import { atomic, isGuardFailure } from '../../db/client.js';
+import { atomic, changedRows, isGuardFailure } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
 import { findAccount } from '../accounts/service.js';
-import { auditEntry } from '../audit/service.js';
+import { auditEntry, auditViewing } from '../audit/service.js';
+import { consentStatements, requireConsent } from '../consents/service.js';
 import { notifyDevice, notifyOwner } from '../push/service.js';
 import { deviceRecord, findState } from '../devices/service.js';
 import type { Throttles } from '../throttles/service.js';
@@ -29,14 +30,21 @@ const ownDevice = deviceRecord;
 /**
  * Turns Find Device on or off. Turning it off is the user withdrawing consent: the device's
  * location history and last-known location are deleted and its open commands cancelled, in the
- * same atomic write.
+ * same atomic write. Every switch is also a row of the consent ledger, committed with it.
  */
-export async function setFindEnabled(deps: Deps, accountId: string, deviceId: string, enabled: boolean, sessionId?: string) {
+export async function setFindEnabled(
+  deps: Deps,
+  accountId: string,
+  deviceId: string,
+  enabled: boolean,
+  actor: { sessionId?: string; deviceId?: string } = {},
+) {
   await ownDevice(deps, accountId, deviceId);
   await atomic(deps.db, [
     findState.setEnabled(deps, accountId, deviceId, enabled),
     ...(enabled ? [] : [repo.deleteDeviceLocations(deps.db, accountId, deviceId), repo.cancelOpenCommands(deps.db, accountId, deviceId)]),
-    auditEntry(deps, accountId, enabled ? 'find.enabled' : 'find.disabled', { deviceId, sessionId }),
+    ...(await consentStatements(deps, { accountId, purpose: 'find', deviceId, granted: enabled, actor }, { audit: false })),
+    auditEntry(deps, accountId, enabled ? 'find.enabled' : 'find.disabled', { deviceId, sessionId: actor.sessionId }),
   ]);
   deps.log.info(enabled ? 'find enabled' : 'find disabled', { accountId, deviceId });
 }
@@ -54,6 +62,8 @@ export async function reportLocations(
   await throttles.hit(throttles.keyOf('locations:device', device.deviceId), REPORTS_PER_DEVICE);
   const row = await ownDevice(deps, device.accountId, device.deviceId);
   if (!row.findEnabled) throw findDisabled();
+  // On, but agreed to under a policy version older than a rights-reducing one: off until agreed again.
+  await requireConsent(deps, { accountId: device.accountId, purpose: 'find', deviceId: device.deviceId });
   const now = deps.clock.now();
   try {
     await atomic(deps.db, [
@@ -76,7 +86,7 @@ export async function reportLocations(
 
 export async function lastLocation(deps: Deps, accountId: string, deviceId: string, sessionId: string) {
   const device = await ownDevice(deps, accountId, deviceId);
-  await auditEntry(deps, accountId, 'location.read', { deviceId, sessionId });
+  await auditViewing(deps, accountId, 'location.read', { deviceId, sessionId });
   const report = device.lastLocation ? { sealed: device.lastLocation, receivedAt: device.lastLocationAt! } : null;
   return { deviceId, report };
 }
@@ -91,13 +101,13 @@ export async function locationHistory(
   await ownDevice(deps, accountId, deviceId);
   const to = window.to ?? deps.clock.now();
   const from = window.from ?? to - deps.config.locationHistoryMs;
-  await auditEntry(deps, accountId, 'location.history.read', { deviceId, sessionId });
+  await auditViewing(deps, accountId, 'location.history.read', { deviceId, sessionId });
   return { deviceId, reports: await repo.history(deps.db, accountId, deviceId, from, to) };
 }
 
 /** History past the retention window; last-known locations live on the device row and stay. */
 export async function purgeOldLocations(deps: Deps) {
-  await repo.deleteReportsBefore(deps.db, deps.clock.now() - deps.config.locationHistoryMs);
+  return { reports: changedRows(await repo.deleteReportsBefore(deps.db, deps.clock.now() - deps.config.locationHistoryMs)) };
 }
 
 // ---- commands ----
@@ -145,6 +155,7 @@ export async function createCommand(
 ) {
   const device = await ownDevice(deps, session.accountId, deviceId);
   if (!device.findEnabled) throw findDisabled();
+  await requireConsent(deps, { accountId: session.accountId, purpose: 'find', deviceId });
   const now = deps.clock.now();
   if (input.type === 'wipe' && (session.reauthenticatedAt === null || now - session.reauthenticatedAt > WIPE_REAUTH_MS)) {
     throw new AppError('reauthentication_required', 'wiping needs the password again: re-authenticate, then send the wipe within 5 minutes');
@@ -167,7 +178,7 @@ export async function createCommand(
       findState.raiseCounter(deps, deviceId, input.counter),
       repo.insertCommand(deps.db, row),
       ...lostMode,
-      auditEntry(deps, session.accountId, 'command.created', { deviceId, sessionId: session.sessionId }),
+      auditEntry(deps, session.accountId, 'command.created', { deviceId, sessionId: session.sessionId, detail: input.type }),
     ]);
   } catch (err) {
     if (!isGuardFailure(err)) throw err;
@@ -183,7 +194,7 @@ export async function createCommand(
 
 /** Marks every unacknowledged command past its signed expiry as expired (the maintenance job). */
 export async function expireCommands(deps: Deps) {
-  await repo.expireDue(deps.db, deps.clock.now());
+  return { expired: changedRows(await repo.expireDue(deps.db, deps.clock.now())) };
 }
 
 export async function listCommands(deps: Deps, accountId: string, deviceId: string) {
@@ -241,3 +252,20 @@ export async function acknowledgeCommand(
   if (!existing || existing.deliveredAt === null) throw notFound('command');
   return commandView(existing);
 }
+
+// ---- export (src/features/export): pages in primary-key order ----
+
+/** One page of the account's location reports, still sealed to the account's X25519 key. */
+export const exportLocationsPage = (deps: Deps, accountId: string, afterId: string, limit: number) =>
+  repo.locationsPage(deps.db, accountId, afterId, limit);
+
+/** One page of the account's commands, as signed, with what became of each (a delivery lease is not kept: it is only in flight). */
+export async function exportCommandsPage(deps: Deps, accountId: string, afterId: string, limit: number) {
+  return (await repo.commandsPage(deps.db, accountId, afterId, limit)).map((row) => {
+    const { leaseUntil: _, ...command } = commandView(row);
+    return command;
+  });
+}
+
+/** Deletion: the location reports and commands a device holds (they go with its row, by cascade). */
+export const countDeviceFindData = (deps: Deps, accountId: string, deviceId: string) => repo.countForDevice(deps.db, accountId, deviceId);

@@ -103,3 +103,11 @@ export const recordFailure = (db: Db, id: string, limit: number) =>
     db.update(pushSubscriptions).set({ failures: sql`${pushSubscriptions.failures} + 1` }).where(eq(pushSubscriptions.id, id)),
     db.delete(pushSubscriptions).where(and(eq(pushSubscriptions.id, id), gte(pushSubscriptions.failures, limit))),
   ]);
+
+export async function countForDevice(db: Db, accountId: string, deviceId: string) {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(pushSubscriptions)
+    .where(and(eq(pushSubscriptions.accountId, accountId), eq(pushSubscriptions.deviceId, deviceId)));
+  return Number(row?.n ?? 0);
+}

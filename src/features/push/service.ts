@@ -119,3 +119,6 @@ async function deliver(deps: Deps, subscription: repo.PushSubscriptionRow, topic
   await repo.recordFailure(deps.db, subscription.id, MAX_FAILURES);
   deps.log.warn('push not delivered', { ...fields, status: result.status, error: result.error });
 }
+
+/** Deletion: the device's own push subscriptions (they go with its row, by cascade). */
+export const countDevicePush = (deps: Deps, accountId: string, deviceId: string) => repo.countForDevice(deps.db, accountId, deviceId);

@@ -49,6 +49,21 @@ export function deleteOtherSessions(db: Db, accountId: string, keepId: string) {
     .returning({ id: sessions.id });
 }
 
-export async function deleteDeadSessions(db: Db, now: number, idleMs: number) {
-  await db.delete(sessions).where(or(lt(sessions.expiresAt, now), lt(sessions.lastUsedAt, now - idleMs)));
+export const deleteDeadSessions = (db: Db, now: number, idleMs: number) =>
+  db.delete(sessions).where(or(lt(sessions.expiresAt, now), lt(sessions.lastUsedAt, now - idleMs)));
+
+export async function countForDevice(db: Db, accountId: string, deviceId: string) {
+  const rows = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.accountId, accountId), eq(sessions.deviceId, deviceId)));
+  return rows.length;
+}
+
+/** Account deletion: every session ends when the purge begins. */
+export const deleteAllOf = (db: Db, accountId: string) => db.delete(sessions).where(eq(sessions.accountId, accountId));
+
+export async function deviceOf(db: Db, id: string) {
+  const [row] = await db.select({ deviceId: sessions.deviceId }).from(sessions).where(eq(sessions.id, id));
+  return row?.deviceId ?? undefined;
 }

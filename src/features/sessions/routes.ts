@@ -55,7 +55,8 @@ export function sessionRoutes(deps: Deps) {
       responses: { 204: { description: 'Revoked' }, ...errorResponses(404) },
     }),
     async (c) => {
-      await revokeSession(deps, c.get('session').accountId, c.req.valid('param').sessionId);
+      const s = c.get('session');
+      await revokeSession(deps, s.accountId, c.req.valid('param').sessionId, s.sessionId);
       return c.body(null, 204);
     },
   );

@@ -3,6 +3,8 @@ import { hashToken } from '../../adapters/random.js';
 import { constantTimeEqual } from '../../protocol/encoding.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
+import { changedRows } from '../../db/client.js';
+import { auditEntry } from '../audit/service.js';
 import * as repo from './repo.js';
 
 export const SESSION_TOKEN_PREFIX = 'hs';
@@ -69,13 +71,16 @@ export async function listSessions(deps: Deps, accountId: string, currentSession
   }));
 }
 
-export async function revokeSession(deps: Deps, accountId: string, sessionId: string) {
+/** Ends one session; `bySessionId` (the session asking) is recorded, while a logout (none) is not. */
+export async function revokeSession(deps: Deps, accountId: string, sessionId: string, bySessionId?: string) {
   if (!(await repo.deleteSession(deps.db, accountId, sessionId))) throw notFound('session');
+  if (bySessionId) await auditEntry(deps, accountId, 'session.revoked', { sessionId: bySessionId, detail: `session ${sessionId}` });
 }
 
 export async function revokeOtherSessions(deps: Deps, accountId: string, keepSessionId: string) {
-  const revoked = await repo.deleteOtherSessions(deps.db, accountId, keepSessionId);
-  return revoked.length;
+  const revoked = (await repo.deleteOtherSessions(deps.db, accountId, keepSessionId)).length;
+  await auditEntry(deps, accountId, 'session.revoked', { sessionId: keepSessionId, detail: `others: ${revoked}` });
+  return revoked;
 }
 
 /**
@@ -99,5 +104,28 @@ export const revokeOtherSessionsStatement = (deps: Deps, accountId: string, keep
   repo.deleteOtherSessions(deps.db, accountId, keepSessionId);
 
 export async function purgeDeadSessions(deps: Deps) {
-  await repo.deleteDeadSessions(deps.db, deps.clock.now(), deps.config.sessionIdleMs);
+  return { sessions: changedRows(await repo.deleteDeadSessions(deps.db, deps.clock.now(), deps.config.sessionIdleMs)) };
 }
+
+/** Every session of the account as the export lists it: never the token's hash. */
+export async function exportSessions(deps: Deps, accountId: string) {
+  return (await repo.listSessions(deps.db, accountId)).map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    label: row.label,
+    deviceId: row.deviceId,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    expiresAt: row.expiresAt,
+    reauthenticatedAt: row.reauthenticatedAt,
+  }));
+}
+
+/** Deletion: sessions opened on the device (they end with its row, by cascade). */
+export const countDeviceSessions = (deps: Deps, accountId: string, deviceId: string) => repo.countForDevice(deps.db, accountId, deviceId);
+
+/** Account deletion: ends every session of the account. */
+export const endAllSessionsStatement = (deps: Deps, accountId: string) => repo.deleteAllOf(deps.db, accountId);
+
+/** The phone a session was opened on, if any: who acted, for an audit entry. */
+export const deviceOfSession = (deps: Deps, sessionId: string) => repo.deviceOf(deps.db, sessionId);

@@ -106,6 +106,28 @@ export async function findByInboundToken(db: Db, tokenIndex: string, now: number
   return row;
 }
 
-export async function deleteExpiredVerifications(db: Db, now: number) {
-  await db.delete(simVerifications).where(lt(simVerifications.expiresAt, now - 86_400_000));
+export const deleteExpiredVerifications = (db: Db, now: number) =>
+  db.delete(simVerifications).where(lt(simVerifications.expiresAt, now - 86_400_000));
+
+/** Export: every SIM event of the account, a keyset page at a time. */
+export const eventsPage = (db: Db, accountId: string, afterId: string, limit: number) =>
+  db
+    .select()
+    .from(simEvents)
+    .where(and(eq(simEvents.accountId, accountId), gt(simEvents.id, afterId)))
+    .orderBy(simEvents.id)
+    .limit(limit);
+
+// ---- deletion: what a device takes with it ----
+
+export async function countForDevice(db: Db, accountId: string, deviceId: string) {
+  const [e] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(simEvents)
+    .where(and(eq(simEvents.accountId, accountId), eq(simEvents.deviceId, deviceId)));
+  const [v] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(simVerifications)
+    .where(and(eq(simVerifications.accountId, accountId), eq(simVerifications.deviceId, deviceId)));
+  return { simEvents: Number(e?.n ?? 0), simVerifications: Number(v?.n ?? 0) };
 }

@@ -53,7 +53,7 @@ export function simRoutes(deps: Deps, throttles: Throttles) {
       security: DEVICE_SECURITY,
       summary: 'Text a new code (limited per event, device and number)',
       request: { params: simEventIdParam },
-      responses: { 200: jsonResponse(simEventResponse, 'Sent'), ...errorResponses(404, 409, 422, 429) },
+      responses: { 200: jsonResponse(simEventResponse, 'Sent'), ...errorResponses(403, 404, 409, 422, 429) },
     }),
     async (c) => c.json(await resendCode(deps, throttles, c.get('device'), c.req.valid('param').eventId), 200),
   );

@@ -1,9 +1,10 @@
 import { SmsError } from '../../adapters/sms.js';
 import { constantTimeEqual } from '../../protocol/encoding.js';
-import { atomic, isUniqueViolation } from '../../db/client.js';
+import { atomic, changedRows, isUniqueViolation } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
 import { auditEntry } from '../audit/service.js';
+import { isConsented, requireConsent } from '../consents/service.js';
 import { deviceRecord } from '../devices/service.js';
 import { notifyOwner } from '../push/service.js';
 import type { Throttles } from '../throttles/service.js';
@@ -81,6 +82,9 @@ export async function reportSimEvent(deps: Deps, throttles: Throttles, device: D
   if (retried) return retried;
 
   const now = deps.clock.now();
+  // Without the sim_sms consent no SMS goes either way: the change itself is still recorded (and
+  // raises the Lost Mode alert), unverified, and the verification is refused below.
+  const verify = input.method !== undefined && (await isConsented(deps, { accountId: device.accountId, purpose: 'sim_sms' }));
   // Lost Mode is on the device row read above.
   const alert = input.kind !== 'inserted' && row.lostSince !== null;
   const insert = repo.insertEvent(deps.db, {
@@ -92,14 +96,14 @@ export async function reportSimEvent(deps: Deps, throttles: Throttles, device: D
     carrierSealed: input.carrier ? deps.secrets.sealPersonal(CARRIER, input.carrier) : null,
     claimedNumberSealed: input.claimedNumber ? deps.secrets.sealPersonal(NUMBER, input.claimedNumber) : null,
     verifiedNumberSealed: null,
-    method: input.method ?? null,
-    status: input.method ? 'pending' : 'recorded',
+    method: verify ? input.method! : null,
+    status: verify ? 'pending' : 'recorded',
     alert,
     createdAt: now,
     verifiedAt: null,
   });
   try {
-    await atomic(deps.db, [insert, auditEntry(deps, device.accountId, alert ? 'sim.alert' : 'sim.changed', { deviceId: device.deviceId })]);
+    await atomic(deps.db, [insert, auditEntry(deps, device.accountId, alert ? 'sim.alert' : 'sim.changed', { deviceId: device.deviceId, detail: input.kind })]);
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     // The id was taken between the check above and this write: by this device's own retry, which
@@ -111,6 +115,7 @@ export async function reportSimEvent(deps: Deps, throttles: Throttles, device: D
     notifyOwner(deps, device.accountId, { fetch: 'sim-events', deviceId: device.deviceId }, { exceptDeviceId: device.deviceId });
   }
 
+  if (input.method && !verify) await requireConsent(deps, { accountId: device.accountId, purpose: 'sim_sms' });
   if (input.method === 'outbound') await sendCode(deps, throttles, device, input.eventId, input.claimedNumber!);
   if (input.method === 'inbound') return startInbound(deps, device, input.eventId);
   return eventStatus(deps, (await repo.findEvent(deps.db, ref))!);
@@ -213,6 +218,7 @@ export async function resendCode(deps: Deps, throttles: Throttles, device: Devic
   if (event.method !== 'outbound' || event.status === 'verified') {
     throw new AppError('conflict', event.status === 'verified' ? 'this SIM event is already verified' : 'only outbound verification sends codes');
   }
+  await requireConsent(deps, { accountId: device.accountId, purpose: 'sim_sms' });
   await sendCode(deps, throttles, device, eventId, deps.secrets.openPersonal(NUMBER, event.claimedNumberSealed!));
   return eventStatus(deps, (await repo.findEvent(deps.db, { ...device, eventId }))!);
 }
@@ -268,12 +274,12 @@ export async function receiveInboundSms(deps: Deps, message: { from: string; bod
   return true;
 }
 
-/** The device's SIM history, for its owner: numbers and carriers opened for display. */
-export async function simHistory(deps: Deps, accountId: string, deviceId: string) {
-  await deviceRecord(deps, accountId, deviceId);
+/** A SIM event as its owner sees it: carrier and numbers are personal data the server sealed for itself, opened here. */
+function openedEvent(deps: Deps, e: repo.SimEventRow) {
   const open = (purpose: string, sealed: string | null) => (sealed ? deps.secrets.openPersonal(purpose, sealed) : null);
-  return (await repo.listEvents(deps.db, accountId, deviceId)).map((e) => ({
+  return {
     id: e.id,
+    deviceId: e.deviceId,
     kind: e.kind,
     carrier: open(CARRIER, e.carrierSealed),
     claimedNumber: open(NUMBER, e.claimedNumberSealed),
@@ -283,9 +289,26 @@ export async function simHistory(deps: Deps, accountId: string, deviceId: string
     alert: e.alert,
     createdAt: e.createdAt,
     verifiedAt: e.verifiedAt,
-  }));
+  };
+}
+
+/** The device's SIM history, for its owner: numbers and carriers opened for display. */
+export async function simHistory(deps: Deps, accountId: string, deviceId: string) {
+  await deviceRecord(deps, accountId, deviceId);
+  return (await repo.listEvents(deps.db, accountId, deviceId)).map((e) => {
+    const { deviceId: _, ...event } = openedEvent(deps, e);
+    return event;
+  });
 }
 
 export async function purgeOldVerifications(deps: Deps) {
-  await repo.deleteExpiredVerifications(deps.db, deps.clock.now());
+  return { verifications: changedRows(await repo.deleteExpiredVerifications(deps.db, deps.clock.now())) };
 }
+
+/** One page of the account's SIM events for its export, opened as its owner sees them. */
+export async function exportSimEventsPage(deps: Deps, accountId: string, afterId: string, limit: number) {
+  return (await repo.eventsPage(deps.db, accountId, afterId, limit)).map((e) => openedEvent(deps, e));
+}
+
+/** Deletion: the SIM events and verifications a device holds (they go with its row, by cascade). */
+export const countDeviceSimData = (deps: Deps, accountId: string, deviceId: string) => repo.countForDevice(deps.db, accountId, deviceId);

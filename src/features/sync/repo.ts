@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, inArray, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import { guard, inChunks, type Db } from '../../db/client.js';
 import { collections, items, syncState } from '../../db/schema.js';
 
@@ -136,4 +136,111 @@ export async function changesAfter(db: Db, accountId: string, after: ChangesCurs
       .limit(limit),
   ]);
   return { itemRows, collectionRows };
+}
+
+// ---- export: every row of the account, a keyset page at a time ----
+
+export const collectionsPage = (db: Db, accountId: string, afterId: string, limit: number) =>
+  db
+    .select()
+    .from(collections)
+    .where(and(eq(collections.accountId, accountId), gt(collections.id, afterId)))
+    .orderBy(asc(collections.id))
+    .limit(limit);
+
+export const itemsPage = (db: Db, accountId: string, afterId: string, limit: number) =>
+  db
+    .select()
+    .from(items)
+    .where(and(eq(items.accountId, accountId), gt(items.id, afterId)))
+    .orderBy(asc(items.id))
+    .limit(limit);
+
+// ---- deletion (src/features/deletion): purges now, and the tombstone window ----
+
+/** The items of these collections that are not tombstones yet, with their blobs. */
+export const liveItemsOf = (db: Db, accountId: string, collectionIds: string[]) =>
+  inChunks(collectionIds, (chunk) =>
+    db
+      .select({ id: items.id, collectionId: items.collectionId, blobId: items.blobId })
+      .from(items)
+      .where(and(eq(items.accountId, accountId), inArray(items.collectionId, chunk), sql`${items.state} <> 'deleted'`)),
+  );
+
+/**
+ * What any change to a collection's items moves: every write gives the items it touches the
+ * newest sequence number (raising the max) and a create adds a row (raising the count).
+ */
+const itemsSignature = (accountId: string, collectionId: string) =>
+  sql`(SELECT coalesce(max(change_seq), 0) || ':' || count(*) FROM items WHERE account_id = ${accountId} AND collection_id = ${collectionId})`;
+
+export async function readItemsSignature(db: Db, accountId: string, collectionId: string) {
+  const [row] = await db
+    .select({ signature: sql<string>`coalesce(max(${items.changeSeq}), 0) || ':' || count(*)` })
+    .from(items)
+    .where(and(eq(items.accountId, accountId), eq(items.collectionId, collectionId)));
+  return String(row?.signature ?? '0:0');
+}
+
+/** Aborts the write if any item of the collection changed since its signature was read. */
+export const guardItemsSignature = (accountId: string, collectionId: string, signature: string) =>
+  guard(sql`${itemsSignature(accountId, collectionId)} <> ${signature}`);
+
+/** Turns every item of a collection that is not one yet into a tombstone, in the current commit. */
+export const tombstoneCollectionItems = (db: Db, accountId: string, collectionId: string, now: number) =>
+  db
+    .update(items)
+    .set({
+      state: 'deleted',
+      wrappedKey: null,
+      encryptedMetadata: null,
+      blobId: null,
+      trashedAt: null,
+      version: sql`${items.version} + 1`,
+      changeSeq: currentSeq(accountId),
+      updatedAt: now,
+    })
+    .where(and(eq(items.accountId, accountId), eq(items.collectionId, collectionId), sql`${items.state} <> 'deleted'`));
+
+export const deleteCollection = (db: Db, accountId: string, id: string) =>
+  db.delete(collections).where(and(eq(collections.accountId, accountId), eq(collections.id, id)));
+
+export const collectionsOfKind = (db: Db, accountId: string, kind: string) =>
+  db
+    .select({ id: collections.id })
+    .from(collections)
+    .where(and(eq(collections.accountId, accountId), eq(collections.kind, kind)));
+
+export async function readPurgedThrough(db: Db, accountId: string) {
+  const [row] = await db
+    .select({ through: syncState.tombstonesPurgedThrough })
+    .from(syncState)
+    .where(eq(syncState.accountId, accountId));
+  return row?.through ?? 0;
+}
+
+/** Accounts with tombstones last changed before the cutoff, and the newest such tombstone of each. */
+export const oldTombstones = (db: Db, before: number, limit: number) =>
+  db
+    .select({ accountId: items.accountId, through: sql<number>`max(${items.changeSeq})` })
+    .from(items)
+    .where(and(eq(items.state, 'deleted'), lt(items.updatedAt, before)))
+    .groupBy(items.accountId)
+    .limit(limit);
+
+export const deleteTombstonesThrough = (db: Db, accountId: string, through: number, before: number) =>
+  db
+    .delete(items)
+    .where(and(eq(items.accountId, accountId), eq(items.state, 'deleted'), lte(items.changeSeq, through), lt(items.updatedAt, before)));
+
+export const raisePurgedThrough = (db: Db, accountId: string, through: number) =>
+  db
+    .update(syncState)
+    .set({ tombstonesPurgedThrough: sql`max(${syncState.tombstonesPurgedThrough}, ${through})` })
+    .where(eq(syncState.accountId, accountId));
+
+export async function countsOf(db: Db, accountId: string) {
+  const [c] = await db.select({ n: sql<number>`count(*)` }).from(collections).where(eq(collections.accountId, accountId));
+  const [i] = await db.select({ n: sql<number>`count(*)` }).from(items).where(eq(items.accountId, accountId));
+  return { collections: Number(c?.n ?? 0), items: Number(i?.n ?? 0) };
 }

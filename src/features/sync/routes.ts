@@ -85,9 +85,9 @@ export function syncRoutes(deps: Deps) {
       security,
       summary: 'Changes since a cursor',
       description:
-        'Collections and items (tombstones included) changed after `since`, in commit order; within a commit, items in id order. A page holds at most `limit` rows: a commit with more is split across pages, and every page but its last says commitComplete: false (the cursor then points inside the commit). Repeat with the returned cursor while hasMore is true: no change is skipped or sent twice at the same version.',
+        'Collections and items (tombstones included) changed after `since`, in commit order; within a commit, items in id order. Tombstones are kept for TOMBSTONE_RETENTION_DAYS: a cursor older than the newest one purged answers 410 cursor_expired, and the client resyncs from since=0 and drops the items the server no longer lists. A page holds at most `limit` rows: a commit with more is split across pages, and every page but its last says commitComplete: false (the cursor then points inside the commit). Repeat with the returned cursor while hasMore is true: no change is skipped or sent twice at the same version.',
       request: { query: changesQuery },
-      responses: { 200: jsonResponse(changesResponse, 'A page of changes') },
+      responses: { 200: jsonResponse(changesResponse, 'A page of changes'), ...errorResponses(410) },
     }),
     async (c) => {
       const { since, limit } = c.req.valid('query');

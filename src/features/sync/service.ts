@@ -1,8 +1,9 @@
 import type { z } from '@hono/zod-openapi';
-import { atomic, isGuardFailure, isUniqueViolation, type Statement } from '../../db/client.js';
+import { atomic, changedRows, isGuardFailure, isUniqueViolation, type Statement } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
-import { attachBlob, committedBlobs, detachBlob, releaseBlobs } from '../blobs/service.js';
+import { attachBlob, committedBlobs, detachBlob, detachBlobs, releaseBlobs } from '../blobs/service.js';
+import { requireSyncConsent, syncConsentGuards } from '../consents/service.js';
 import * as repo from './repo.js';
 import type { createCollectionBody, itemChange } from '../../protocol/api/sync.js';
 
@@ -48,16 +49,23 @@ async function withBlobs(deps: Deps, accountId: string, rows: repo.ItemRow[]) {
 
 // ---- collections ----
 
+// Consent (src/features/consents): data of a kind whose sync is off is refused with
+// consent_required before anything is written, and the write itself carries a guard, so a
+// withdrawal committed meanwhile still wins. Trash and delete only take data away and stay open.
+
 export async function createCollection(deps: Deps, accountId: string, input: z.infer<typeof createCollectionBody>) {
+  await requireSyncConsent(deps, accountId, [input.kind]);
   const now = deps.clock.now();
   try {
     await atomic(deps.db, [
+      ...syncConsentGuards(accountId, [input.kind]),
       repo.ensureSyncState(deps.db, accountId),
       repo.advanceSeq(deps.db, accountId),
       repo.insertCollection(deps.db, { accountId, ...input, createdAt: now, updatedAt: now }),
     ]);
   } catch (err) {
     if (isUniqueViolation(err)) throw new AppError('conflict', `collection ${input.id} already exists`);
+    if (isGuardFailure(err)) await requireSyncConsent(deps, accountId, [input.kind]);
     throw err;
   }
   return collectionView((await repo.findCollection(deps.db, accountId, input.id))!);
@@ -71,14 +79,17 @@ export async function updateCollection(
 ) {
   const current = await repo.findCollection(deps.db, accountId, collectionId);
   if (!current) throw notFound('collection');
+  await requireSyncConsent(deps, accountId, [current.kind]);
   try {
     await atomic(deps.db, [
+      ...syncConsentGuards(accountId, [current.kind]),
       repo.guardCollectionVersion(accountId, collectionId, input.baseVersion),
       repo.advanceSeq(deps.db, accountId),
       repo.updateCollection(deps.db, accountId, collectionId, input.encryptedMetadata, deps.clock.now()),
     ]);
   } catch (err) {
     if (!isGuardFailure(err)) throw err;
+    await requireSyncConsent(deps, accountId, [current.kind]);
     const latest = await repo.findCollection(deps.db, accountId, collectionId);
     throw new AppError('version_conflict', `collection ${collectionId} is at version ${latest?.version}, not ${input.baseVersion}`, {
       details: { collections: [{ id: collectionId, version: latest?.version ?? null }] },
@@ -187,15 +198,19 @@ export async function applyChanges(deps: Deps, accountId: string, changes: ItemC
   if (duplicate) throw new AppError('validation_failed', `body.changes: item ${duplicate} appears more than once`);
 
   const before = new Map((await repo.findItems(deps.db, accountId, ids)).map((row) => [row.id, row]));
+  const kinds = await kindsReceiving(deps, accountId, changes, before);
+  await requireSyncConsent(deps, accountId, kinds);
   const moves = changes.map((change) => blobMove(change, before.get(change.itemId)));
   const now = deps.clock.now();
   try {
     await atomic(deps.db, [
+      ...syncConsentGuards(accountId, kinds),
       repo.ensureSyncState(deps.db, accountId),
       repo.advanceSeq(deps.db, accountId),
       ...changes.flatMap((change, i) => statementsFor(deps, accountId, change, moves[i]!, now)),
     ]);
   } catch (err) {
+    if (isGuardFailure(err)) await requireSyncConsent(deps, accountId, kinds);
     if (isGuardFailure(err) || isUniqueViolation(err)) throw await explainRefusal(deps, accountId, changes);
     throw err;
   }
@@ -203,6 +218,26 @@ export async function applyChanges(deps: Deps, accountId: string, changes: ItemC
   await releaseBlobs(deps, accountId, moves.flatMap((move) => (move.lost ? [move.lost] : [])));
   const after = await repo.findItems(deps.db, accountId, ids);
   return { seq: await repo.readSeq(deps.db, accountId), items: await withBlobs(deps, accountId, after) };
+}
+
+/**
+ * The data kinds of the collections a batch brings data into (create, update, restore). An item
+ * or collection that does not exist has no kind here; the batch's own guards refuse it.
+ */
+async function kindsReceiving(deps: Deps, accountId: string, changes: ItemChange[], before: Map<string, repo.ItemRow>) {
+  const collectionIds = new Set(
+    changes.flatMap((change) => {
+      if (change.op === 'create') return [change.collectionId];
+      if (change.op === 'update' || change.op === 'restore') return before.has(change.itemId) ? [before.get(change.itemId)!.collectionId] : [];
+      return [];
+    }),
+  );
+  const kinds: string[] = [];
+  for (const id of collectionIds) {
+    const collection = await repo.findCollection(deps.db, accountId, id);
+    if (collection) kinds.push(collection.kind);
+  }
+  return kinds;
 }
 
 /**
@@ -256,6 +291,7 @@ type PageRow = { seq: number; collection?: repo.CollectionRow; item?: repo.ItemR
  * other read missed, which would move the cursor past it. Cost: two index range scans.
  */
 export async function changesSince(deps: Deps, accountId: string, since: number, limit: number, afterItemId?: string) {
+  await assertCursorKept(deps, accountId, since, afterItemId);
   const upTo = await repo.readSeq(deps.db, accountId);
   const { itemRows, collectionRows } = await repo.changesAfter(deps.db, accountId, { seq: since, afterItemId }, upTo, limit + 1);
   const rows: PageRow[] = [
@@ -301,4 +337,134 @@ export async function purgeExpiredTrash(deps: Deps, batch = 200) {
   }
   if (purged) deps.log.info('trash purged', { items: purged });
   return purged;
+}
+
+// ---- export (src/features/export): pages in primary-key order, so memory stays at one page ----
+
+export async function exportCollectionsPage(deps: Deps, accountId: string, afterId: string, limit: number) {
+  const rows = await repo.collectionsPage(deps.db, accountId, afterId, limit);
+  return rows.map(collectionView);
+}
+
+export async function exportItemsPage(deps: Deps, accountId: string, afterId: string, limit: number) {
+  const rows = await repo.itemsPage(deps.db, accountId, afterId, limit);
+  return rows.map((row) => ({
+    id: row.id,
+    collectionId: row.collectionId,
+    version: row.version,
+    state: row.state,
+    wrappedKey: row.wrappedKey,
+    encryptedMetadata: row.encryptedMetadata,
+    blobId: row.blobId,
+    trashedAt: row.trashedAt,
+    seq: row.changeSeq,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  }));
+}
+
+// ---- deletion (src/features/deletion): purges that go now, and the tombstone window ----
+
+export interface PurgePlan {
+  /** The write that turns the items into tombstones (and drops collections), for one atomic(). */
+  statements: Statement[];
+  /** Blobs the write lets go of: pass them to finishPurge once it has committed. */
+  blobIds: string[];
+  counts: { items: number; collections: number; blobs: number; bytes: number };
+}
+
+async function blobTotals(deps: Deps, accountId: string, blobIds: string[]) {
+  const sizes = await committedBlobs(deps, accountId, blobIds);
+  return { blobs: blobIds.length, bytes: [...sizes.values()].reduce((sum, b) => sum + b.size, 0) };
+}
+
+/**
+ * One item, purged now rather than trashed. The version guard aborts the write if a sync write
+ * moved the item on since it was read (the caller reads again), so the blob detached is always
+ * the one the item holds at commit.
+ */
+export async function planItemPurge(deps: Deps, accountId: string, itemId: string): Promise<PurgePlan & { collectionId: string }> {
+  const [row] = await repo.findItems(deps.db, accountId, [itemId]);
+  if (!row || row.state === 'deleted') throw notFound('item');
+  const blobIds = row.blobId ? [row.blobId] : [];
+  return {
+    collectionId: row.collectionId,
+    statements: [
+      repo.ensureSyncState(deps.db, accountId),
+      repo.advanceSeq(deps.db, accountId),
+      repo.guardItem(accountId, itemId, row.version, ['live', 'trashed']),
+      ...(row.blobId ? detachBlob(deps, accountId, row.blobId) : []),
+      repo.updateItem(deps.db, accountId, itemId, tombstone, deps.clock.now()),
+    ],
+    blobIds,
+    counts: { items: 1, collections: 0, ...(await blobTotals(deps, accountId, blobIds)) },
+  };
+}
+
+/**
+ * Whole collections: every item becomes a tombstone (so other devices learn of it) and the
+ * collection row goes. Each collection's item signature is read before its items and guarded in
+ * the write, so an item created, changed or given another blob meanwhile aborts the write
+ * instead of escaping the purge or losing a blob that a live item now holds.
+ */
+export async function planCollectionsPurge(deps: Deps, accountId: string, collectionIds: string[]): Promise<PurgePlan> {
+  const signatures = await Promise.all(collectionIds.map((id) => repo.readItemsSignature(deps.db, accountId, id)));
+  const rows = await repo.liveItemsOf(deps.db, accountId, collectionIds);
+  const blobIds = rows.flatMap((r) => (r.blobId ? [r.blobId] : []));
+  const now = deps.clock.now();
+  return {
+    statements: [
+      repo.ensureSyncState(deps.db, accountId),
+      repo.advanceSeq(deps.db, accountId),
+      ...collectionIds.map((id, i) => repo.guardItemsSignature(accountId, id, signatures[i]!)),
+      ...detachBlobs(deps, accountId, blobIds),
+      ...collectionIds.flatMap((id) => [repo.tombstoneCollectionItems(deps.db, accountId, id, now), repo.deleteCollection(deps.db, accountId, id)]),
+    ],
+    blobIds,
+    counts: { items: rows.length, collections: collectionIds.length, ...(await blobTotals(deps, accountId, blobIds)) },
+  };
+}
+
+/** After a purge committed: deletes the blobs it freed (those no other item took meanwhile). */
+export const finishPurge = (deps: Deps, accountId: string, blobIds: string[]) => releaseBlobs(deps, accountId, blobIds);
+
+export const collectionExists = async (deps: Deps, accountId: string, collectionId: string) =>
+  (await repo.findCollection(deps.db, accountId, collectionId)) !== undefined;
+
+export const collectionsOfKind = async (deps: Deps, accountId: string, kind: string) =>
+  (await repo.collectionsOfKind(deps.db, accountId, kind)).map((r) => r.id);
+
+/** Rows the account holds in sync, for an account deletion's receipt. */
+export const syncCounts = (deps: Deps, accountId: string) => repo.countsOf(deps.db, accountId);
+
+/**
+ * Forgets tombstones older than the tombstone window. The account's purged-through mark is raised
+ * before its tombstones go, so a crash between the two can only make a client resync needlessly,
+ * never miss a deletion: a cursor older than the mark gets cursor_expired (changesSince).
+ */
+export async function purgeOldTombstones(deps: Deps, batch = 200) {
+  const before = deps.clock.now() - deps.config.tombstoneRetentionMs;
+  let tombstones = 0;
+  const due = await repo.oldTombstones(deps.db, before, batch);
+  for (const { accountId, through } of due) {
+    await repo.raisePurgedThrough(deps.db, accountId, Number(through));
+    tombstones += changedRows(await repo.deleteTombstonesThrough(deps.db, accountId, Number(through), before));
+  }
+  if (tombstones) deps.log.info('tombstones purged', { accounts: due.length, tombstones });
+  return { accounts: due.length, tombstones };
+}
+
+/**
+ * A client whose cursor is older than the newest purged tombstone can no longer learn of that
+ * deletion: it must resync from 0 (the start, always allowed) and drop what the server no longer lists.
+ */
+async function assertCursorKept(deps: Deps, accountId: string, since: number, afterItemId?: string) {
+  if (since === 0) return;
+  const through = await repo.readPurgedThrough(deps.db, accountId);
+  if (since < through || (since === through && afterItemId !== undefined)) {
+    throw new AppError(
+      'cursor_expired',
+      'this cursor is older than the deletions the server still remembers; resync from the start (since=0) and drop items the server no longer lists',
+    );
+  }
 }

@@ -43,6 +43,8 @@ export async function clear(db: Db, key: string) {
   await db.delete(throttles).where(eq(throttles.key, key));
 }
 
-export async function deleteStale(db: Db, before: number) {
-  await db.delete(throttles).where(lt(throttles.updatedAt, before));
-}
+export const deleteStale = (db: Db, before: number) => db.delete(throttles).where(lt(throttles.updatedAt, before));
+
+/** Account deletion: counters keyed by the account, its e-mail or its devices. */
+export const deleteKeys = (db: Db, keys: string[]) =>
+  db.delete(throttles).where(sql`${throttles.key} IN (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})`);

@@ -1,4 +1,5 @@
 import type { Deps } from '../../deps.js';
+import { changedRows } from '../../db/client.js';
 import { AppError } from '../../http/app-error.js';
 import { createMemoryWindows } from './memory-windows.js';
 import * as repo from './repo.js';
@@ -89,9 +90,35 @@ export function createThrottles(deps: Deps) {
     },
 
     async purgeStale() {
-      await repo.deleteStale(deps.db, deps.clock.now() - 24 * HOUR);
+      return { counters: changedRows(await repo.deleteStale(deps.db, deps.clock.now() - 24 * HOUR)) };
     },
   };
 }
 
 export type Throttles = ReturnType<typeof createThrottles>;
+
+// Counters keyed by an account's id, its e-mail's blind index or one of its devices' ids, outside
+// the request buckets of policy.ts: the scopes the features use with keyOf.
+const ACCOUNT_SCOPES = ['login-failures:account', 'challenges:account'];
+const DEVICE_SCOPES = ['locations:device', 'sms:device'];
+
+/**
+ * Account deletion: statements removing the counters keyed by the account, its e-mail index and
+ * its devices (those keyed by an address, or an address paired with the e-mail, expire on their own).
+ */
+export function forgetSubjectsStatements(
+  deps: Deps,
+  subjects: { accountId: string; emailIndex: string; deviceIds: string[]; buckets: { name: string; key: string }[] },
+) {
+  const { keyOf } = createThrottles(deps);
+  const keys = [
+    ...subjects.buckets.flatMap((b) =>
+      b.key === 'account' ? [keyOf(`rate:${b.name}`, subjects.accountId)] : b.key === 'device' ? subjects.deviceIds.map((d) => keyOf(`rate:${b.name}`, d)) : [],
+    ),
+    ...ACCOUNT_SCOPES.map((scope) => keyOf(scope, subjects.emailIndex)),
+    ...DEVICE_SCOPES.flatMap((scope) => subjects.deviceIds.map((d) => keyOf(scope, d))),
+  ];
+  const statements = [];
+  for (let i = 0; i < keys.length; i += 90) statements.push(repo.deleteKeys(deps.db, keys.slice(i, i + 90)));
+  return statements;
+}

@@ -23,6 +23,11 @@ export const kdfParams = z
   })
   .meta({ id: 'KdfParams' });
 
+/** Where a guardian is reached: an e-mail address or a mobile number. */
+export const guardianContact = z
+  .union([z.strictObject({ email }), z.strictObject({ phoneNumber })])
+  .meta({ id: 'GuardianContact', description: 'The e-mail address or the mobile number (E.164) of a parent or guardian' });
+
 export const signupBody = z
   .strictObject({
     accountId: id('Chosen by the client: 16 random bytes, base64url. It is bound into every wrapped key.'),
@@ -33,8 +38,14 @@ export const signupBody = z
       .int()
       .min(1900)
       .max(2100)
+      .meta({
+        description:
+          'The year the user was born. Anyone who may be under 14 (this year minus it is 14 or less) needs a guardian, and the answer is 202 with a pending sign-up. Not stored for adults.',
+        example: 1990,
+      }),
+    guardian: guardianContact
       .optional()
-      .meta({ description: 'The year the user was born; under 14 needs a guardian (see the children flow)', example: 1990 }),
+      .meta({ description: 'Required when the birth year says the user may be under 14: who is asked to consent. Ignored (and not stored) for adults.' }),
     kdf: kdfParams,
     loginPublicKey: publicKey('Ed25519 public key derived from the password'),
     wrappedMasterKey: sealedKey('Master key sealed by the password-derived kek'),
@@ -77,3 +88,31 @@ export const passwordChangeBody = z
 export const passwordChangeResponse = z
   .object({ revokedSessions: z.number().int().meta({ description: 'Other sessions signed out' }) })
   .meta({ id: 'PasswordChangeResponse' });
+
+// ---- Personal data: read and correct the e-mail and the phone number (each after a fresh proof).
+
+const freshProof = proof.meta({ description: 'A fresh login challenge signed with the password or the recovery key (as for a password change)' });
+
+export const emailChangeBody = z
+  .strictObject({ proof: freshProof, email: email.meta({ description: 'The new address; a code is sent to it' }) })
+  .meta({ id: 'EmailChangeRequest' });
+
+export const phoneChangeBody = z
+  .strictObject({ proof: freshProof, phoneNumber: phoneNumber.meta({ description: 'The new number (E.164); a code is texted to it' }) })
+  .meta({ id: 'PhoneChangeRequest' });
+
+export const phoneRemoveBody = z.strictObject({ proof: freshProof }).meta({ id: 'PhoneRemoveRequest' });
+
+export const verificationStarted = z
+  .object({
+    verificationId: z.string().meta({ description: 'Names the code in the confirm request' }),
+    expiresAt: timestamp('When the code stops working'),
+  })
+  .meta({ id: 'VerificationStarted' });
+
+export const verificationConfirmBody = z
+  .strictObject({
+    verificationId: id('From the change request'),
+    code: z.string().regex(/^[0-9]{6}$/, 'must be the 6-digit code').meta({ example: '482913' }),
+  })
+  .meta({ id: 'VerificationConfirmRequest' });
