@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { appendOutboxEntry, outboxId, readOutboxEntries } from './outbox-file.js';
 import { assertSendable, type EmailSender, maskEmail } from './email.js';
 import type { Logger } from './log.js';
 
@@ -31,29 +28,15 @@ export function createLogEmailSender(input: {
     async send(message) {
       assertSendable(message);
       const entry: EmailOutboxEntry = {
-        id: `log_${randomBytes(12).toString('base64url')}`,
+        id: outboxId(),
         at: new Date(now()).toISOString(),
         ...message,
       };
-      await mkdir(dirname(outboxPath), { recursive: true, mode: 0o700 });
-      // One O_APPEND write per message, so concurrent sends never interleave within a line.
-      await appendFile(outboxPath, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+      await appendOutboxEntry(outboxPath, entry);
       log.info('email written to outbox', { id: entry.id, to: maskEmail(message.to), outbox: outboxPath });
       return { id: entry.id };
     },
 
-    readOutbox() {
-      let text: string;
-      try {
-        text = readFileSync(outboxPath, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw error;
-      }
-      return text
-        .split('\n')
-        .filter((line) => line.trim())
-        .map((line) => JSON.parse(line) as EmailOutboxEntry);
-    },
+    readOutbox: () => readOutboxEntries<EmailOutboxEntry>(outboxPath),
   };
 }

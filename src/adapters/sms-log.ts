@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { appendOutboxEntry, outboxId, readOutboxEntries } from './outbox-file.js';
 import type { Logger } from './log.js';
 import { assertE164, maskNumber, type SmsSender } from './sms.js';
 
@@ -29,26 +26,12 @@ export function createLogSmsSender(input: {
 
     async send({ to, body }) {
       assertE164(to);
-      const entry: OutboxEntry = { id: `log_${randomBytes(12).toString('base64url')}`, at: new Date(now()).toISOString(), to, body };
-      await mkdir(dirname(outboxPath), { recursive: true, mode: 0o700 });
-      // One write with O_APPEND, so concurrent sends never interleave within a line.
-      await appendFile(outboxPath, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+      const entry: OutboxEntry = { id: outboxId(), at: new Date(now()).toISOString(), to, body };
+      await appendOutboxEntry(outboxPath, entry);
       log.info('sms written to outbox', { id: entry.id, to: maskNumber(to), outbox: outboxPath });
       return { id: entry.id };
     },
 
-    readOutbox() {
-      let text: string;
-      try {
-        text = readFileSync(outboxPath, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw error;
-      }
-      return text
-        .split('\n')
-        .filter((line) => line.trim())
-        .map((line) => JSON.parse(line) as OutboxEntry);
-    },
+    readOutbox: () => readOutboxEntries<OutboxEntry>(outboxPath),
   };
 }
