@@ -10,6 +10,7 @@ import { logIn, signUp } from '../../src/client/account.js';
 import { createApiClient } from '../../src/client/api.js';
 import { patternSha256, patternStream } from './pattern.js';
 import {
+  cleanUpOnInterrupt,
   freePort,
   REPO,
   type RssSamples,
@@ -20,7 +21,7 @@ import {
   statusBytes,
 } from './server-process.js';
 import { BENCH_KDF } from './sync-pages.js';
-import { GiB, mbPerSecond, median, MiB, mib, progress, registerCleanup, sizeLabel } from './util.js';
+import { GiB, mbPerSecond, median, MiB, mib, progress, sizeLabel } from './util.js';
 import { digest } from '../adapters/streams.js';
 
 export const UPLOAD_SIZES = [16 * MiB, 256 * MiB, 1 * GiB];
@@ -113,17 +114,7 @@ export async function benchBlobMemory(): Promise<BlobMemoryResult> {
   const dir = mkdtempSync(join(tmpdir(), 'homing-bench-blobs-'));
   const port = await freePort();
   let server: RunningServer | undefined;
-  // For an interrupted run (Ctrl-C): kill the server and remove its folder.
-  const unregister = registerCleanup(() => {
-    for (const pid of server ? [server.pid, server.child.pid!] : []) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const unregister = cleanUpOnInterrupt(dir, () => server);
   try {
     progress(`  blobs: starting the built server (dist/node.js) on port ${port}`);
     server = await startServer(

@@ -10,9 +10,9 @@ import { performance } from 'node:perf_hooks';
 import { logIn, signUp } from '../../src/client/account.js';
 import { createApiClient } from '../../src/client/api.js';
 import { patternSha256, patternStream } from './pattern.js';
-import { freePort, RUNTIME_COMMAND, type RssSamples, type RunningServer, resetPeak, sampleRss, startServer, statusBytes } from './server-process.js';
+import { cleanUpOnInterrupt, freePort, RUNTIME_COMMAND, type RssSamples, type RunningServer, resetPeak, sampleRss, startServer, statusBytes } from './server-process.js';
 import { BENCH_KDF } from './sync-pages.js';
-import { GiB, mbPerSecond, median, MiB, mib, progress, ratio, registerCleanup, sizeLabel, table } from './util.js';
+import { GiB, mbPerSecond, median, MiB, mib, progress, ratio, sizeLabel, table } from './util.js';
 
 export const EXPORT_SIZES = [64 * MiB, 1 * GiB];
 const BLOB_SIZE = 4 * MiB;
@@ -80,16 +80,7 @@ export async function benchExportMemory(): Promise<ExportMemoryResult> {
   const dir = mkdtempSync(join(tmpdir(), 'homing-bench-export-'));
   const port = await freePort();
   let server: RunningServer | undefined;
-  const unregister = registerCleanup(() => {
-    for (const pid of server ? [server.pid, server.child.pid!] : []) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const unregister = cleanUpOnInterrupt(dir, () => server);
   try {
     progress(`  export: starting the built server on port ${port}`);
     server = await startServer(

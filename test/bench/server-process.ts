@@ -1,10 +1,11 @@
 // The real server as a child process (the built dist/node.js under node, as `npm start` runs it,
 // or src/node.ts under tsx where a section compares the two), and a sampler of its memory.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { BUILT, BUILT_NODE_FLAGS, commandFor } from '../process/spawn.js';
+import { registerCleanup } from './util.js';
 
 export { freePort, REPO } from '../process/spawn.js';
 
@@ -226,4 +227,22 @@ export async function startServer(
   }
   pid = options.runtime === 'tsx' ? serverPid(child.pid!, script) : child.pid!;
   return { child, pid, url, startupMs, output: () => text, stop };
+}
+
+/**
+ * For an interrupted run (Ctrl-C): kills the server (the npm wrapper and node), once started, and
+ * removes its folder. Returns the function that unregisters this when the run ends normally.
+ */
+export function cleanUpOnInterrupt(dir: string, server: () => RunningServer | undefined): () => void {
+  return registerCleanup(() => {
+    const running = server();
+    for (const pid of running ? [running.pid, running.child.pid!] : []) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
 }
