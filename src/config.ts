@@ -62,6 +62,12 @@ const envSchema = z.object({
     .url({ protocol: /^https?$/ })
     .refine((t) => ['{z}', '{x}', '{y}'].every((p) => t.includes(p)), 'must contain {z}, {x} and {y}')
     .optional(),
+  MAP_ARCHIVE_FILE: z.string().min(1).optional(),
+  MAP_ARCHIVE_BLOB_KEY: z
+    .string()
+    .regex(/^map\/[A-Za-z0-9._-]{1,100}\.pmtiles$/, 'must look like map/<name>.pmtiles (a key under map/ in the blob store)')
+    .optional(),
+  MAP_FETCH_WHOLE_BELOW_MB: integer(32, 0, 1024),
   VAPID_SUBJECT: z
     .string()
     .refine((v) => /^mailto:[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\/[^\s]+$/.test(v), 'must be a mailto: address or an https: URL')
@@ -127,6 +133,17 @@ export interface Config {
   smsInboundNumber?: string;
   /** Raster tiles under the Find Device map; unset, the page draws offline and asks no third party. */
   tileUrlTemplate?: string;
+  /**
+   * The street map the page draws: a PMTiles archive served from this origin (GET /v1/map/archive),
+   * from a local file (Node) or a key under map/ in the blob store (S3, R2). Unset, the page draws
+   * the offline world map.
+   */
+  map: {
+    file?: string;
+    blobKey?: string;
+    /** Archives smaller than this are fetched whole by the page, so the server never learns which tiles it shows. */
+    fetchWholeBelowBytes: number;
+  };
   push: {
     /** The VAPID `sub` claim push services may contact the operator through. */
     subject: string;
@@ -239,6 +256,9 @@ export function parseConfig(env: Env): Config {
     const missing = e.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE';
     throw new ConfigError([`${missing}: required: set TLS_CERT_FILE and TLS_KEY_FILE together, or neither`]);
   }
+  if (e.MAP_ARCHIVE_FILE && e.MAP_ARCHIVE_BLOB_KEY) {
+    throw new ConfigError(['MAP_ARCHIVE_FILE, MAP_ARCHIVE_BLOB_KEY: set one of them, not both']);
+  }
   if (e.EMAIL_PROVIDER === 'smtp' && !e.SMTP_URL) throw new ConfigError(['SMTP_URL: required when EMAIL_PROVIDER=smtp']);
   const publicUrl = new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
   const DAY = 86_400_000;
@@ -268,6 +288,7 @@ export function parseConfig(env: Env): Config {
     smsAllowedPrefixes: e.SMS_ALLOWED_PREFIXES?.split(',') ?? [],
     smsInboundNumber: e.SMS_INBOUND_NUMBER,
     tileUrlTemplate: e.TILE_URL_TEMPLATE,
+    map: { file: e.MAP_ARCHIVE_FILE, blobKey: e.MAP_ARCHIVE_BLOB_KEY, fetchWholeBelowBytes: e.MAP_FETCH_WHOLE_BELOW_MB * 1024 * 1024 },
     push: { subject: e.VAPID_SUBJECT ?? publicUrl.origin, allowInsecureEndpoints: e.PUSH_ALLOW_INSECURE_ENDPOINTS === 'true' },
     email: {
       provider: e.EMAIL_PROVIDER,
