@@ -7,6 +7,8 @@
 //   dist/web/assets.js (+ .d.ts)  the Find Device page: its script, stylesheet, HTML and map data as
 //                                 strings with their SHA-256, which the app serves from memory on
 //                                 Node and on Workers alike (wrangler bundles this file too)
+//   dist/web/docs-assets.js       the API reference at /docs: Redoc, its start-up script and the page
+//   (+ .d.ts)                     that loads them, served from memory the same way (scripts/build-docs.mjs)
 //   dist/policy.js (+ .d.ts)      the privacy policy text for the Worker, which has no file system:
 //                                 POLICY_FILE at build time, else docs/privacy-policy.txt (the Node
 //                                 server reads the file itself at start-up)
@@ -21,6 +23,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDocs, DOCS_OUTPUTS, docsInputs } from './build-docs.mjs';
 
 /** The nearest folder at or above this script whose package.json is homing's. */
 function packageRoot() {
@@ -35,9 +38,10 @@ const root = packageRoot();
 const at = (path) => join(root, path);
 const require = createRequire(at('package.json'));
 const WORLD = require.resolve('world-atlas/land-50m.json');
+const LEAFLET_CSS = require.resolve('leaflet/dist/leaflet.css');
 
 const ENTRIES = { node: 'src/node.ts', cli: 'src/client/cli/main.ts', admin: 'src/admin.ts' };
-const OUTPUTS = ['dist/web/assets.js', 'dist/web/assets.d.ts', 'dist/policy.js', 'dist/policy.d.ts', 'dist/node.js', 'dist/node.js.map', 'dist/cli.js', 'dist/cli.js.map', 'dist/admin.js', 'dist/admin.js.map'];
+const OUTPUTS = [...DOCS_OUTPUTS, 'dist/web/assets.js', 'dist/web/assets.d.ts', 'dist/policy.js', 'dist/policy.d.ts', 'dist/node.js', 'dist/node.js.map', 'dist/cli.js', 'dist/cli.js.map', 'dist/admin.js', 'dist/admin.js.map'];
 /** What the outputs are made from: the sources, this script, and the packages the page bundles. */
 const INPUTS = ['src', 'scripts/build.mjs', 'package.json', 'package-lock.json', 'docs/privacy-policy.txt'];
 
@@ -83,7 +87,11 @@ async function buildWeb() {
     logLevel: 'warning',
   });
   const js = bundle.outputFiles[0].text;
-  const css = (await transform(readFileSync(at('src/web/style.css'), 'utf8'), { loader: 'css', minify: true })).code;
+  // Leaflet's stylesheet first, so the page's rules override it. Its url(images/…) rules are for
+  // the layers control and image markers, which the page does not use: they become `none`, so no
+  // rule can ever ask for a file the server does not have.
+  const leafletCss = readFileSync(LEAFLET_CSS, 'utf8').replace(/url\(images\/[^)]*\)/g, 'none');
+  const css = (await transform(`${leafletCss}\n${readFileSync(at('src/web/style.css'), 'utf8')}`, { loader: 'css', minify: true })).code;
   // Natural Earth land at 1:50m (public domain), as TopoJSON; the page turns it into shapes.
   const world = JSON.stringify(JSON.parse(readFileSync(WORLD, 'utf8')));
 
@@ -173,7 +181,7 @@ function newest(paths) {
 function isStale() {
   if (!OUTPUTS.every((path) => existsSync(at(path)))) return true;
   const oldestOutput = Math.min(...OUTPUTS.map((path) => statSync(at(path)).mtimeMs));
-  return newest([...INPUTS.map(at), WORLD]) > oldestOutput;
+  return newest([...INPUTS.map(at), WORLD, LEAFLET_CSS, ...docsInputs(require)]) > oldestOutput;
 }
 
 const args = process.argv.slice(2);
@@ -187,6 +195,7 @@ if (args.includes('--if-stale') && !isStale()) process.exit(0);
 
 try {
   await buildWeb();
+  await buildDocs({ root, esbuild, writeAtomically, sha256, kib });
   buildPolicy();
   if (!webOnly) await buildServer();
 } catch (err) {

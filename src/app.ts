@@ -17,6 +17,8 @@ import { policyRoutes } from './features/policy/routes.js';
 import { pushRoutes } from './features/push/routes.js';
 import { simRoutes } from './features/sim/routes.js';
 import { webRoutes } from './features/web-page/routes.js';
+import { mapArchiveRoutes } from './features/map-archive/routes.js';
+import { mapArchivePageConfig } from './features/map-archive/service.js';
 import { receiptRoutes } from './features/receipts/routes.js';
 import { personalDataRoutes } from './features/personal-data/routes.js';
 import { deviceRoutes } from './features/devices/routes.js';
@@ -26,11 +28,11 @@ import { syncRoutes } from './features/sync/routes.js';
 import { requireDevice } from './features/devices/middleware.js';
 import { requireSession } from './features/sessions/middleware.js';
 import { sessionRoutes } from './features/sessions/routes.js';
-import { CSRF_HEADER, SESSION_COOKIE } from './protocol/headers.js';
 import { createThrottles } from './features/throttles/service.js';
 import { rateLimits } from './features/throttles/middleware.js';
 import { rateBucketOf } from './features/throttles/policy.js';
-import { DOCS_CSP, renderDocsPage } from './http/docs-page.js';
+import { API_DESCRIPTION, registerSecuritySchemes } from './http/api-description.js';
+import { docsRoutes } from './http/docs-page.js';
 import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/errors.js';
 import { clientAddress, limitBody, requestId, securityHeaders } from './http/middleware.js';
@@ -45,8 +47,7 @@ export interface AppOptions {
 export const API_INFO = {
   title: 'homing',
   version: '0.1.0',
-  description:
-    'Self-hostable backend for phones: end-to-end-encrypted sync, Find Device and SIM-change verification. The server never holds a key that opens user content.',
+  description: API_DESCRIPTION,
 };
 
 /** Builds the whole service from its dependencies. Imports nothing runtime-specific. */
@@ -62,7 +63,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   // Which credential each part of the API takes, in one place. A pattern ending in /* also
   // covers the bare path. Everything else (sign-up, challenge, login, docs) is public.
   const session = requireSession(deps);
-  for (const path of ['/v1/account/*', '/v1/auth/session', '/v1/auth/logout', '/v1/auth/reauthenticate', '/v1/sessions/*', '/v1/devices/*', '/v1/sync/*', '/v1/blobs/*', '/v1/uploads/*', '/v1/push/subscriptions/*']) {
+  for (const path of ['/v1/account/*', '/v1/auth/session', '/v1/auth/logout', '/v1/auth/reauthenticate', '/v1/sessions/*', '/v1/devices/*', '/v1/sync/*', '/v1/blobs/*', '/v1/uploads/*', '/v1/push/subscriptions/*', '/v1/map/*']) {
     app.use(path, session);
   }
   app.use('/v1/device/*', requireDevice(deps));
@@ -90,25 +91,11 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', diagnosticsRoutes(deps));
   app.route('/', exportRoutes(deps));
   app.route('/', deletionRoutes(deps, throttles));
-  app.route('/', webRoutes(deps));
+  app.route('/', mapArchiveRoutes(deps));
+  // The page is told of the street map by the map feature, which it does not import.
+  app.route('/', webRoutes({ config: { ...deps.config, mapArchive: mapArchivePageConfig(deps.config.map) } }));
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'Session token (hs_…) from POST /v1/auth/login',
-  });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'sessionCookie', {
-    type: 'apiKey',
-    in: 'cookie',
-    name: SESSION_COOKIE,
-    description: `Web page session; state-changing requests also need the ${CSRF_HEADER} header`,
-  });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'deviceToken', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'Device token (hd_…) from POST /v1/devices',
-  });
-
+  registerSecuritySchemes(app.openAPIRegistry);
   registerErrorSchemas(app.openAPIRegistry);
   const openApiDocument = () =>
     withMiddlewareErrors(app.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO, servers: [{ url: deps.config.publicOrigin }] }), {
@@ -116,10 +103,8 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
     });
 
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
-  app.get('/docs', (c) => {
-    c.header('Content-Security-Policy', DOCS_CSP);
-    return c.html(renderDocsPage(openApiDocument() as unknown as Record<string, unknown>));
-  });
+  // The reference that draws it, in the browser (Redoc).
+  app.route('/', docsRoutes());
   app.openapi(
     createRoute({
       method: 'get',

@@ -260,7 +260,8 @@ export function parseConfig(env: Env): Config {
     throw new ConfigError(['MAP_ARCHIVE_FILE, MAP_ARCHIVE_BLOB_KEY: set one of them, not both']);
   }
   if (e.EMAIL_PROVIDER === 'smtp' && !e.SMTP_URL) throw new ConfigError(['SMTP_URL: required when EMAIL_PROVIDER=smtp']);
-  const publicUrl = new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
+  // With TLS on the port, the URL that works is https: its origin is what login signatures name.
+  const publicUrl = new URL(e.PUBLIC_URL ?? `${e.TLS_CERT_FILE ? 'https' : 'http'}://localhost:${e.PORT}`);
   const DAY = 86_400_000;
   return {
     port: e.PORT,

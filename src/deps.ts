@@ -5,6 +5,7 @@ import type { SmsSender } from './adapters/sms.js';
 import type { EmailSender } from './adapters/email.js';
 import type { HashFactory } from './protocol/hash.js';
 import type { Logger } from './adapters/log.js';
+import type { MapArchiveSource } from './adapters/map-archive-source.js';
 import type { Random } from './adapters/random.js';
 import type { Config } from './config.js';
 import type { ServerSecrets } from './adapters/server-secrets.js';
@@ -26,6 +27,8 @@ export interface Deps {
   /** The privacy policy text in force (POLICY_FILE or the shipped docs/privacy-policy.txt; bundled at build time on Workers). */
   policyText: string;
   push: PushSender;
+  /** The street-map archive GET /v1/map/archive serves (MAP_ARCHIVE_FILE or MAP_ARCHIVE_BLOB_KEY); unset, none is configured. */
+  mapArchive?: MapArchiveSource;
   /**
    * Runs work the response does not wait for (push deliveries): never delays or fails the request.
    * Node waits for it on shutdown, Workers under the request's waitUntil, tests until t.settle().

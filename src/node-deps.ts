@@ -4,6 +4,9 @@ import { createFsBlobStore } from './adapters/blob-store-fs.js';
 import { type Clock, systemClock } from './adapters/clock.js';
 import { nodeSha256 } from './adapters/hash-node.js';
 import { createJsonLogger, type Logger } from './adapters/log.js';
+import { createBlobMapArchive } from './adapters/map-archive-blob.js';
+import { createFileMapArchive } from './adapters/map-archive-file.js';
+import type { MapArchiveSource } from './adapters/map-archive-source.js';
 import { deriveVapidKeys, type PushSender } from './adapters/push.js';
 import { createWebPushSender } from './adapters/push-web.js';
 import { cryptoRandom } from './adapters/random.js';
@@ -64,10 +67,17 @@ export function createNodeDeps(config: Config, parts: NodeDepsParts): NodeDeps {
     email: parts.email,
     policyText: readPolicyText(config.policy.file),
     push: parts.push ?? createWebPushSender({ vapid: () => deriveVapidKeys(secrets), subject: config.push.subject, clock }),
+    mapArchive: nodeMapArchive(config.map, parts.blobs),
     background: (task) => void background.run(task),
     stopping: stopping.signal,
   };
   return { deps, settle: background.settle, close: sqlite.close, stop: () => stopping.abort() };
+}
+
+/** The street-map archive the configuration names: a local file, or a key in the blob store. */
+function nodeMapArchive(map: Config['map'], blobs: BlobStore): MapArchiveSource | undefined {
+  if (map.file) return createFileMapArchive(map.file);
+  return map.blobKey ? createBlobMapArchive(blobs, map.blobKey) : undefined;
 }
 
 /** The blob store the configuration names: a local folder by default, or an S3-compatible bucket. */

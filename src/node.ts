@@ -8,7 +8,9 @@ import { createNodeEmailSender } from './adapters/email-node.js';
 import { cryptoRandom } from './adapters/random.js';
 import { loadOrCreateServerKey } from './adapters/server-key-file.js';
 import { createApp } from './app.js';
+import { plainHttpWarning } from './http/own-origins.js';
 import { type Config, ConfigError, parseConfig } from './config.js';
+import { reportMapArchive } from './features/map-archive/service.js';
 import { runMaintenance } from './jobs.js';
 import { createNodeBlobStore, createNodeDeps } from './node-deps.js';
 import { fromBase64Url } from './protocol/encoding.js';
@@ -44,10 +46,14 @@ async function main() {
   const http = startNodeHttpServer(
     { fetch: app.fetch, port: config.port, host: config.host, requestTimeoutMs: config.node.requestTimeoutMs, tls, log },
     (url) => {
-      log.info('homing listening', { url, publicOrigin: config.publicOrigin, blobStore: blobs.name, sms: deps.sms.name, email: deps.email.name });
+      // `open` is the address to type into a browser: logins are bound to it, not to the listen address.
+      log.info('homing listening', { listen: url, open: config.publicOrigin, blobStore: blobs.name, sms: deps.sms.name, email: deps.email.name });
+      const plainHttp = plainHttpWarning(config);
+      if (plainHttp) log.warn(plainHttp);
       if (config.sms.provider === 'twilio' && config.smsAllowedPrefixes.length === 0) {
         log.warn('SMS_ALLOWED_PREFIXES is not set: codes may be texted to any country (an SMS-pumping risk)');
       }
+      void reportMapArchive(deps);
     },
   );
 

@@ -7,6 +7,7 @@ import { createS3BlobStore } from './adapters/blob-store-s3.js';
 import { systemClock } from './adapters/clock.js';
 import { createBackgroundTasks } from './adapters/background.js';
 import { createJsonLogger } from './adapters/log.js';
+import { createBlobMapArchive } from './adapters/map-archive-blob.js';
 import { deriveVapidKeys } from './adapters/push.js';
 import { createWebPushSender } from './adapters/push-web.js';
 import { cryptoRandom } from './adapters/random.js';
@@ -36,6 +37,10 @@ export function createWorkerDeps(env: WorkerEnv): Deps {
   const log = createJsonLogger(config.logLevel);
   const secrets = createServerSecrets(fromBase64Url(config.serverKey), cryptoRandom.bytes);
   const background = createBackgroundTasks(log);
+  // No file system: the street map is read from the blob store (R2) only.
+  if (config.map.file) throw new ConfigError(['MAP_ARCHIVE_FILE: not available on Workers; put the archive in R2 and set MAP_ARCHIVE_BLOB_KEY']);
+  // R2 through its binding by default; any S3-compatible store when BLOB_STORE=s3.
+  const blobs = config.blobs.store === 's3' ? presignIf(config.blobs.presign, createS3BlobStore(config.blobs, { webStreamBodies: true })) : createR2BlobStore(env.BLOBS);
   return {
     db: drizzle(env.DB as never, { schema }) as unknown as Db,
     clock: systemClock,
@@ -43,14 +48,14 @@ export function createWorkerDeps(env: WorkerEnv): Deps {
     config,
     log,
     secrets,
-    // R2 through its binding by default; any S3-compatible store when BLOB_STORE=s3.
-    blobs: config.blobs.store === 's3' ? presignIf(config.blobs.presign, createS3BlobStore(config.blobs, { webStreamBodies: true })) : createR2BlobStore(env.BLOBS),
+    blobs,
     sha256: nobleSha256,
     sms: config.sms.provider === 'twilio' ? createTwilioFetchSmsSender(config.sms) : createConsoleSmsSender(log, cryptoRandom),
     email: workerEmailSender(config, env, log),
     // No file system: the text bundled by `npm run build:web` (POLICY_FILE at build time).
     policyText,
     push: createWebPushSender({ vapid: () => deriveVapidKeys(secrets), subject: config.push.subject, clock: systemClock }),
+    mapArchive: config.map.blobKey ? createBlobMapArchive(blobs, config.map.blobKey) : undefined,
     // Deps live as long as the isolate, so the request a task belongs to is found per call.
     background: (task) => {
       const done = background.run(task);

@@ -1,6 +1,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { onTestFinished } from 'vitest';
 import { isWebPagePath } from '../src/features/web-page/routes.js';
+import { isDocsPath } from '../src/http/docs-page.js';
 
 // Holds the app to its own /openapi.json: every response a test sees must have a status its
 // operation documents, an error code that status lists, and a JSON body that matches the
@@ -23,8 +24,8 @@ export interface SeenResponse {
 export type ContractCheck = (seen: SeenResponse) => string[];
 
 const DOCUMENT_ID = 'homing:openapi.json';
-/** The routes that serve the document itself, the only API paths it need not describe. */
-export const SELF_DESCRIBING = new Set(['/openapi.json', '/docs']);
+/** The routes that serve the document itself and the reference drawn from it: the only API paths it need not describe. */
+export const isSelfDescribing = (path: string) => path === '/openapi.json' || isDocsPath(path);
 const NOT_JSON = Symbol('not JSON');
 
 const pointer = (...segments: string[]) =>
@@ -75,7 +76,7 @@ export function createContractCheck(document: Json): ContractCheck {
   };
 
   return (seen) => {
-    if (SELF_DESCRIBING.has(seen.path) || isWebPagePath(seen.path)) return [];
+    if (isSelfDescribing(seen.path) || isWebPagePath(seen.path)) return [];
     const method = seen.method.toLowerCase() === 'head' ? 'get' : seen.method.toLowerCase();
     const code = errorCodeOf(seen.body);
     const what = `${seen.method.toUpperCase()} ${seen.path} answered ${seen.status}${code ? ` ${code}` : ''}`;
@@ -85,7 +86,7 @@ export function createContractCheck(document: Json): ContractCheck {
     if (!match) {
       // No operation: an unknown route, or a guard answering before any route matched. Only the
       // one error shape, with a code of the answered status, is expected here.
-      if (seen.status < 400) return [];
+      if (seen.status < 400 || seen.method.toUpperCase() === 'HEAD') return [];
       const component = `Error${seen.status}`;
       if (!document.components?.schemas?.[component]) return [`${what}: the document has no ${component} schema`];
       return seen.mediaType === 'application/json'
@@ -128,8 +129,11 @@ async function observe(input: unknown, init: RequestInit | undefined, response: 
   const request = input instanceof Request ? input : undefined;
   const url = new URL(request?.url ?? String(input), 'http://localhost');
   const mediaType = response.headers.get('Content-Type')?.split(';')[0]!.trim().toLowerCase() || undefined;
-  const body = mediaType === 'application/json' ? await response.clone().json().catch(() => NOT_JSON) : undefined;
-  return { method: init?.method ?? request?.method ?? 'GET', path: url.pathname, status: response.status, mediaType, body };
+  const method = init?.method ?? request?.method ?? 'GET';
+  // A HEAD answer carries the GET answer's headers and no body (RFC 9110): only its status is checked.
+  const head = method.toUpperCase() === 'HEAD';
+  const body = mediaType === 'application/json' && !head ? await response.clone().json().catch(() => NOT_JSON) : undefined;
+  return { method, path: url.pathname, status: response.status, mediaType: head ? undefined : mediaType, body };
 }
 
 /** Fails the running test (or, outside a test, the request itself). */

@@ -77,7 +77,8 @@ export function createFsBlobStore(root: string, options: { listPageSize?: number
 
     async head(key) {
       const info = await statIfExists(pathOf(key));
-      return info?.isFile() ? { size: info.size } : null;
+      // Every put renames a new file into place, so the inode and mtime change with each version.
+      return info?.isFile() ? { size: info.size, etag: `${info.size}-${info.ino}-${info.mtimeMs}` } : null;
     },
 
     async delete(keys) {

@@ -66,7 +66,7 @@ export function createR2BlobStore(bucket: R2Bucket, options: { listPageSize?: nu
 
     async head(key) {
       const object = await call('head', () => bucket.head(key));
-      return object ? { size: object.size } : null;
+      return object ? { size: object.size, etag: object.etag } : null;
     },
 
     async delete(keys) {

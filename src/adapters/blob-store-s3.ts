@@ -132,7 +132,7 @@ export function createS3BlobStore(config: S3BlobStoreConfig, options: { webStrea
     async head(key) {
       try {
         const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return { size: out.ContentLength ?? 0 };
+        return { size: out.ContentLength ?? 0, etag: out.ETag };
       } catch (error) {
         if (statusOf(error) === 404) return null;
         throw mapError(error, where);

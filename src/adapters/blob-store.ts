@@ -47,7 +47,11 @@ export interface BlobStore {
   put(key: string, body: ReadableStream<Uint8Array>, size: number): Promise<void>;
   /** The object (or the inclusive range of it), or null when there is no such object. */
   get(key: string, range?: BlobRange): Promise<StoredObject | null>;
-  head(key: string): Promise<{ size: number } | null>;
+  /**
+   * Size, and the store's version tag of the object where it has one: a new tag whenever the object
+   * under key is replaced, so that readers can tell two versions apart (the map archive's ETag).
+   */
+  head(key: string): Promise<{ size: number; etag?: string } | null>;
   /** Deletes the keys that exist; missing keys are not an error. */
   delete(keys: string[]): Promise<void>;
   /** Keys under prefix, a page at a time, in lexicographic order. */

@@ -1,4 +1,4 @@
-import type { ApiClient, Challenge, LoginResponse, PendingSignup, Proof, SignupRequest } from './api.js';
+import type { ApiClient, Challenge, KeyBundle, LoginResponse, PendingSignup, Proof, SignupRequest } from './api.js';
 import {
   createAccountKeys,
   derivePasswordSecrets,
@@ -16,6 +16,9 @@ import { signDetached } from '../protocol/signing.js';
 
 type GuardianContact = NonNullable<SignupRequest['guardian']>;
 
+/** The shortest password a client accepts when one is chosen (sign-up, password change), as the device CLI asks. */
+export const MIN_PASSWORD_LENGTH = 8;
+
 // The account flows a phone or the web page runs. Keys are made and opened here, on the
 // client; the server only ever sees public keys, wrapped secrets and signatures.
 
@@ -29,7 +32,10 @@ export async function signUp(
   input: { email: string; password: string; phoneNumber?: string; birthYear: number; guardian?: GuardianContact; kdf?: KdfCost },
 ): Promise<{ accountId: string; recoveryKey: string; pending?: PendingSignup }> {
   const accountId = toBase64Url(randomBytes(16));
-  const { bundle, recoveryKey } = await createAccountKeys({ accountId, password: input.password, kdf: input.kdf });
+  const { bundle, recoveryKey, masterKey, loginSeed } = await createAccountKeys({ accountId, password: input.password, kdf: input.kdf });
+  // Only the wrapped forms are needed from here on; the page and the CLI log in afresh.
+  masterKey.fill(0);
+  loginSeed.fill(0);
   const answer = await api.signUp({
     accountId,
     email: input.email,
@@ -118,14 +124,30 @@ export async function logIn(
 /** Logs in with the recovery key; follow with setNewPassword, as the old password is lost. */
 export async function logInWithRecoveryKey(
   api: ApiClient,
-  input: { email: string; recoveryKey: string; label?: string; trustedClient?: string },
+  input: { email: string; recoveryKey: string; label?: string; session?: 'bearer' | 'cookie'; trustedClient?: string },
 ): Promise<LoggedIn> {
   const { trustedClient } = input;
   const { proof, kek } = await recoveryProof(api, input.email, input.recoveryKey, trustedClient);
-  const response = await api.login({ ...proof, label: input.label, trustedClient });
+  const response = await api.login({ ...proof, label: input.label, session: input.session, trustedClient });
   if (response.session.token) api.setSessionToken(response.session.token);
   const keys = unlockWithRecovery({ accountId: response.accountId, ...response.keys }, kek);
   return { response, keys };
+}
+
+/**
+ * Opens the keys of a session that is already logged in (a reloaded web page) from the account's
+ * key bundle (GET /v1/account/keys) and the password, without opening another session. Everything
+ * happens here: a wrong password fails with DecryptionError before anything is sent.
+ */
+export async function unlockKeyBundle(input: { accountId: string; bundle: KeyBundle; password: string }): Promise<UnlockedKeys> {
+  const { kdf } = input.bundle;
+  const secrets = await derivePasswordSecrets(input.password, { ...kdf, salt: fromBase64Url(kdf.salt) });
+  try {
+    return unlockWithPassword({ accountId: input.accountId, ...input.bundle }, secrets.kek);
+  } finally {
+    secrets.kek.fill(0);
+    secrets.loginSeed.fill(0);
+  }
 }
 
 /** A fresh proof for a logged-in session (password change, wipe). */

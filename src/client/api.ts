@@ -113,7 +113,8 @@ interface CookieSession {
   csrfToken: string;
 }
 
-type Auth = 'none' | 'session' | 'device';
+/** 'cookie': the browser's cookie alone, before the page knows its CSRF token (reads only). */
+type Auth = 'none' | 'session' | 'device' | 'cookie';
 
 async function throwApiError(response: Response): Promise<never> {
   let error: Partial<ErrorBody['error']> | undefined;
@@ -152,10 +153,13 @@ export function createApiClient(options: ApiClientOptions) {
     // Node's fetch keeps a copy of a streamed body (the whole blob) in case it must resend it.
     const init: RequestInit & { duplex?: 'half' } = { method, headers, redirect: 'error' };
     const token = auth === 'session' ? sessionToken : auth === 'device' ? deviceToken : undefined;
-    if (auth === 'session' && !token && cookieSession) {
+    if (auth === 'cookie' || (auth === 'session' && !token && cookieSession)) {
       init.credentials = 'same-origin';
       init.cache = 'no-store';
-      if (method !== 'GET') headers[CSRF_HEADER] = cookieSession.csrfToken;
+      if (method !== 'GET') {
+        if (!cookieSession) throw new Error('not logged in');
+        headers[CSRF_HEADER] = cookieSession.csrfToken;
+      }
     } else if (auth !== 'none') {
       if (!token) throw new Error(auth === 'session' ? 'not logged in' : 'this device is not registered');
       headers.Authorization = `Bearer ${token}`;
@@ -216,6 +220,24 @@ export function createApiClient(options: ApiClientOptions) {
     login: (body: Proof & { session?: 'bearer' | 'cookie'; label?: string; deviceToken?: string; trustedClient?: string }) =>
       call<LoginResponse>('POST', '/v1/auth/login', 'none', body),
     currentSession: () => call<CurrentSession>('GET', '/v1/auth/session', 'session'),
+    /**
+     * After a reload: the browser may still hold a live session cookie, which script cannot read.
+     * Asks with the cookie alone (a read needs no CSRF token) and, when it names a live cookie
+     * session, carries on with it and its CSRF token. Undefined when there is none (401), so no
+     * new session is ever opened here.
+     */
+    async resumeCookieSession(): Promise<CurrentSession | undefined> {
+      let current: CurrentSession;
+      try {
+        current = await call<CurrentSession>('GET', '/v1/auth/session', 'cookie');
+      } catch (error) {
+        if (error instanceof HomingApiError && error.status === 401) return undefined;
+        throw error;
+      }
+      if (current.kind !== 'cookie' || !current.csrfToken) return undefined;
+      cookieSession = { csrfToken: current.csrfToken };
+      return current;
+    },
     reauthenticate: (proof: Proof) =>
       call<z.infer<typeof reauthenticateResponse>>('POST', '/v1/auth/reauthenticate', 'session', proof),
     logout: () => call<void>('POST', '/v1/auth/logout', 'session'),

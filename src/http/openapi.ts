@@ -22,7 +22,8 @@ const errorShape = (code: z.ZodType) =>
 /** The error shape with any code: what a client falls back to. */
 export const errorSchema = errorShape(errorCodeSchema).openapi('Error');
 
-const DESCRIPTIONS: Record<ErrorStatus, string> = {
+/** What each error status means, as every operation's responses and the introduction's table say it. */
+export const STATUS_DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: 'Invalid request',
   401: 'Not authenticated, or the proof failed',
   403: 'Refused: a cookie session without its CSRF token, no consent for this use, or not allowed',
@@ -40,7 +41,7 @@ const DESCRIPTIONS: Record<ErrorStatus, string> = {
   507: 'Account storage quota exceeded',
 };
 
-const STATUSES = Object.keys(DESCRIPTIONS).map(Number) as ErrorStatus[];
+const STATUSES = Object.keys(STATUS_DESCRIPTIONS).map(Number) as ErrorStatus[];
 
 // One component per status, e.g. Error409, whose code is one that status carries, so a client
 // knows which codes to expect from each response.
@@ -57,7 +58,7 @@ const RETRY_AFTER = {
 };
 
 const errorResponse = <S>(status: ErrorStatus, schema: S) => ({
-  description: `${DESCRIPTIONS[status]} (${codesForStatus(status).join(', ')})`,
+  description: `${STATUS_DESCRIPTIONS[status]} (${codesForStatus(status).join(', ')})`,
   ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
   content: { 'application/json': { schema } },
 });

@@ -1,9 +1,10 @@
 import { HomingApiError } from '../client/api.js';
 import type { AccountDeletionStatus, WebApi } from './api.js';
 import { type ActionDialog, createActionDialog } from './dialogs.js';
+import { saveFile } from './download.js';
 import { dateTime } from './format.js';
 import { bytes, deletionText } from './privacy-format.js';
-import { byId, el, showNotice, showStatus } from './views.js';
+import { byId, showNotice, showStatus } from './views.js';
 import { checkExportZip } from './zip-check.js';
 
 // Personal data (e-mail and phone), the export, and the account's deletion. Each change the
@@ -187,7 +188,7 @@ export function createAccountView(ctx: AccountContext) {
         size: archive.size,
         read: async (offset, length) => new Uint8Array(await archive.slice(offset, offset + length).arrayBuffer()),
       });
-      save(archive, `homing-export-${new Date(summary.exportedAt).toISOString().slice(0, 10)}.zip`);
+      saveFile(archive, `homing-export-${new Date(summary.exportedAt).toISOString().slice(0, 10)}.zip`);
       text.textContent = `Done: ${bytes(received)}, ${summary.entries} files and the manifest listing them with their SHA-256.`;
       showStatus('Your export is downloaded.');
     } catch (error) {
@@ -200,16 +201,6 @@ export function createAccountView(ctx: AccountContext) {
       byId('export-progress').setAttribute('value', '1');
       byId('export-progress').setAttribute('max', '1');
     }
-  }
-
-  function save(blob: Blob, filename: string) {
-    const url = URL.createObjectURL(blob);
-    const link = el('a', { href: url, download: filename, hidden: '' });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    // Long enough for the browser to start writing the file.
-    window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
   // ── deletion ─────────────────────────────────────────────────────────────────────────────────

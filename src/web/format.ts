@@ -68,6 +68,17 @@ export function openStreetMapUrl(lat: number, lon: number, zoom = 16): string {
 
 export const PLATFORM_NAMES: Record<string, string> = { android: 'Android', ios: 'iOS', other: 'Other' };
 
+/** A command's status, as its badge in the command list reads. */
+export const COMMAND_STATUS_TEXT: Record<string, string> = {
+  pending: 'pending',
+  delivered: 'delivered',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  rejected: 'rejected by the phone',
+  cancelled: 'cancelled',
+  expired: 'expired',
+};
+
 export const COMMAND_NAMES: Record<string, string> = {
   ring: 'Ring',
   'stop-ring': 'Stop ringing',

@@ -1,20 +1,28 @@
-import { HomingApiError } from '../client/api.js';
-import { type CommandType, DEFAULT_COMMAND_LIFETIME_MS, nextCommandCounter, sealLockArgs, signCommand } from '../client/crypto/commands.js';
+import { HomingApiError, HomingNetworkError } from '../client/api.js';
 import { type LocationFix, openLocation } from '../client/crypto/location.js';
-import { type Command, createWebApi, describeError, type Device, type Session } from './api.js';
+import { type Command, createWebApi, describeError, type Device, SESSION_ENDED, type Session } from './api.js';
 import { createAccountView } from './account-view.js';
-import { createActionDialog, createConfirm } from './dialogs.js';
-import { COMMAND_NAMES } from './format.js';
-import { type Land, loadLand } from './map.js';
+import { COOKIE_DROPPED, createConnectionWatch, UNREACHABLE_NOTICE, unreachableText } from './connection.js';
+import { newOutcomes, outcomeText, wipedAt } from './device-state.js';
+import { createConfirm } from './dialogs.js';
+import { createCommandActions, keepCommandFocus } from './command-actions.js';
+import { createLocationMap, readMapConfig } from './map.js';
+import { type LocationState, renderLocation } from './map-view.js';
 import { createPrivacyView } from './privacy-view.js';
+import { hideAuthScreens, showAuthScreen } from './auth-screens.js';
+import { createDeviceRemoval } from './device-removal.js';
+import { createPasswordView } from './password-view.js';
+import { createRecoveryView } from './recovery-view.js';
+import { createSessionRestore } from './session-restore.js';
+import { createSessionsView } from './sessions-view.js';
+import { createSignupView } from './signup-view.js';
 import {
   byId,
-  type LocationState,
+  clearNotice,
   refreshAge,
   renderCommands,
   renderDetailHeader,
   renderDevices,
-  renderLocation,
   renderSimEvents,
   showNotice,
   showStatus,
@@ -27,11 +35,12 @@ const POLL_MS = 3000;
 const SLOW_POLL_EVERY = 5;
 const HISTORY_MS = 24 * 3_600_000;
 
-const api = createWebApi(window.location.origin);
-const tileTemplate = document.querySelector<HTMLMetaElement>('meta[name="homing-tile-url"]')?.content || undefined;
+// Any answer from the server ends an "unreachable" notice; the first answers after a login tell
+// whether the browser kept the session cookie.
+const connection = createConnectionWatch({ reachable: () => clearNotice(UNREACHABLE_NOTICE) });
+const api = createWebApi(window.location.origin, connection.fetch);
+const locationMap = createLocationMap(byId('map'), readMapConfig(document));
 const confirm = createConfirm();
-const lockDialog = createActionDialog('lock-dialog');
-const wipeDialog = createActionDialog('wipe-dialog');
 
 const state = {
   session: null as Session | null,
@@ -40,9 +49,8 @@ const state = {
   commands: [] as Command[],
   fix: undefined as LocationFix | undefined,
   locationKey: '',
-  /** The highest counter this page used per device, in case two commands share a millisecond. */
-  counters: new Map<string, number>(),
-  land: null as Land,
+  /** When each device's phone confirmed a wipe (null: not wiped), from its commands (device-state.ts). */
+  wipes: new Map<string, number | null>(),
   timer: undefined as number | undefined,
   ticks: 0,
   polling: false,
@@ -50,12 +58,27 @@ const state = {
 
 const selected = () => state.devices.find((device) => device.id === state.selectedId);
 
+const commandActions = createCommandActions({
+  api,
+  selected,
+  session: () => state.session,
+  fail,
+  // Lock and unlock start and end Lost Mode, which the device view shows.
+  async sent(deviceId, type) {
+    await Promise.all([loadCommands(deviceId), type === 'lock' || type === 'unlock' ? loadDevices() : undefined]);
+  },
+});
+
 type View = 'find' | 'privacy';
 let currentView: View = 'find';
 
 function fail(error: unknown) {
   if (error instanceof HomingApiError && error.status === 401 && error.code === 'unauthorized') {
-    endSession('Your session has ended. Log in again.');
+    endSession(connection.cookieDropped(error) ? COOKIE_DROPPED : SESSION_ENDED);
+    return;
+  }
+  if (error instanceof HomingNetworkError) {
+    showNotice(unreachableText(error), UNREACHABLE_NOTICE);
     return;
   }
   showNotice(describeError(error));
@@ -73,6 +96,22 @@ const accountView = createAccountView({
   fail,
 });
 
+// The account's own life: sign-up, the recovery key, the password, sessions, removing a device,
+// and a reload that keeps the session (each in its own module; every way in ends in enterApp).
+const sessionsView = createSessionsView({ api, fail, confirm });
+const deviceRemoval = createDeviceRemoval({
+  api,
+  fail,
+  confirm,
+  // Sessions opened on the device went with it, and so did its Find Device consent.
+  devicesChanged: () => void Promise.all([loadDevices(), privacy.load(), sessionsView.load()]).catch(fail),
+});
+createPasswordView({ api, session: () => state.session, changed: () => void sessionsView.load().catch(fail) });
+const signup = createSignupView({ api, loggedIn: (session) => enterApp(session, true) });
+const recovery = createRecoveryView({ api, loggedIn: (session) => enterApp(session, true) });
+let loggingIn = false;
+const restore = createSessionRestore({ api, loggedIn: (session) => enterApp(session, false), loginInProgress: () => loggingIn, endSession });
+
 /** The two views, switched from the header; the heading of the one shown takes focus. */
 function showView(view: View, focus = true) {
   currentView = view;
@@ -84,7 +123,7 @@ function showView(view: View, focus = true) {
   }
   if (view === 'privacy') {
     if (focus) byId('privacy-title').focus();
-    void Promise.all([accountView.load(), privacy.load()]).catch(fail);
+    void Promise.all([accountView.load(), privacy.load(), sessionsView.load(), deviceRemoval.load()]).catch(fail);
   } else {
     if (focus) byId('devices-title').focus();
     void loadDevices().catch(fail);
@@ -97,14 +136,22 @@ function drawDevices() {
   // The list is rebuilt on every refresh; keep keyboard focus on the same control.
   const active = document.activeElement as HTMLElement | null;
   const focusedId = active?.closest('#device-list') ? active.id || active.dataset.deviceId : undefined;
-  renderDevices(state.devices, state.selectedId, Date.now(), { select: (id) => void selectDevice(id), toggleFind: (d, on, input) => void toggleFind(d, on, input) });
-  renderDetailHeader(selected(), Date.now());
+  const handlers = { select: (id: string) => void selectDevice(id), toggleFind: (d: Device, on: boolean, input: HTMLInputElement) => void toggleFind(d, on, input) };
+  renderDevices(state.devices, state.selectedId, Date.now(), handlers, state.wipes);
+  renderDetailHeader(selected(), Date.now(), state.wipes.get(state.selectedId ?? '') ?? null);
   if (focusedId) (document.getElementById(focusedId) ?? document.querySelector<HTMLElement>(`[data-device-id="${CSS.escape(focusedId)}"]`))?.focus();
+  if (active?.matches('[data-command]')) keepCommandFocus(active);
 }
 
 async function loadDevices() {
   state.devices = (await api.devices()).devices;
   if (state.selectedId && !selected()) state.selectedId = null;
+  // A wipe is read from a device's commands: once per device here, then on each poll of the one shown.
+  await Promise.all(
+    state.devices
+      .filter((device) => !state.wipes.has(device.id))
+      .map(async (device) => state.wipes.set(device.id, wipedAt((await api.commands(device.id)).commands, device.lastSeenAt))),
+  );
   drawDevices();
 }
 
@@ -141,10 +188,14 @@ async function selectDevice(deviceId: string) {
   showNotice(null);
   drawDevices();
   const device = selected();
-  renderLocation({ kind: 'loading' }, { deviceName: device?.name ?? '', land: state.land, now: Date.now() });
+  renderLocation({ kind: 'loading' }, { deviceName: device?.name ?? '', map: locationMap, now: Date.now() });
   renderCommands([], Date.now());
   renderSimEvents([], Date.now());
   byId('detail-title').focus();
+  // On a phone screen the list sits above: when the command bar is not wholly in view, the
+  // device's card scrolls to the top, its title and commands first.
+  const bar = byId('command-bar').getBoundingClientRect();
+  if (bar.top < 0 || bar.bottom > window.innerHeight) byId('detail').scrollIntoView({ block: 'start' });
   await Promise.all([loadLocation(deviceId, true), loadCommands(deviceId), loadSimEvents(deviceId)]).catch(fail);
 }
 
@@ -168,7 +219,7 @@ async function loadLocation(deviceId: string, force = false) {
   const device = selected();
   if (!device || device.id !== deviceId || !state.session) return;
   const show = (location: LocationState) =>
-    renderLocation(location, { deviceName: device.name, land: state.land, tileTemplate, now: Date.now() });
+    renderLocation(location, { deviceName: device.name, map: locationMap, now: Date.now() });
   if (!device.findEnabled) {
     state.fix = undefined;
     state.locationKey = '';
@@ -194,7 +245,6 @@ async function loadLocation(deviceId: string, force = false) {
   const opened = history.reports.map((report) => open(report.sealed));
   const trail = opened.filter((point): point is LocationFix => point !== null).sort((a, b) => a.measuredAt - b.measuredAt);
   if (!trail.some((p) => p.measuredAt === fix.measuredAt && p.lat === fix.lat && p.lon === fix.lon)) trail.push(fix);
-  state.land = await loadLand();
   state.fix = fix;
   show({ kind: 'fix', fix, trail, undecryptable: opened.filter((point) => point === null).length });
 }
@@ -203,71 +253,20 @@ async function loadLocation(deviceId: string, force = false) {
 
 async function loadCommands(deviceId: string) {
   const { commands } = await api.commands(deviceId);
-  if (state.selectedId !== deviceId) return;
-  const locatedNow = commands.some(
-    (c) => c.type === 'locate' && c.status === 'succeeded' && state.commands.some((old) => old.id === c.id && old.status !== 'succeeded'),
-  );
+  const device = selected();
+  if (state.selectedId !== deviceId || !device) return;
+  const outcomes = newOutcomes(state.commands, commands);
+  const locatedNow = outcomes.some((c) => c.type === 'locate' && c.status === 'succeeded');
   state.commands = commands;
   renderCommands(commands, Date.now());
+  // The one live region (#status) says how each command the owner is watching ended.
+  if (outcomes.length > 0) showStatus(outcomes.map((c) => outcomeText(c, device.name)).join(' '));
+  const wiped = wipedAt(commands, device.lastSeenAt);
+  if (state.wipes.get(deviceId) !== wiped) {
+    state.wipes.set(deviceId, wiped);
+    drawDevices();
+  }
   if (locatedNow) await loadLocation(deviceId);
-}
-
-async function sendCommand(type: CommandType, args: object) {
-  const device = selected();
-  const session = state.session;
-  if (!device || !session) return;
-  // The counter must exceed every one the device has seen: take the newest from the server,
-  // the newest this page used, and the clock, whichever is highest.
-  const { commands } = await api.commands(device.id);
-  const seen = Math.max(0, state.counters.get(device.id) ?? 0, ...commands.map((c) => c.counter));
-  const issuedAt = Date.now();
-  const counter = nextCommandCounter(seen, issuedAt);
-  state.counters.set(device.id, counter);
-  // The phone carries the command out whenever it next checks in, up to this signed expiry.
-  const expiresAt = issuedAt + DEFAULT_COMMAND_LIFETIME_MS;
-  const signed = signCommand({ deviceId: device.id, type, args, issuedAt, expiresAt, counter }, session.keys.ed25519Seed);
-  await api.sendCommand(device.id, signed);
-  showNotice(null);
-  showStatus(`${COMMAND_NAMES[type]} sent to ${device.name}; it runs when the phone next checks in, within 7 days.`);
-  // Lock and unlock start and end Lost Mode, which the device view shows.
-  await Promise.all([loadCommands(device.id), type === 'lock' || type === 'unlock' ? loadDevices() : undefined]);
-}
-
-async function onCommandButton(button: HTMLButtonElement) {
-  const type = button.dataset.command as CommandType;
-  const device = selected();
-  const session = state.session;
-  if (!device || !session) return;
-  if (type === 'lock') {
-    lockDialog.open(async (data) => {
-      const callback = String(data.get('callback') ?? '').trim();
-      const args = sealLockArgs({ message: String(data.get('message') ?? '').trim(), callbackNumber: callback || null }, session.keys.x25519PublicKey);
-      await sendCommand('lock', args);
-    });
-    return;
-  }
-  if (type === 'wipe') {
-    byId<HTMLInputElement>('wipe-name').value = '';
-    wipeDialog.open(async (data) => {
-      if (String(data.get('name') ?? '').trim() !== device.name.trim()) {
-        throw new Error(`Type the device name exactly as shown: ${device.name}`);
-      }
-      // The server accepts a wipe only within minutes of a fresh signed proof of the password.
-      await api.reauthenticate(session.email, String(data.get('password') ?? ''));
-      await sendCommand('wipe', {});
-    });
-    return;
-  }
-  button.disabled = true;
-  button.setAttribute('aria-busy', 'true');
-  try {
-    await sendCommand(type, {});
-  } catch (error) {
-    fail(error);
-  } finally {
-    button.disabled = !selected()?.findEnabled;
-    button.removeAttribute('aria-busy');
-  }
 }
 
 // ── polling and session ────────────────────────────────────────────────────────────────────────
@@ -298,16 +297,18 @@ function endSession(message: string | null) {
   keys?.x25519SecretKey.fill(0);
   keys?.ed25519Seed.fill(0);
   Object.assign(state, { session: null, devices: [], selectedId: null, commands: [], fix: undefined, locationKey: '', ticks: 0 });
-  state.counters.clear();
+  commandActions.reset();
+  state.wipes.clear();
   byId('app-view').hidden = true;
   byId('privacy-view').hidden = true;
   currentView = 'find';
   privacy.reset();
   accountView.reset();
   byId('account').hidden = true;
-  byId('login-view').hidden = false;
+  for (const view of [signup, recovery, restore, sessionsView, deviceRemoval]) view.reset();
+  showAuthScreen('login', false);
   byId('device-list').replaceChildren();
-  byId('map').replaceChildren();
+  locationMap.reset();
   showNotice(message);
   showStatus(message ? '' : 'Logged out.');
   byId('email').focus();
@@ -323,31 +324,52 @@ async function onLogin(event: SubmitEvent) {
     return;
   }
   button.disabled = true;
+  loggingIn = true;
   showNotice(null);
   showStatus('Unlocking your keys…');
+  let session: Session;
   try {
-    state.session = await api.logIn(email.value.trim(), password.value);
+    session = await api.logIn(email.value.trim(), password.value);
     password.value = '';
-    byId('account-email').textContent = state.session.email;
-    byId('login-view').hidden = true;
-    byId('account').hidden = false;
-    byId('app-view').hidden = false;
-    showStatus('Logged in.');
-    // A pending deletion and a new policy version show on every login, whichever view is open.
-    void Promise.all([accountView.loadNotices(), privacy.loadNotices()]).catch(fail);
-    void loadLand().then((land) => (state.land = land));
-    await loadDevices();
-    state.timer = window.setInterval(() => void poll(), POLL_MS);
-    (document.querySelector<HTMLButtonElement>('.device-select') ?? byId('devices-title')).focus();
   } catch (error) {
     showStatus('');
     fail(error);
+    return;
   } finally {
     button.disabled = false;
+    loggingIn = false;
   }
+  await enterApp(session, true);
+}
+
+/**
+ * Every way in ends here, holding the keys: a login, a sign-up, the recovery key, or the unlock
+ * prompt after a reload. `fresh` when a login just set the session cookie (not after a reload,
+ * whose cookie already worked), so a cookie the browser dropped is told apart from a revoked one.
+ */
+async function enterApp(session: Session, fresh: boolean) {
+  state.session = session;
+  if (fresh) connection.loggedIn();
+  byId('account-email').textContent = session.email;
+  hideAuthScreens();
+  byId('account').hidden = false;
+  byId('app-view').hidden = false;
+  showStatus('Logged in.');
+  // A pending deletion and a new policy version show on every login, whichever view is open.
+  void Promise.all([accountView.loadNotices(), privacy.loadNotices()]).catch(fail);
+  try {
+    await loadDevices();
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  state.timer = window.setInterval(() => void poll(), POLL_MS);
+  (document.querySelector<HTMLButtonElement>('.device-select') ?? byId('devices-title')).focus();
 }
 
 byId<HTMLFormElement>('login-form').addEventListener('submit', (event) => void onLogin(event));
+// Plain HTTP beyond localhost: the browser will drop the Secure session cookie, so say so up front.
+byId('insecure-notice').hidden = window.isSecureContext;
 byId('logout').addEventListener('click', () => {
   void api.logOut().catch(() => undefined).finally(() => endSession(null));
 });
@@ -355,6 +377,9 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('.nav-button')
   button.addEventListener('click', () => showView(button.dataset.view as View));
 }
 for (const button of document.querySelectorAll<HTMLButtonElement>('[data-command]')) {
-  button.addEventListener('click', () => void onCommandButton(button));
+  button.addEventListener('click', () => void commandActions.onButton(button));
 }
 byId('email').focus();
+// A reload keeps the person logged in: a live session cookie turns the login form into the
+// unlock prompt (session-restore.ts). Until the answer comes, the login form is usable as it is.
+void restore.start();

@@ -1,25 +1,76 @@
-import { geoMercator, geoPath } from 'd3-geo';
+import './leaflet-global.js';
 import type { FeatureCollection, MultiPolygon, Polygon } from 'geojson';
+import L from 'leaflet';
+import { PMTiles } from 'pmtiles';
+import { leafletLayer } from 'protomaps-leaflet';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import type { LocationFix } from '../client/crypto/location.js';
-import { metres } from './format.js';
-import { circlePolygon, EARTH_RADIUS_M, fitProjection, type LonLat, scaleBar, tilesFor, tileUrl } from './map-geometry.js';
+import { createArchiveSource } from './map-source.js';
+import { drawOverlays, type Overlays, viewBounds } from './map-overlays.js';
 
-// The map is an SVG drawn in the browser from world-atlas land shapes served by the app itself,
-// so showing where a phone is tells no third party. Raster tiles are drawn underneath only when
-// the operator configured a tile server. Styling is by class only: the CSP forbids inline styles.
+// The map of where a phone is: Leaflet, so it zooms and pans with buttons, mouse, touch and
+// keyboard. What is drawn under the trail, best first:
+// - the street map from the operator's PMTiles archive, served by homing itself and drawn in the
+//   browser by protomaps-leaflet (Canvas 2D): no third party learns where the phone is;
+// - raster tiles from the operator's TILE_URL_TEMPLATE (a third party, said so in the README);
+// - the offline world land shapes bundled with the page (/assets/world.json).
 
-const WIDTH = 640;
-const HEIGHT = 400;
-const SVG_NS = 'http://www.w3.org/2000/svg';
+export interface MapConfig {
+  /** The street-map archive: `<meta name="homing-map" content="/v1/map/archive" data-fetch-whole-below="…">`. */
+  archive?: { url: string; fetchWholeBelow: number };
+  /** `<meta name="homing-tile-url" content="https://…/{z}/{x}/{y}.png">`. */
+  tileTemplate?: string;
+}
 
-export type Land = FeatureCollection<Polygon | MultiPolygon> | null;
+/**
+ * Reads what the server put in the page's head about maps. "homing-map" is MAP_META_NAME of
+ * src/protocol/api/map-archive.ts, written out: importing that module would bundle zod into the page.
+ */
+export function readMapConfig(doc: Document): MapConfig {
+  const archive = doc.querySelector<HTMLMetaElement>('meta[name="homing-map"]');
+  const tiles = doc.querySelector<HTMLMetaElement>('meta[name="homing-tile-url"]')?.content || undefined;
+  const below = Number(archive?.dataset.fetchWholeBelow);
+  return {
+    archive: archive?.content ? { url: archive.content, fetchWholeBelow: Number.isFinite(below) ? below : 0 } : undefined,
+    tileTemplate: tiles,
+  };
+}
 
-let landPromise: Promise<Land> | undefined;
+export interface MapView {
+  fix: LocationFix;
+  /** Earlier fixes, oldest first; the current fix may be among them. */
+  trail: LocationFix[];
+  /** What a screen reader announces for the map. */
+  label: string;
+}
 
-/** Fetches the bundled land shapes once; the map draws without land if they cannot be had. */
-export function loadLand(): Promise<Land> {
+export interface LocationMap {
+  /** The street-map archive the map draws from, for the address line; undefined without one. */
+  archive: PMTiles | undefined;
+  show(view: MapView): void;
+  /** Hides the map (no location to show); it keeps its base layer for the next fix. */
+  hide(): void;
+  /** Removes the map and forgets the archive (log out). */
+  reset(): void;
+}
+
+const OSM = '© <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener noreferrer">OpenStreetMap contributors</a>';
+const PROTOMAPS = '<a href="https://protomaps.com" target="_blank" rel="noopener noreferrer">Protomaps</a>';
+const NATURAL_EARTH = 'Land: <a href="https://www.naturalearthdata.com" target="_blank" rel="noopener noreferrer">Natural Earth</a>';
+/** Leaflet's own prefix links away in the same tab, which would end the page and its keys. */
+const LEAFLET = '<a href="https://leafletjs.com" target="_blank" rel="noopener noreferrer">Leaflet</a>';
+
+/** How far the first view of each kind of base map zooms in at most, and the least it shows across. */
+const FIRST_VIEW = { streets: { maxZoom: 17, minSpan: 300 }, land: { maxZoom: 13, minSpan: 3000 } };
+
+/** Room around the first view; more on the right, where each point's time label sits. */
+const FIT_PADDING = { paddingTopLeft: L.point(28, 28), paddingBottomRight: L.point(80, 28) };
+
+let landPromise: Promise<FeatureCollection<Polygon | MultiPolygon> | null> | undefined;
+
+/** The bundled land shapes, fetched once; the map draws without land if they cannot be had. */
+function loadLand() {
   landPromise ??= fetch('/assets/world.json', { credentials: 'same-origin' })
     .then(async (response) => {
       if (!response.ok) return null;
@@ -30,85 +81,94 @@ export function loadLand(): Promise<Land> {
   return landPromise;
 }
 
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number>, parent?: Element) {
-  const element = document.createElementNS(SVG_NS, tag);
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
-  parent?.append(element);
-  return element;
+async function landLayer(): Promise<L.Layer> {
+  const land = await loadLand();
+  return L.geoJSON(land ?? undefined, { interactive: false, attribution: NATURAL_EARTH, style: { className: 'map-land' } });
 }
 
-export interface MapInput {
-  fix: LocationFix;
-  /** Earlier fixes, oldest first; the current fix may be among them. */
-  trail: LocationFix[];
-  land: Land;
-  tileTemplate?: string;
-  label: string;
+async function streetLayer(archive: PMTiles): Promise<L.Layer> {
+  // Tiles deeper than the archive's are drawn by overzooming its deepest ones.
+  const header = await archive.getHeader();
+  const lang = (navigator.language || 'en').split('-')[0];
+  return leafletLayer({ url: archive, flavor: 'light', lang, maxDataZoom: header.maxZoom, attribution: `${PROTOMAPS} · ${OSM}` }) as unknown as L.Layer;
 }
 
-/** Draws the map into a new SVG element and returns it. */
-export function drawMap(input: MapInput): SVGSVGElement {
-  const { fix } = input;
-  const center: LonLat = [fix.lon, fix.lat];
-  const trail: LonLat[] = input.trail.map((point) => [point.lon, point.lat]);
-  const projection = fitProjection({ center, accuracy: fix.accuracy, trail, width: WIDTH, height: HEIGHT, padding: 28, minSpanMetres: 3000 });
-  const path = geoPath(projection).digits(1);
+function tileLayer(template: string): L.Layer {
+  const host = new URL(template.replace(/[{}]/g, '')).host;
+  const text = document.createElement('span');
+  text.textContent = `Tiles: ${host}`;
+  // The attribution control takes HTML; the host goes through textContent first.
+  return L.tileLayer(template, { attribution: text.innerHTML, maxZoom: 19 });
+}
 
-  const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'map', role: 'img', 'aria-label': input.label });
-  svg('title', {}, root).textContent = input.label;
-  svg('rect', { class: 'water', x: 0, y: 0, width: WIDTH, height: HEIGHT }, root);
+const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
-  if (input.tileTemplate) {
-    const tiles = svg('g', { class: 'tiles' }, root);
-    for (const tile of tilesFor({ center, scale: projection.scale(), width: WIDTH, height: HEIGHT })) {
-      svg('image', { href: tileUrl(input.tileTemplate, tile), x: tile.left, y: tile.top, width: tile.size + 0.5, height: tile.size + 0.5 }, tiles);
-    }
-  } else if (input.land) {
-    svg('path', { class: 'land', d: path(input.land) ?? '' }, root);
+export function createLocationMap(holder: HTMLElement, config: MapConfig): LocationMap {
+  let archive = config.archive ? new PMTiles(createArchiveSource(config.archive)) : undefined;
+  let map: L.Map | undefined;
+  let overlays: Overlays | undefined;
+  let fitted = '';
+  const first = archive || config.tileTemplate ? FIRST_VIEW.streets : FIRST_VIEW.land;
+
+  function create(): L.Map {
+    const animate = !reducedMotion();
+    const created = L.map(holder, { zoomAnimation: animate, fadeAnimation: animate, markerZoomAnimation: animate, maxZoom: 19, worldCopyJump: true });
+    created.attributionControl.setPrefix(LEAFLET);
+    L.control.scale({ imperial: false }).addTo(created);
+    created.on('zoomend', () => overlays?.fitArrows(created.getZoom()));
+    return created;
   }
 
-  if (trail.length > 1) {
-    svg('path', { class: 'trail', d: path({ type: 'LineString', coordinates: trail }) ?? '' }, root);
-    for (const point of trail) {
-      const xy = projection(point);
-      if (xy) svg('circle', { class: 'trail-point', cx: xy[0].toFixed(1), cy: xy[1].toFixed(1), r: 3 }, root);
+  /** Adds the best base map there is, once it is ready, unless the map was reset meanwhile. */
+  async function addBaseLayer(target: L.Map) {
+    let base: L.Layer | undefined;
+    if (archive) {
+      // An archive that cannot be read (removed, session ended) leaves the offline land instead.
+      base = await streetLayer(archive).catch(() => undefined);
     }
+    base ??= config.tileTemplate ? tileLayer(config.tileTemplate) : await landLayer();
+    if (map === target) base.addTo(target);
   }
 
-  svg('path', { class: 'accuracy', d: path(circlePolygon(center, fix.accuracy)) ?? '' }, root);
-  const [x, y] = projection(center) ?? [WIDTH / 2, HEIGHT / 2];
-  const marker = svg('g', { class: 'marker', transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})` }, root);
-  svg('circle', { class: 'marker-halo', r: 11 }, marker);
-  svg('circle', { class: 'marker-dot', r: 6 }, marker);
-
-  if (input.land) drawOverview(root, center, input.land);
-
-  const bar = scaleBar({ lat: fix.lat, scale: projection.scale(), maxPixels: 120 });
-  const scale = svg('g', { class: 'scale-bar', transform: `translate(16 ${HEIGHT - 18})` }, root);
-  svg('path', { d: `M0 -6V0H${bar.pixels.toFixed(1)}V-6` }, scale);
-  svg('text', { x: bar.pixels + 6, y: 0 }, scale).textContent = metres(bar.metres);
-  return root;
-}
-
-const OVERVIEW = { width: 150, height: 96, margin: 10, spanMetres: 3_000_000 };
-
-/** A small locator in the corner: a street-scale view alone shows no coastline to recognise. */
-function drawOverview(root: SVGSVGElement, center: LonLat, land: NonNullable<Land>) {
-  const { width, height, margin, spanMetres } = OVERVIEW;
-  const left = WIDTH - width - margin;
-  const top = margin;
-  const cosLat = Math.max(Math.cos((center[1] * Math.PI) / 180), 0.05);
-  const projection = geoMercator()
-    .rotate([-center[0], 0])
-    .center([0, center[1]])
-    .translate([left + width / 2, top + height / 2])
-    .scale((EARTH_RADIUS_M * cosLat * width) / spanMetres)
-    .clipExtent([
-      [left, top],
-      [left + width, top + height],
-    ]);
-  const group = svg('g', { class: 'overview', 'aria-hidden': 'true' }, root);
-  svg('rect', { class: 'overview-frame', x: left, y: top, width, height }, group);
-  svg('path', { class: 'land', d: geoPath(projection).digits(1)(land) ?? '' }, group);
-  svg('circle', { class: 'overview-dot', cx: left + width / 2, cy: top + height / 2, r: 4 }, group);
+  return {
+    get archive() {
+      return archive;
+    },
+    show(view) {
+      holder.hidden = false;
+      holder.setAttribute('role', 'region');
+      holder.setAttribute('aria-roledescription', 'map');
+      holder.setAttribute('aria-label', view.label);
+      if (!map) {
+        map = create();
+        void addBaseLayer(map);
+      }
+      map.invalidateSize();
+      overlays?.layer.remove();
+      overlays = drawOverlays(view.fix, view.trail);
+      overlays.layer.addTo(map);
+      // A new fix moves the view to it; a redraw of the same one keeps what the person zoomed to.
+      const key = `${view.fix.measuredAt}:${view.fix.lat}:${view.fix.lon}`;
+      if (key !== fitted) {
+        fitted = key;
+        map.fitBounds(viewBounds(view.fix, view.trail, first.minSpan), { ...FIT_PADDING, maxZoom: first.maxZoom, animate: false });
+      }
+      overlays.fitArrows(map.getZoom());
+    },
+    hide() {
+      holder.hidden = true;
+      overlays?.layer.remove();
+      overlays = undefined;
+      fitted = '';
+    },
+    reset() {
+      map?.remove();
+      map = undefined;
+      overlays = undefined;
+      fitted = '';
+      holder.hidden = true;
+      holder.replaceChildren();
+      archive = config.archive ? new PMTiles(createArchiveSource(config.archive)) : undefined;
+    },
+  };
 }

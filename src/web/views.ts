@@ -1,7 +1,7 @@
 import type { LocationFix } from '../client/crypto/location.js';
 import type { Command, Device, SimEvent } from './api.js';
-import { COMMAND_NAMES, commandLifecycle, coordinates, dateTime, metres, openStreetMapUrl, PLATFORM_NAMES, timeAgo } from './format.js';
-import { drawMap, type Land } from './map.js';
+import { deviceCondition, conditionBadges, seenText, wipedText } from './device-state.js';
+import { COMMAND_NAMES, COMMAND_STATUS_TEXT, commandLifecycle, dateTime, PLATFORM_NAMES, timeAgo } from './format.js';
 
 // Rendering only: each function takes plain data and updates the DOM. All text goes in through
 // textContent, never innerHTML, so nothing from the server or a device can become markup.
@@ -23,10 +23,19 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-export function showNotice(message: string | null) {
+/**
+ * The page's one notice (role=alert). `kind` names a condition that ends by itself (the server
+ * unreachable): clearNotice(kind) then hides it, and leaves any other notice shown since alone.
+ */
+export function showNotice(message: string | null, kind = '') {
   const notice = byId('notice');
   notice.textContent = message ?? '';
   notice.hidden = !message;
+  notice.dataset.kind = message ? kind : '';
+}
+
+export function clearNotice(kind: string) {
+  if (byId('notice').dataset.kind === kind) showNotice(null);
 }
 
 export function showStatus(message: string) {
@@ -38,19 +47,22 @@ export interface DeviceListHandlers {
   toggleFind(device: Device, enabled: boolean, input: HTMLInputElement): void;
 }
 
-export function renderDevices(devices: Device[], selectedId: string | null, now: number, handlers: DeviceListHandlers) {
+/** The device list; `wipes` holds what each device's commands say about a wipe (device-state.ts). */
+export function renderDevices(devices: Device[], selectedId: string | null, now: number, handlers: DeviceListHandlers, wipes: ReadonlyMap<string, number | null> = new Map()) {
   const list = byId('device-list');
   byId('devices-empty').hidden = devices.length > 0;
   list.replaceChildren(
     ...devices.map((device) => {
       const selected = device.id === selectedId;
-      const seen = device.lastSeenAt === null ? 'never seen' : `last seen ${timeAgo(device.lastSeenAt, now)}`;
+      const condition = deviceCondition(device, wipes.get(device.id) ?? null, now);
+      const badges = conditionBadges(condition).map((badge) => el('span', { class: `state state-${badge.kind}` }, badge.text));
       const select = el(
         'button',
         { type: 'button', class: 'device-select', 'aria-pressed': String(selected), 'data-device-id': device.id },
         el('span', { class: 'device-name' }, device.name),
         el('span', { class: 'device-meta' }, `${PLATFORM_NAMES[device.platform] ?? device.platform} · ${device.model}`),
-        el('span', { class: 'device-seen' }, seen),
+        el('span', { class: condition.offlineSince === null ? 'device-seen' : 'device-seen offline' }, seenText(device, condition, now)),
+        ...(badges.length ? [el('span', { class: 'device-states' }, ...badges)] : []),
       );
       if (device.lastSeenAt !== null) select.title = `Last seen ${dateTime(device.lastSeenAt)}`;
       select.addEventListener('click', () => handlers.select(device.id));
@@ -65,79 +77,37 @@ export function renderDevices(devices: Device[], selectedId: string | null, now:
   );
 }
 
-export function renderDetailHeader(device: Device | undefined, now: number) {
+/** The selected device's name and state; a wiped phone (`wiped`: when) takes no more commands. */
+export function renderDetailHeader(device: Device | undefined, now: number, wiped: number | null = null) {
   byId('detail-empty').hidden = device !== undefined;
   byId('detail-body').hidden = device === undefined;
   byId('detail-title').textContent = device ? device.name : 'Choose a device';
   if (!device) return;
-  const seen = device.lastSeenAt === null ? 'never seen' : `last seen ${timeAgo(device.lastSeenAt, now)}`;
-  byId('detail-meta').textContent = `${PLATFORM_NAMES[device.platform] ?? device.platform} · ${device.model} · ${seen}`;
-  byId('find-off').hidden = device.findEnabled;
-  const lost = byId('lost-mode');
-  lost.hidden = device.lostMode === null;
-  lost.textContent = device.lostMode ? `In Lost Mode since ${dateTime(device.lostMode.since)} (${timeAgo(device.lostMode.since, now)}).` : '';
+  const condition = deviceCondition(device, wiped, now);
+  byId('detail-meta').textContent = `${PLATFORM_NAMES[device.platform] ?? device.platform} · ${device.model} · ${seenText(device, condition, now)}`;
+  byId('find-off').hidden = device.findEnabled || condition.wipedAt !== null;
+  setText('wiped', condition.wipedAt === null ? '' : wipedText(condition.wipedAt, now));
+  setText('lost-mode', condition.lostSince === null ? '' : `In Lost Mode since ${dateTime(condition.lostSince)} (${timeAgo(condition.lostSince, now)}).`);
   for (const button of document.querySelectorAll<HTMLButtonElement>('[data-command]')) {
-    button.disabled = !device.findEnabled;
+    button.disabled = !device.findEnabled || condition.wipedAt !== null;
   }
-  byId('lost-mode-end').hidden = device.lostMode === null;
+  byId('lost-mode-end').hidden = condition.lostSince === null;
   for (const name of document.querySelectorAll('.device-name')) {
     if (name.closest('dialog')) name.textContent = device.name;
   }
 }
 
-export type LocationState =
-  | { kind: 'loading' }
-  | { kind: 'none'; message: string }
-  | { kind: 'fix'; fix: LocationFix; trail: LocationFix[]; undecryptable: number };
-
-export function renderLocation(state: LocationState, input: { deviceName: string; land: Land; tileTemplate?: string; now: number }) {
-  const message = byId('location-message');
-  const facts = byId('location-facts');
-  const link = byId<HTMLAnchorElement>('osm-link');
-  const map = byId('map');
-  if (state.kind !== 'fix') {
-    message.textContent = state.kind === 'loading' ? 'Loading the location…' : state.message;
-    message.hidden = false;
-    facts.hidden = true;
-    link.hidden = true;
-    map.replaceChildren();
-    return;
-  }
-  const { fix, trail } = state;
-  message.hidden = state.undecryptable === 0;
-  message.textContent = state.undecryptable
-    ? `${state.undecryptable} report(s) could not be opened with this account's key and are not shown.`
-    : '';
-  facts.hidden = false;
-  byId('coords').textContent = coordinates(fix.lat, fix.lon);
-  byId('accuracy').textContent = `± ${metres(fix.accuracy)}`;
-  const age = byId('age');
-  age.textContent = timeAgo(fix.measuredAt, input.now);
-  age.title = dateTime(fix.measuredAt);
-  byId('source').textContent = fix.source;
-  byId('battery').textContent = fix.battery === null ? 'unknown' : `${Math.round(fix.battery)} %`;
-  byId('trail-summary').textContent =
-    trail.length > 1 ? `${trail.length} fixes in the last 24 hours, since ${timeAgo(trail[0]!.measuredAt, input.now)}` : 'no earlier fixes in the last 24 hours';
-  link.href = openStreetMapUrl(fix.lat, fix.lon);
-  link.hidden = false;
-  const label = `Map of ${input.deviceName}'s last known location, ${coordinates(fix.lat, fix.lon)}, within ${metres(fix.accuracy)}`;
-  map.replaceChildren(drawMap({ fix, trail, land: input.land, tileTemplate: input.tileTemplate, label }));
+/** Shows the element with this text, or hides it for none; unchanged text is left alone, so nothing re-announces it. */
+function setText(id: string, text: string) {
+  const element = byId(id);
+  if (element.textContent !== text) element.textContent = text;
+  element.hidden = text === '';
 }
 
 /** Just the relative times, refreshed every few seconds without redrawing the map. */
 export function refreshAge(fix: LocationFix | undefined, now: number) {
   if (fix) byId('age').textContent = timeAgo(fix.measuredAt, now);
 }
-
-const STATUS_TEXT: Record<Command['status'], string> = {
-  pending: 'pending',
-  delivered: 'delivered',
-  succeeded: 'succeeded',
-  failed: 'failed',
-  rejected: 'rejected by the phone',
-  cancelled: 'cancelled',
-  expired: 'expired',
-};
 
 export function renderCommands(commands: Command[], now: number) {
   byId('commands-empty').hidden = commands.length > 0;
@@ -148,7 +118,7 @@ export function renderCommands(commands: Command[], now: number) {
         'li',
         { 'data-type': command.type, 'data-status': command.status },
         el('span', { class: 'command-type' }, COMMAND_NAMES[command.type] ?? command.type),
-        el('span', { class: `badge badge-${command.status}` }, STATUS_TEXT[command.status] ?? command.status),
+        el('span', { class: `badge badge-${command.status}` }, COMMAND_STATUS_TEXT[command.status] ?? command.status),
         when,
         el('span', { class: 'command-lifecycle' }, commandLifecycle(command, now)),
       );

@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { logIn, signUp } from '../../src/client/account.js';
 import { createApiClient, HomingApiError } from '../../src/client/api.js';
 import { toBase64Url } from '../../src/protocol/encoding.js';
-import { CSRF_HEADER, SESSION_COOKIE } from '../../src/protocol/headers.js';
+import { CSRF_HEADER } from '../../src/protocol/headers.js';
 import { createTestApp, TEST_KDF, TEST_ORIGIN, type TestApp, uniqueEmail } from '../harness.js';
+import { browserFetch } from './browser-fetch.js';
 
-// The web page talks to the API through the SDK's own client, on a cookie session. Node has no
-// cookie jar, so this fetch plays the browser's part: it keeps what Set-Cookie sets and sends it
-// back as Cookie, and records every request the client made.
+// The web page talks to the API through the SDK's own client, on a cookie session; browserFetch
+// plays the browser's part (its cookie jar).
 
 let t: TestApp;
 beforeEach(() => {
@@ -15,26 +15,11 @@ beforeEach(() => {
 });
 afterEach(() => t.close());
 
-function browserFetch() {
-  let jar: string | undefined;
-  const sent: { method: string; path: string; headers: Headers; credentials?: RequestCredentials }[] = [];
-  const fetch = async (input: string, init: RequestInit) => {
-    const headers = new Headers(init.headers);
-    if (jar) headers.set('Cookie', jar);
-    sent.push({ method: init.method ?? 'GET', path: new URL(input).pathname, headers, credentials: init.credentials });
-    const response = await t.app.request(input, { ...init, headers });
-    const setCookie = response.headers.getSetCookie().find((line) => line.startsWith(`${SESSION_COOKIE}=`));
-    if (setCookie) jar = setCookie.split(';')[0];
-    return response;
-  };
-  return { fetch, sent };
-}
-
 describe('SDK client on a cookie session (what the web page uses)', () => {
   it('sends the cookie and no bearer token, and the CSRF token on every change but not on reads', async () => {
     const email = uniqueEmail('page');
     const password = 'correct horse battery staple';
-    const browser = browserFetch();
+    const browser = browserFetch(t);
     const client = createApiClient({ baseUrl: TEST_ORIGIN, fetch: browser.fetch });
     await signUp(client, { birthYear: 1990, email, password, kdf: TEST_KDF });
     const { response } = await logIn(client, { email, password, session: 'cookie' });
@@ -55,7 +40,7 @@ describe('SDK client on a cookie session (what the web page uses)', () => {
   it('a forged CSRF token is refused even though the cookie rides along, and logging out ends the cookie session', async () => {
     const email = uniqueEmail('page');
     const password = 'correct horse battery staple';
-    const client = createApiClient({ baseUrl: TEST_ORIGIN, fetch: browserFetch().fetch });
+    const client = createApiClient({ baseUrl: TEST_ORIGIN, fetch: browserFetch(t).fetch });
     await signUp(client, { birthYear: 1990, email, password, kdf: TEST_KDF });
     const { response } = await logIn(client, { email, password, session: 'cookie' });
 

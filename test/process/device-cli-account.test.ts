@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeSentTo } from './outbox-code.js';
 import { killIfRunning, run, start, startTestServer } from './spawn.js';
 
 // `homing account`: the personal data the server holds, and changing it, as a person at a
@@ -18,20 +18,6 @@ afterAll(() => stop());
 const PASSWORD = 'a long password';
 const cli = (args: string[], state: string, stdin?: string) =>
   run('src/client/cli/main.ts', { cwd: dir, args: [...args, '--server', url, '--state', state], env: { HOMING_PASSWORD: PASSWORD }, stdin });
-
-/** Waits for the newest outbox line for `to` and returns its code. */
-async function codeSentTo(file: string, to: string, field: 'text' | 'body') {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (existsSync(file)) {
-      const entry = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>).filter((e) => e.to === to).at(-1);
-      const code = entry && /\b(\d{6})\b/.exec(entry[field]!)?.[1];
-      if (code) return code;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no code for ${to} in ${file}`);
-}
 
 /** Runs an `account …` change and types the code once it has been sent. */
 async function changeWithCode(args: string[], state: string, outbox: string, to: string, field: 'text' | 'body') {

@@ -147,7 +147,8 @@ export async function waitForHealth(url: string, running: Running, timeoutMs = 3
  */
 export async function startTestServer(name: string, env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), `homing-${name}-`));
-  const port = await freePort();
+  // A PORT in env is kept, for a PUBLIC_URL that must name the port before the server starts.
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://localhost:${port}`;
   const server = start('src/node.ts', {
     cwd: dir,

@@ -65,7 +65,9 @@ describe('TLS_CERT_FILE and TLS_KEY_FILE', () => {
     await waitForHttps(port, running);
 
     expect(await httpsStatus(port, '/healthz')).toEqual({ status: 200, body: '{"ok":true}' });
-    expect(running.output()).toContain(`"url":"https://127.0.0.1:${port}"`);
+    expect(running.output()).toContain(`"listen":"https://127.0.0.1:${port}"`);
+    // With no PUBLIC_URL, the URL to open (and the origin logins are bound to) is https too.
+    expect(running.output()).toContain(`"open":"https://localhost:${port}"`);
     expect(await plainHttpOutcome(port)).toMatch(/^failed: /);
 
     running.child.kill('SIGTERM');

@@ -56,7 +56,9 @@ async function startWranglerDev(extraVars: Record<string, string>) {
 /** The device CLI through sign-up, sync (backup on one device, restore on another) and a location report. */
 async function walkThrough({ dir, url, cli, logs }: Awaited<ReturnType<typeof startWranglerDev>>) {
   {
-    expect((await cli(['signup', '--email', 'edge@example.org', '--birth-year', '1990', '--kdf-ops', '1', '--kdf-mem', '8192'], 'phone.json')).code).toBe(0);
+    const signedUp = await cli(['signup', '--email', 'edge@example.org', '--birth-year', '1990', '--kdf-ops', '1', '--kdf-mem', '8192'], 'phone.json');
+    // On failure, say what the CLI and workerd printed: a bare exit code tells nothing.
+    expect(signedUp.code, `${signedUp.output}\n--- wrangler ---\n${logs().slice(-4000)}`).toBe(0);
     expect((await cli(['login', '--email', 'edge@example.org'], 'phone.json')).output).toContain('logged in');
     expect((await cli(['register', '--name', 'Edge phone', '--platform', 'android'], 'phone.json')).output).toContain('registered device');
 

@@ -1,6 +1,10 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/protocol/errors.js';
+import { writeMapFixture } from '../fixtures/map-fixture.js';
 import { createTestApp, TEST_ORIGIN } from '../harness.js';
 import { createContractCheck } from '../openapi-contract.js';
 import { createFixture, type Fixture } from './hostile-fixture.js';
@@ -31,8 +35,14 @@ const RECORDED_DESPITE_REFUSAL: Record<string, string[]> = {
   'POST /v1/device/sim-events': ['rate_limited', 'sms_undeliverable', 'invalid_phone_number', 'service_unavailable'],
 };
 
-const t = createTestApp();
-afterAll(() => t.close());
+// A street map configured, so that GET /v1/map/archive is fuzzed past its 404 into the Range code.
+const mapFile = join(tmpdir(), `homing-hostile-map-${process.pid}.pmtiles`);
+await writeMapFixture(mapFile);
+const t = createTestApp({ MAP_ARCHIVE_FILE: mapFile });
+afterAll(() => {
+  t.close();
+  rmSync(mapFile, { force: true });
+});
 const document = await (await t.app.request(`${TEST_ORIGIN}/openapi.json`)).json();
 const operations = operationsOf(document);
 const contract = createContractCheck(document);

@@ -374,6 +374,17 @@ export const OPERATIONS: Record<string, Operation> = {
   },
   'GET /v1/blobs/{blobId}/url': { scope: 'session', samples: only("a URL for the victim's blob", 404) },
 
+  // ---- the street map ----
+  // Public map data, the same for every account; the matrix app configures none, so a session
+  // gets 404 whatever it asks, and nothing of the victim's is in it either way.
+  'GET /v1/map/archive': {
+    scope: 'session',
+    samples: [
+      { note: 'the whole archive', request: () => ({}), expect: 404 },
+      { note: 'a range of it', request: () => ({ headers: { Range: 'bytes=0-16383' } }), expect: 404 },
+    ],
+  },
+
   // ---- Find Device ----
   'PUT /v1/devices/{deviceId}/find': { scope: 'session', samples: only("turn off the victim's Find Device", 404, () => ({ body: { enabled: false } })) },
   'PUT /v1/device/find': { scope: 'device', samples: only('turn off its own Find Device', 200, () => ({ body: { enabled: false } }), 200) },

@@ -7,6 +7,7 @@ import { type ApiClient, createApiClient } from '../../src/client/api.js';
 import { readArchive, verifyArchive } from '../../src/client/export/archive.js';
 import { nobleSha256 } from '../../src/protocol/hash.js';
 import { randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
+import { codeSentTo as codeEmailedTo } from '../process/outbox-code.js';
 import { freePort, REPO, type Running, start, startTestServer, waitForHealth } from '../process/spawn.js';
 import { type LaunchedChromium, launchChromium } from './browser.js';
 
@@ -268,6 +269,10 @@ describe('Your account and privacy, in the web page', { timeout: 60_000 }, () =>
   });
 
   it('after a new policy version that reduces rights: a notice on login, consents marked for consent again, accepted from the page', async () => {
+    // Logged out first: a session still alive would be kept across the restart (the cookie is
+    // the same host's), and the page would ask only to unlock it instead of showing the login form.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await expect.poll(() => page.locator('#login-view').isVisible()).toBe(true);
     // The operator publishes version 2 and restarts the server on the same data.
     server.server.child.kill('SIGTERM');
     await server.server.exited;
@@ -328,17 +333,4 @@ async function allAuditEntries() {
 }
 
 /** The newest code in the server's e-mail outbox for this address. */
-async function codeSentTo(address: string): Promise<string> {
-  const outbox = join(server.dir, 'data', 'email-outbox.jsonl');
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (existsSync(outbox)) {
-      const lines = readFileSync(outbox, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { to: string; text: string });
-      const mail = lines.reverse().find((m) => JSON.stringify(m).includes(address));
-      const code = mail && /\b(\d{6})\b/.exec(mail.text)?.[1];
-      if (code) return code;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no code e-mailed to ${address}`);
-}
+const codeSentTo = (address: string) => codeEmailedTo(join(server.dir, 'data', 'email-outbox.jsonl'), address, 'text', 10_000);

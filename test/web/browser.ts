@@ -169,17 +169,22 @@ export interface LaunchedChromium {
   close(): Promise<void>;
 }
 
-/** Launches the found Chromium with a fresh profile in a temporary folder. */
-export async function launchChromium(options: LaunchOptions = {}): Promise<LaunchedChromium> {
+/**
+ * Launches the found Chromium with a fresh profile in a temporary folder. `extraArgs` go after the
+ * DESIGN.md flags: e.g. `--host-resolver-rules=MAP homing.test 127.0.0.1`, to reach a test server
+ * under a host name that is not loopback.
+ */
+export async function launchChromium(options: LaunchOptions & { extraArgs?: string[] } = {}): Promise<LaunchedChromium> {
+  const { extraArgs = [], ...launchOptions } = options;
   const browser = await findChromium();
   const profile = mkdtempSync(join(tmpdir(), 'homing-chromium-'));
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      ...options,
+      ...launchOptions,
       executablePath: browser.executablePath,
       headless: true,
-      args: CHROMIUM_FLAGS,
+      args: [...CHROMIUM_FLAGS, ...extraArgs],
       env: { ...process.env, ...browser.env },
     });
   } catch (error) {

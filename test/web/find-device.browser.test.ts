@@ -127,17 +127,31 @@ describe('Find Device web page', { timeout: 45_000 }, () => {
     expect(await osm.getAttribute('href')).toBe('https://www.openstreetmap.org/?mlat=52.52000&mlon=13.40500#map=16/52.52000/13.40500');
     expect(await osm.getAttribute('rel')).toBe('noopener noreferrer');
 
-    // The map: land from the bundled atlas, the trail, the accuracy circle and the marker.
-    const map = page.locator('#map svg.map');
-    await expect.poll(() => map.locator('.marker').count()).toBe(1);
-    expect(await map.locator(':scope > path.land').getAttribute('d')).toMatch(/^M/);
-    expect(await map.locator('.overview path.land').getAttribute('d')).toMatch(/^M/);
-    expect(await map.locator('path.trail').getAttribute('d')).toMatch(/^M/);
-    expect(await map.locator('circle.trail-point').count()).toBe(4);
-    expect(await map.locator('path.accuracy').getAttribute('d')).toMatch(/^M.*Z$/);
+    // The map without a street-map archive: the offline land from the bundled atlas under the
+    // trail (its times and arrows), the accuracy circle and the marker, and no address line.
+    const map = page.locator('#map');
+    await expect.poll(() => map.locator('path.map-marker').count()).toBe(1);
+    expect(await page.locator('meta[name="homing-map"]').count()).toBe(0);
+    await expect.poll(() => map.locator('path.map-land').count()).toBeGreaterThan(0);
+    expect(await map.locator('path.map-land').first().getAttribute('d')).toMatch(/^M/);
+    expect(await map.locator('canvas').count()).toBe(0);
+    expect(await map.locator('path.map-trail').getAttribute('d')).toMatch(/^M/);
+    expect(await map.locator('path.map-trail-point').count()).toBe(3);
+    expect(await map.locator('.leaflet-tooltip.map-time').count()).toBe(4);
+    expect(await map.locator('path.map-arrow').count()).toBe(3);
+    expect(await map.locator('path.map-accuracy').getAttribute('d')).toMatch(/a[\d.]+,[\d.]+ /);
     expect(await map.getAttribute('aria-label')).toContain('52.52000, 13.40500');
-    // The marker sits in the middle of the 640 × 400 frame.
-    expect(await map.locator('.marker').getAttribute('transform')).toBe('translate(320.0 200.0)');
+    expect(await map.locator('.leaflet-control-attribution a', { hasText: 'Natural Earth' }).count()).toBe(1);
+    expect(await page.locator('#location-address').isHidden()).toBe(true);
+    // It zooms, by button and keyboard. Berlin close up is all land, a plain rectangle; eight
+    // levels further out (Shift and minus zoom out three at a time) the coasts come into view.
+    const land = (await map.locator('path.map-land').first().getAttribute('d'))!;
+    const scale = await map.locator('.leaflet-control-scale-line').textContent();
+    await map.getByRole('button', { name: 'Zoom in' }).click();
+    await expect.poll(() => map.locator('.leaflet-control-scale-line').textContent()).not.toBe(scale);
+    await map.focus();
+    for (let press = 0; press < 3; press++) await page.keyboard.press('Shift+Minus');
+    await expect.poll(async () => (await map.locator('path.map-land').first().getAttribute('d'))!.split('L').length).toBeGreaterThan(land.split('L').length * 20);
 
     await page.getByRole('button', { name: 'Ring', exact: true }).click();
     const ring = await phoneReceives('ring', 'succeeded');

@@ -1,4 +1,3 @@
-import { geoDistance } from 'd3-geo';
 import { zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
@@ -21,7 +20,6 @@ import {
 import { checkExportZip } from '../../src/web/zip-check.js';
 import { accountWithData, downloadExport } from '../features/export-helpers.js';
 import { createTestApp, type TestApp } from '../harness.js';
-import { EARTH_RADIUS_M, fitProjection, scaleBar, tilesFor, tileUrl } from '../../src/web/map-geometry.js';
 
 const MIN = 60_000;
 
@@ -63,70 +61,6 @@ describe('page text', () => {
     expect(metres(1500)).toBe('1.5 km');
     expect(metres(25_000)).toBe('25 km');
     expect(openStreetMapUrl(52.52, 13.405)).toBe('https://www.openstreetmap.org/?mlat=52.52000&mlon=13.40500#map=16/52.52000/13.40500');
-  });
-});
-
-describe('map geometry', () => {
-  const frame = { width: 640, height: 400, padding: 20 };
-
-  it('centres the fix and shows at least the minimum span', () => {
-    const projection = fitProjection({ ...frame, center: [13.405, 52.52], accuracy: 30, trail: [], minSpanMetres: 3000 });
-    const [x, y] = projection([13.405, 52.52])!;
-    expect(x).toBeCloseTo(320, 6);
-    expect(y).toBeCloseTo(200, 6);
-    // The frame's short side (height minus padding) spans the minimum of 3 km, not the 60 m circle.
-    const top = projection.invert!([320, frame.padding])!;
-    const bottom = projection.invert!([320, frame.height - frame.padding])!;
-    expect(geoDistance(top, bottom) * EARTH_RADIUS_M).toBeCloseTo(3000, -1);
-  });
-
-  it('zooms out to fit the whole trail and a large accuracy circle', () => {
-    const trail: [number, number][] = [
-      [13.3, 52.45],
-      [13.45, 52.56],
-      [13.405, 52.52],
-    ];
-    const projection = fitProjection({ ...frame, center: [13.405, 52.52], accuracy: 2000, trail, minSpanMetres: 3000 });
-    for (const point of trail) {
-      const [x, y] = projection(point)!;
-      expect(x).toBeGreaterThanOrEqual(frame.padding - 1e-6);
-      expect(x).toBeLessThanOrEqual(frame.width - frame.padding + 1e-6);
-      expect(y).toBeGreaterThanOrEqual(frame.padding - 1e-6);
-      expect(y).toBeLessThanOrEqual(frame.height - frame.padding + 1e-6);
-    }
-    expect(projection([13.405, 52.52])).toEqual([320, 200]);
-  });
-
-  it('works across the antimeridian', () => {
-    const projection = fitProjection({ ...frame, center: [179.999, -16.5], accuracy: 50, trail: [[-179.999, -16.5]], minSpanMetres: 3000 });
-    const [x] = projection([-179.999, -16.5])!;
-    expect(x).toBeGreaterThan(320);
-    expect(x).toBeLessThan(frame.width);
-  });
-
-  it('picks the tiles under the frame, with the fix where the projection puts it', () => {
-    const projection = fitProjection({ ...frame, center: [13.405, 52.52], accuracy: 30, trail: [], minSpanMetres: 3000 });
-    const tiles = tilesFor({ center: [13.405, 52.52], scale: projection.scale(), ...frame });
-    const z = tiles[0]!.z;
-    expect(z).toBeGreaterThanOrEqual(13);
-    expect(z).toBeLessThanOrEqual(15);
-    // The tile holding the fix (OSM slippy-map formula) is drawn at the frame's centre.
-    const n = 2 ** z;
-    const fx = ((13.405 + 180) / 360) * n;
-    const latRad = (52.52 * Math.PI) / 180;
-    const fy = ((1 - Math.log(Math.tan(latRad) + 1 / Math.cos(latRad)) / Math.PI) / 2) * n;
-    const home = tiles.find((t) => t.x === Math.floor(fx) && t.y === Math.floor(fy))!;
-    expect(home).toBeDefined();
-    expect(home.left + (fx - Math.floor(fx)) * home.size).toBeCloseTo(320, 3);
-    expect(home.top + (fy - Math.floor(fy)) * home.size).toBeCloseTo(200, 3);
-    expect(tileUrl('https://tile.example/{z}/{x}/{y}.png', home)).toBe(`https://tile.example/${z}/${home.x}/${home.y}.png`);
-  });
-
-  it('labels a round scale bar that fits', () => {
-    const bar = scaleBar({ lat: 0, scale: 100_000, maxPixels: 120 });
-    // 63.7 m per pixel at the equator: 5 km is 78.5 px.
-    expect(bar.metres).toBe(5000);
-    expect(bar.pixels).toBeCloseTo(78.5, 1);
   });
 });
 

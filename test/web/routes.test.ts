@@ -41,6 +41,12 @@ describe('web page routes', () => {
     expect(again.status).toBe(304);
   });
 
+  it('bundles no schema library into the page: zod stays on the server (it would double the script)', () => {
+    // A page module importing protocol/api/ pulls zod in whole; shared rules live in zod-free protocol modules.
+    expect(js.body).not.toMatch(/ZodError|\$ZodType/);
+    expect(js.body.length).toBeLessThan(600 * 1024);
+  });
+
   it('answers 404 for an asset name with a stale hash', async () => {
     const response = await webRoutes({ config }).request('/assets/app.0000000000000000.js');
     expect(response.status).toBe(404);

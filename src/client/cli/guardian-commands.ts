@@ -1,6 +1,6 @@
 import { confirmSignup } from '../account.js';
 import { type ApiClient, HomingApiError, type PendingSignup, type SignupRequest } from '../api.js';
-import { mayBeUnder14 } from '../../protocol/api/children.js';
+import { mayBeUnder14 } from '../../protocol/age.js';
 import { ask } from './prompt.js';
 
 // Sign-up's age step and the guardian's side: under 14, a parent or guardian gets a code, and

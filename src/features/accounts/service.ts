@@ -7,7 +7,7 @@ import { AppError, notFound } from '../../http/app-error.js';
 import * as repo from './repo.js';
 import { signupAcceptanceStatements } from '../policy/service.js';
 import type { signupBody } from '../../protocol/api/accounts.js';
-import { mayBeUnder14 } from '../../protocol/api/children.js';
+import { mayBeUnder14 } from '../../protocol/age.js';
 
 export type SignupInput = z.infer<typeof signupBody>;
 

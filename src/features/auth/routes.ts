@@ -6,6 +6,7 @@ import { SESSION_COOKIE, TRUSTED_CLIENT_COOKIE } from '../../protocol/headers.js
 import type { AppEnv } from '../../http/env.js';
 import { createRouter, SESSION_SECURITY } from '../../http/router.js';
 import { errorResponses, jsonBody, jsonResponse } from '../../http/openapi.js';
+import { requestOrigin } from '../../http/own-origins.js';
 import { csrfTokenOf, revokeSession } from '../sessions/service.js';
 import type { Throttles } from '../throttles/service.js';
 import {
@@ -39,7 +40,8 @@ export function authRoutes(deps: Deps, throttles: Throttles) {
     }),
     async (c) => {
       const { trustedClient, ...body } = c.req.valid('json');
-      return c.json(await createChallenge(deps, throttles, decoys, body, ctxOf(c, trustedClient)), 200);
+      const ctx = { ...ctxOf(c, trustedClient), requestOrigin: requestOrigin(c) };
+      return c.json(await createChallenge(deps, throttles, decoys, body, ctx), 200);
     },
   );
 

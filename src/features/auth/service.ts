@@ -5,6 +5,7 @@ import type { z } from '@hono/zod-openapi';
 import { atomic, changedRows } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError } from '../../http/app-error.js';
+import { challengeOrigin } from '../../http/own-origins.js';
 import type { passwordChangeBody } from '../../protocol/api/accounts.js';
 import { assertKdfFloor, emailIndexOf, findAccount, findAccountByEmailIndex, keyBundleOf, passwordKeysStatement } from '../accounts/service.js';
 import { auditEntry, auditFailedLogin } from '../audit/service.js';
@@ -33,6 +34,9 @@ interface Context {
 
 /**
  * Issues a single-use challenge bound to the account, this server's origin and a short expiry.
+ * The origin is PUBLIC_URL's, or the loopback spelling of it the request came from
+ * (http/own-origins.ts): the signature must be over exactly that origin, and proof checking uses
+ * the one stored here, so a challenge is only ever good for an origin of this server.
  * An unknown email gets the same answer: a challenge row (that can never verify) and decoy
  * parameters (kdf-decoy.ts), stable across requests. Known and unknown emails cost one lookup,
  * one decoy and one insert each.
@@ -42,7 +46,7 @@ export async function createChallenge(
   throttles: Throttles,
   decoys: KdfDecoys,
   input: { email: string; method: LoginMethod },
-  ctx: Context,
+  ctx: Context & { requestOrigin?: string },
 ) {
   const emailIndex = emailIndexOf(deps, input.email);
   const trustedId = trustedClientId(deps, emailIndex, ctx.trustedClient);
@@ -56,7 +60,7 @@ export async function createChallenge(
     emailIndex,
     method: input.method,
     nonce: toBase64Url(deps.random.bytes(32)),
-    origin: deps.config.publicOrigin,
+    origin: challengeOrigin(deps.config.publicOrigin, ctx.requestOrigin),
     expiresAt: now + deps.config.challengeTtlMs,
     createdAt: now,
   };

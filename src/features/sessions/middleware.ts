@@ -4,6 +4,7 @@ import type { Deps } from '../../deps.js';
 import { AppError } from '../../http/app-error.js';
 import { bearerToken } from '../../http/bearer.js';
 import type { AppEnv } from '../../http/env.js';
+import { isOwnOrigin } from '../../http/own-origins.js';
 import { CSRF_HEADER, SESSION_COOKIE } from '../../protocol/headers.js';
 import { authenticateSession, csrfTokenMatches } from './service.js';
 
@@ -12,8 +13,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Requires an account session: a bearer token (apps, the CLI) or the HttpOnly cookie (the web
  * page). Cookie requests that change state must also carry the session's CSRF token in a header
- * and, when the browser sends an Origin, come from our own origin: a cross-site form can neither
- * read the token nor set the header.
+ * and, when the browser sends an Origin, come from one of our own origins (http/own-origins.ts): a
+ * cross-site form can neither read the token nor set the header.
  */
 export function requireSession(deps: Deps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -23,7 +24,7 @@ export function requireSession(deps: Deps): MiddlewareHandler<AppEnv> {
     const session = await authenticateSession(deps, (bearer ?? cookie)!, bearer ? 'bearer' : 'cookie');
     if (session.kind === 'cookie' && !SAFE_METHODS.has(c.req.method)) {
       const origin = c.req.header('Origin');
-      if (origin !== undefined && origin !== deps.config.publicOrigin) {
+      if (origin !== undefined && !isOwnOrigin(deps.config.publicOrigin, origin)) {
         throw new AppError('csrf_failed', 'cross-origin request refused');
       }
       if (!csrfTokenMatches(deps, session.sessionId, c.req.header(CSRF_HEADER))) {

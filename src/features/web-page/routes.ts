@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { css, html, js, type WebAsset, world } from '../../../dist/web/assets.js';
 import type { AppEnv } from '../../http/env.js';
+import { IMMUTABLE, serveAsset } from '../../http/static-asset.js';
+import { MAP_META_NAME } from '../../protocol/api/map-archive.js';
 
 // Serves the Find Device page from memory, the same on Node and Workers: src/web/ as built by
 // `npm run build:web` into dist/web/assets.js, which the server bundle and the Worker bundle both
@@ -13,9 +15,10 @@ export interface WebConfig {
   publicOrigin: string;
   /** e.g. https://tile.example/{z}/{x}/{y}.png; unset means the map makes no third-party request. */
   tileUrlTemplate?: string;
+  /** The street-map archive on our own origin (src/features/map-archive), when the operator configured one. */
+  mapArchive?: { path: string; fetchWholeBelowBytes: number };
 }
 
-const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** The origin a tile URL template points at; throws if the template is not an http(s) URL with {z}, {x} and {y}. */
 export function tileOrigin(template: string): string {
@@ -52,9 +55,13 @@ export function webRoutes(deps: { config: WebConfig }) {
   const router = new Hono<AppEnv>();
   const tileTemplate = deps.config.tileUrlTemplate || undefined;
   const csp = pageCsp(tileTemplate);
+  const map = deps.config.mapArchive;
   const page = html.body.replace(
     '<!--homing-config-->',
-    tileTemplate ? `<meta name="homing-tile-url" content="${escapeAttribute(tileTemplate)}">` : '',
+    [
+      tileTemplate ? `<meta name="homing-tile-url" content="${escapeAttribute(tileTemplate)}">` : '',
+      map ? `<meta name="${MAP_META_NAME}" content="${escapeAttribute(map.path)}" data-fetch-whole-below="${map.fetchWholeBelowBytes}">` : '',
+    ].join(''),
   );
 
   router.get('/', (c) => {
@@ -63,18 +70,9 @@ export function webRoutes(deps: { config: WebConfig }) {
     return c.html(page);
   });
 
-  const serve = (path: string, asset: WebAsset, type: string, cache: string) =>
-    router.get(path, (c) => {
-      const etag = `"${asset.sha256}"`;
-      c.header('Cache-Control', cache);
-      c.header('ETag', etag);
-      if (c.req.header('If-None-Match') === etag) return c.body(null, 304);
-      c.header('Content-Type', type);
-      return c.body(asset.body);
-    });
-  serve(assetPath(js, 'js'), js, 'text/javascript; charset=utf-8', IMMUTABLE);
-  serve(assetPath(css, 'css'), css, 'text/css; charset=utf-8', IMMUTABLE);
+  serveAsset(router, assetPath(js, 'js'), js, 'text/javascript; charset=utf-8', IMMUTABLE);
+  serveAsset(router, assetPath(css, 'css'), css, 'text/css; charset=utf-8', IMMUTABLE);
   // Not hashed in its name, so it is revalidated daily with its ETag.
-  serve('/assets/world.json', world, 'application/json', 'public, max-age=86400');
+  serveAsset(router, '/assets/world.json', world, 'application/json', 'public, max-age=86400');
   return router;
 }

@@ -5,12 +5,6 @@ import { id, timestamp } from './common.js';
 // Children under 14: a sign-up that waits for a guardian's consent, and a guardian's request to
 // delete the child's account. Codes go to the guardian by e-mail or SMS.
 
-/**
- * "May be under 14", decided conservatively from the year alone: someone born in 2012 is still 13
- * until their birthday in 2026, so only this year minus the birth year above 14 counts as adult.
- * Server and clients share it, so a client asks for a guardian exactly when the server will.
- */
-export const mayBeUnder14 = (birthYear: number, nowMs: number) => new Date(nowMs).getUTCFullYear() - birthYear <= 14;
 
 const code = z.string().regex(/^[0-9]{6}$/, 'must be the 6-digit code sent to the guardian').meta({ example: '042317' });
 
