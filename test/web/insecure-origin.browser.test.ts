@@ -36,25 +36,29 @@ afterAll(async () => {
 });
 
 describe('the page over plain HTTP on a host that is not loopback', { timeout: 45_000 }, () => {
-  it('warns on the login screen, then says the cookie was dropped when a login succeeds but the next call is logged out', async () => {
-    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    expect((await page.goto(origin))?.status()).toBe(200);
-    expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
-    const warning = page.locator('#insecure-notice');
-    expect(await warning.isVisible()).toBe(true);
-    expect(await warning.textContent()).toMatch(/plain HTTP.*will not keep the session cookie.*operator must serve homing over HTTPS/);
+  for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+    it(`at ${viewport.width}×${viewport.height}: warns on the login screen, then says the cookie was dropped when a login succeeds but the next call is logged out`, async () => {
+      const page = await browser.context.newPage();
+      await page.setViewportSize(viewport);
+      expect((await page.goto(origin))?.status()).toBe(200);
+      expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
+      const warning = page.locator('#insecure-notice');
+      expect(await warning.isVisible()).toBe(true);
+      expect(await warning.textContent()).toMatch(/plain HTTP.*will not keep the session cookie.*operator must serve homing over HTTPS/);
 
-    await page.locator('#email').fill(EMAIL);
-    await page.locator('#password').fill(PASSWORD);
-    const login = page.waitForResponse((response) => new URL(response.url()).pathname === '/v1/auth/login');
-    await page.keyboard.press('Enter');
-    // The server did log in and set the cookie; the browser refused to keep it.
-    expect((await login).status()).toBe(200);
-    await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toBe(COOKIE_DROPPED);
-    expect(await page.locator('#notice').isVisible()).toBe(true);
-    expect((await browser.context.cookies()).filter((cookie) => cookie.name === SESSION_COOKIE)).toEqual([]);
-    // Back on the login screen, with the warning still there.
-    expect(await page.locator('#login-view').isVisible()).toBe(true);
-    expect(await warning.isVisible()).toBe(true);
-  });
+      await page.locator('#email').fill(EMAIL);
+      await page.locator('#password').fill(PASSWORD);
+      const login = page.waitForResponse((response) => new URL(response.url()).pathname === '/v1/auth/login');
+      await page.keyboard.press('Enter');
+      // The server did log in and set the cookie; the browser refused to keep it.
+      expect((await login).status()).toBe(200);
+      await expect.poll(() => page.locator('#notice').textContent(), { timeout: 15_000 }).toBe(COOKIE_DROPPED);
+      expect(await page.locator('#notice').isVisible()).toBe(true);
+      expect((await browser.context.cookies()).filter((cookie) => cookie.name === SESSION_COOKIE)).toEqual([]);
+      // Back on the login screen, with the warning still there.
+      expect(await page.locator('#login-view').isVisible()).toBe(true);
+      expect(await warning.isVisible()).toBe(true);
+      await page.close();
+    });
+  }
 });
