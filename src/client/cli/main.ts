@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createHash, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { logIn, signUp } from '../account.js';
+import { logIn, MIN_PASSWORD_LENGTH, signUp } from '../account.js';
 import { createApiClient, HomingApiError } from '../api.js';
 import { INTERACTIVE_KDF } from '../crypto/kdf.js';
 import { toBase64Url } from '../../protocol/encoding.js';
@@ -169,7 +169,7 @@ async function run(argv: string[]) {
     case 'signup': {
       const email = required(flags, 'email');
       const password = await readSecret('Choose a password', 'HOMING_PASSWORD');
-      if (password.length < 8) throw new UsageError('choose a password of at least 8 characters');
+      if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`choose a password of at least ${MIN_PASSWORD_LENGTH} characters`);
       const kdf = {
         opsLimit: flags['kdf-ops'] ? Number(flags['kdf-ops']) : INTERACTIVE_KDF.opsLimit,
         memLimit: flags['kdf-mem'] ? Number(flags['kdf-mem']) : INTERACTIVE_KDF.memLimit,
