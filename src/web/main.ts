@@ -329,6 +329,7 @@ async function onLogin(event: SubmitEvent) {
   showStatus('Unlocking your keys…');
   let session: Session;
   try {
+    await restore.beforeLogin();
     session = await api.logIn(email.value.trim(), password.value);
     password.value = '';
   } catch (error) {

@@ -22,8 +22,11 @@ export function createSessionRestore(ctx: RestoreContext) {
   const { api } = ctx;
   const password = byId<HTMLInputElement>('unlock-password');
   let resumed: ResumedSession | null = null;
+  let checking: Promise<void> = Promise.resolve();
+  /** A live session found while the person was already logging in afresh: it must not outlive the page. */
+  let superseded = false;
 
-  async function start() {
+  async function check() {
     let found: ResumedSession | undefined;
     try {
       found = await api.resume();
@@ -32,7 +35,10 @@ export function createSessionRestore(ctx: RestoreContext) {
       return;
     }
     if (!found) return;
-    if (authScreenShown() !== 'login' || ctx.loginInProgress()) return;
+    if (authScreenShown() !== 'login' || ctx.loginInProgress()) {
+      superseded = true;
+      return;
+    }
     resumed = found;
     byId('unlock-email').textContent = found.email;
     password.value = '';
@@ -87,8 +93,25 @@ export function createSessionRestore(ctx: RestoreContext) {
   byId('unlock-other-account').addEventListener('click', () => void leave());
   byId('unlock-logout').addEventListener('click', () => void leave());
 
+  /**
+   * Awaited by the login form before it sends anything. A login submitted while the start-up check
+   * is still out would otherwise replace the cookie and leave the session it found alive on the
+   * server until it expires; ending it first, while the browser still holds its cookie, leaves one
+   * session per page.
+   */
+  async function beforeLogin() {
+    await checking;
+    if (!superseded) return;
+    superseded = false;
+    await api.logOut().catch(() => undefined);
+  }
+
   return {
-    start,
+    start() {
+      checking = check();
+      return checking;
+    },
+    beforeLogin,
     reset() {
       resumed = null;
       password.value = '';

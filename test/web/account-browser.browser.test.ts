@@ -339,6 +339,34 @@ for (const viewport of VIEWPORTS) {
       expect((await owner.sessions()).sessions.filter((s) => s.kind === 'cookie')).toHaveLength(1);
     });
 
+    it('a login sent while the slow start-up check is still out ends the session that check found: one cookie session stays', async () => {
+      const before = (await owner.sessions()).sessions.filter((s) => s.kind === 'cookie');
+      expect(before).toHaveLength(1);
+      // The server's answer to the start-up check is held back, so the person logs in first.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route('**/v1/auth/session', async (route) => {
+        await held;
+        await route.continue();
+      });
+      try {
+        await page.reload();
+        await expect.poll(() => visible('#login-view')).toBe(true);
+        await page.locator('#email').fill(email);
+        await page.locator('#password').fill(CHANGED);
+        await page.locator('#login-button').click();
+        await page.waitForTimeout(300);
+        release();
+        await expect.poll(() => visible('#app-view'), { timeout: 30_000 }).toBe(true);
+      } finally {
+        release();
+        await page.unroute('**/v1/auth/session');
+      }
+      const after = (await owner.sessions()).sessions.filter((s) => s.kind === 'cookie');
+      expect(after).toHaveLength(1);
+      expect(after[0]!.id).not.toBe(before[0]!.id);
+    });
+
     it('"Use another account" on the unlock prompt ends the session on the server', async () => {
       await page.reload();
       await expect.poll(() => visible('#unlock-view')).toBe(true);
