@@ -17,6 +17,7 @@ import {
   type RunningServer,
   resetPeak,
   sampleRss,
+  benchServerEnv,
   startServer,
   statusBytes,
 } from './server-process.js';
@@ -117,17 +118,7 @@ export async function benchBlobMemory(): Promise<BlobMemoryResult> {
   const unregister = cleanUpOnInterrupt(dir, () => server);
   try {
     progress(`  blobs: starting the built server (dist/node.js) on port ${port}`);
-    server = await startServer(
-      {
-        PORT: String(port),
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        HOMING_DATA_DIR: dir,
-        KDF_MIN_OPS_LIMIT: String(BENCH_KDF.opsLimit),
-        KDF_MIN_MEM_LIMIT: String(BENCH_KDF.memLimit),
-        LOG_LEVEL: 'warn',
-      },
-      dir,
-    );
+    server = await startServer(benchServerEnv(port, dir), dir);
     const pid = server.pid;
     const serverPidNote =
       pid === server.child.pid

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { logIn, signUp } from '../../src/client/account.js';
 import { createApiClient } from '../../src/client/api.js';
 import { patternSha256, patternStream } from './pattern.js';
-import { cleanUpOnInterrupt, freePort, RUNTIME_COMMAND, type RssSamples, type RunningServer, resetPeak, sampleRss, startServer, statusBytes } from './server-process.js';
+import { benchServerEnv, cleanUpOnInterrupt, freePort, RUNTIME_COMMAND, type RssSamples, type RunningServer, resetPeak, sampleRss, startServer, statusBytes } from './server-process.js';
 import { BENCH_KDF } from './sync-pages.js';
 import { GiB, mbPerSecond, median, MiB, mib, progress, ratio, sizeLabel, table } from './util.js';
 
@@ -83,17 +83,7 @@ export async function benchExportMemory(): Promise<ExportMemoryResult> {
   const unregister = cleanUpOnInterrupt(dir, () => server);
   try {
     progress(`  export: starting the built server on port ${port}`);
-    server = await startServer(
-      {
-        PORT: String(port),
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        HOMING_DATA_DIR: dir,
-        KDF_MIN_OPS_LIMIT: String(BENCH_KDF.opsLimit),
-        KDF_MIN_MEM_LIMIT: String(BENCH_KDF.memLimit),
-        LOG_LEVEL: 'warn',
-      },
-      dir,
-    );
+    server = await startServer(benchServerEnv(port, dir), dir);
     const accounts = [];
     for (const [i, size] of EXPORT_SIZES.entries()) {
       progress(`  export: filling an account with ${sizeLabel(size)} of ${sizeLabel(BLOB_SIZE)} blobs`);

@@ -155,6 +155,22 @@ export interface RunningServer {
 }
 
 /**
+ * The environment every benchmark's server starts with: this port and data folder, the lowest
+ * key-derivation cost the server accepts (the benchmarks sign up many accounts), warnings only.
+ */
+export function benchServerEnv(port: number, dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    HOMING_DATA_DIR: dir,
+    KDF_MIN_OPS_LIMIT: '1',
+    KDF_MIN_MEM_LIMIT: '8192',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+/**
  * Starts the server (built by default) with exactly the given environment and waits for the first
  * 200 on /healthz, asking every `pollMs`.
  */

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { type ApiClient, HomingApiError, type ItemChange } from '../../src/client/api.js';
 import { deviceClient, enrollAccount, newItemChange, ownerClient, sealedReport, type SimulatedAccount } from '../faults/fleet.js';
 import { fakeSealed, sha256Hex } from '../features/sync-helpers.js';
-import { freePort, RUNTIME_COMMAND, type RunningServer, startServer, statusBytes } from './server-process.js';
+import { benchServerEnv, freePort, RUNTIME_COMMAND, type RunningServer, startServer, statusBytes } from './server-process.js';
 import { count, mib, ms, percentile, progress, ratio, registerCleanup, table } from './util.js';
 
 // HOMING_SOAK_SECONDS runs it longer, to see where memory settles.
@@ -103,17 +103,11 @@ export async function benchSoak(): Promise<SoakResult> {
   });
   try {
     server = await startServer(
-      {
-        PORT: String(port),
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        HOMING_DATA_DIR: dir,
-        KDF_MIN_OPS_LIMIT: '1',
-        KDF_MIN_MEM_LIMIT: '8192',
-        LOG_LEVEL: 'warn',
+      benchServerEnv(port, dir, {
         // Each simulated account sends from its own address, as phones on their own networks do,
         // so the per-address sign-up and login limits see one phone owner each.
         TRUST_PROXY_HEADER: 'x-forwarded-for',
-      },
+      }),
       dir,
     );
     const { url } = server;
