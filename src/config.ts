@@ -95,6 +95,14 @@ const envSchema = z.object({
   TOMBSTONE_RETENTION_DAYS: integer(90, 1, 3650),
   PENDING_SIGNUP_HOURS: integer(72, 1, 24 * 30),
   VERIFICATION_CODE_MINUTES: integer(30, 1, 24 * 60),
+  MESSAGE_RETENTION_DAYS: integer(30, 1, 365),
+  MESSAGE_MAX_BYTES: integer(64 * 1024, 1024, 1 * MiB),
+  MESSAGE_QUEUE_MAX: integer(5000, 10, 1_000_000),
+  MESSAGING_LOOKUPS_PER_DAY: integer(200, 1, 100_000),
+  SPAM_MIN_ACCOUNTS: integer(3, 2, 100_000),
+  SPAM_WINDOW_DAYS: integer(30, 1, 3650),
+  SPAM_TEXT_RETENTION_HOURS: integer(0, 0, 24 * 30),
+  SPAM_NEW_ACCOUNT_DAYS: integer(7, 0, 365),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -179,6 +187,28 @@ export interface Config {
   pendingSignupMs: number;
   /** How long an e-mail or SMS verification code stays valid. */
   verificationCodeMs: number;
+  /** Device-to-device messages (features/messaging). */
+  messaging: {
+    /** How long an unacknowledged sealed copy waits for its device before it is deleted. */
+    retentionMs: number;
+    /** Largest sealed copy accepted, in bytes (decoded). */
+    maxSealedBytes: number;
+    /** Most copies one device's queue holds; past it, copies to that device are refused. */
+    queueMax: number;
+    /** Numbers an account may look up in the directory per day (docs/SECURITY.md says why). */
+    lookupsPerDay: number;
+  };
+  /** Spam reports and the published blocklist (features/spam). */
+  spam: {
+    /** Distinct accounts (established ones; a new account counts half) that must report a number or a text before it is published. At least 2. */
+    minAccounts: number;
+    /** Only reports this recent count. */
+    windowMs: number;
+    /** How long reported text is kept, sealed, after its fingerprint is taken; 0 keeps none. */
+    textRetentionMs: number;
+    /** An account younger than this counts half towards publishing. */
+    newAccountMs: number;
+  };
   /** The Node server's own settings (Workers ignore them). */
   node: {
     /** How long a client may take to send one whole request, body included. */
@@ -305,6 +335,18 @@ export function parseConfig(env: Env): Config {
     tombstoneRetentionMs: e.TOMBSTONE_RETENTION_DAYS * DAY,
     pendingSignupMs: e.PENDING_SIGNUP_HOURS * 3_600_000,
     verificationCodeMs: e.VERIFICATION_CODE_MINUTES * 60_000,
+    messaging: {
+      retentionMs: e.MESSAGE_RETENTION_DAYS * DAY,
+      maxSealedBytes: e.MESSAGE_MAX_BYTES,
+      queueMax: e.MESSAGE_QUEUE_MAX,
+      lookupsPerDay: e.MESSAGING_LOOKUPS_PER_DAY,
+    },
+    spam: {
+      minAccounts: e.SPAM_MIN_ACCOUNTS,
+      windowMs: e.SPAM_WINDOW_DAYS * DAY,
+      textRetentionMs: e.SPAM_TEXT_RETENTION_HOURS * 3_600_000,
+      newAccountMs: e.SPAM_NEW_ACCOUNT_DAYS * DAY,
+    },
     node: {
       requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
       shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,

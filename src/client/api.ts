@@ -19,6 +19,19 @@ import type { pushSubscription, pushSubscriptionBody } from '../protocol/api/pus
 import type { SignedCommand } from '../protocol/commands.js';
 import type { simEvent, simEventBody, simEventResponse } from '../protocol/api/sim.js';
 import type { applyChangesResponse, changesResponse, collection, createCollectionBody, item, itemChange } from '../protocol/api/sync.js';
+import type {
+  ackResponse,
+  blockedNumber,
+  blockList,
+  inboxResponse,
+  lookupResponse,
+  messagingIdentity,
+  messagingOnBody,
+  messagingStatus,
+  sendBody,
+  sendResponse,
+} from '../protocol/api/messaging.js';
+import type { blocklistDelta, spamReport, spamReportBody, spamReportList } from '../protocol/api/spam.js';
 
 // Types come from the server's own request and response schemas (type-only imports), so the
 // client and the API cannot drift apart without the type check noticing.
@@ -56,6 +69,21 @@ export type SimEventStatus = z.infer<typeof simEventResponse>;
 export type SimEvent = z.infer<typeof simEvent>;
 export type PushSubscriptionRequest = z.input<typeof pushSubscriptionBody>;
 export type PushSubscriptionInfo = z.infer<typeof pushSubscription>;
+export type MessagingOnRequest = z.input<typeof messagingOnBody>;
+export type MessagingIdentity = z.infer<typeof messagingIdentity>;
+export type MessagingStatus = z.infer<typeof messagingStatus>;
+export type MessagingLookup = z.infer<typeof lookupResponse>;
+export type SendMessageRequest = z.input<typeof sendBody>;
+export type SendMessageResult = z.infer<typeof sendResponse>;
+export type Inbox = z.infer<typeof inboxResponse>;
+export type InboxCopy = Inbox['messages'][number];
+export type AckMessagesResult = z.infer<typeof ackResponse>;
+export type BlockedNumber = z.infer<typeof blockedNumber>;
+export type BlockList = z.infer<typeof blockList>;
+export type SpamReportRequest = z.input<typeof spamReportBody>;
+export type SpamReport = z.infer<typeof spamReport>;
+export type SpamReportList = z.infer<typeof spamReportList>;
+export type BlocklistDelta = z.infer<typeof blocklistDelta>;
 export interface Proof {
   challengeId: string;
   signature: string;
@@ -371,6 +399,23 @@ export function createApiClient(options: ApiClientOptions) {
     receiptKey: () => call<{ publicKey: string }>('GET', '/v1/receipts/key', 'none'),
     receipt: (id: string) => call<Receipt>('GET', `/v1/receipts/${encodeURIComponent(id)}`, 'none'),
     receipts: () => call<{ receipts: Receipt[] }>('GET', '/v1/account/receipts', 'session'),
+
+    // Messages (src/client/messaging/ seals, signs, opens and checks them) and spam reports:
+    messagingStatus: () => call<MessagingStatus>('GET', '/v1/device/messaging', 'device'),
+    /** Turns messaging on for a number this device verified by SIM-change verification, publishing its messaging keys. */
+    turnMessagingOn: (body: MessagingOnRequest) => call<MessagingIdentity>('PUT', '/v1/device/messaging', 'device', body),
+    turnMessagingOff: () => call<void>('DELETE', '/v1/device/messaging', 'device'),
+    lookUpNumbers: (numbers: string[]) => call<MessagingLookup>('POST', '/v1/device/messaging/lookup', 'device', { numbers }),
+    sendMessage: (body: SendMessageRequest) => call<SendMessageResult>('POST', '/v1/device/messages', 'device', body),
+    fetchInbox: (limit?: number) => call<Inbox>('GET', `/v1/device/messages${limit === undefined ? '' : `?limit=${limit}`}`, 'device'),
+    acknowledgeMessages: (ids: string[]) => call<AckMessagesResult>('POST', '/v1/device/messages/ack', 'device', { ids }),
+    blockNumber: (number: string) => call<BlockedNumber>('POST', '/v1/device/messaging/blocks', 'device', { number }),
+    unblockNumber: (number: string) => call<void>('DELETE', `/v1/device/messaging/blocks/${encodeURIComponent(number)}`, 'device'),
+    blockedNumbers: () => call<BlockList>('GET', '/v1/device/messaging/blocks', 'device'),
+    reportSpam: (body: SpamReportRequest) => call<SpamReport>('POST', '/v1/device/spam-reports', 'device', body),
+    spamReports: () => call<SpamReportList>('GET', '/v1/device/spam-reports', 'device'),
+    withdrawSpamReport: (reportId: string) => call<void>('DELETE', `/v1/device/spam-reports/${encodeURIComponent(reportId)}`, 'device'),
+    spamBlocklist: (since = 0) => call<BlocklistDelta>('GET', `/v1/device/spam/blocklist?since=${since}`, 'device'),
   };
 }
 

@@ -601,3 +601,124 @@ export const jobRuns = sqliteTable('job_runs', {
   runs: integer('runs').notNull().default(0),
   failures: integer('failures').notNull().default(0),
 });
+
+// ---- messages (features/messaging) ----
+
+/**
+ * A device's messaging identity: the number it verified by SIM-change verification, and the
+ * public keys others seal to (X25519) and check its signatures with (Ed25519). The row existing
+ * is the switch: turning messaging off, removing the device or deleting the account removes it.
+ */
+export const messagingIdentities = sqliteTable(
+  'messaging_identities',
+  {
+    deviceId: text('device_id')
+      .primaryKey()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    // The directory is looked up by blind index; the number itself is sealed like every other.
+    numberIndex: text('number_index').notNull(),
+    numberSealed: text('number_sealed').notNull(),
+    x25519PublicKey: text('x25519_public_key').notNull(),
+    ed25519PublicKey: text('ed25519_public_key').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('messaging_identities_number').on(t.numberIndex), index('messaging_identities_account').on(t.accountId)],
+);
+
+/**
+ * One sealed copy of a message waiting for one recipient device: deleted when that device
+ * acknowledges it, or after MESSAGE_RETENTION_DAYS. The server holds only ciphertext, its size,
+ * and who sent it (kept only until delivery, so the recipient can check the signature).
+ */
+export const messageCopies = sqliteTable(
+  'message_copies',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    // Keyed hash of (sending device, the sender's message id): a retried send is the same copy.
+    dedupeKey: text('dedupe_key').notNull(),
+    sealed: text('sealed').notNull(),
+    size: integer('size').notNull(),
+    senderDeviceId: text('sender_device_id').notNull(),
+    senderNumberSealed: text('sender_number_sealed').notNull(),
+    senderEd25519PublicKey: text('sender_ed25519_public_key').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('message_copies_dedupe').on(t.deviceId, t.dedupeKey),
+    index('message_copies_queue').on(t.deviceId, t.receivedAt),
+    index('message_copies_age').on(t.receivedAt),
+    index('message_copies_account').on(t.accountId),
+  ],
+);
+
+/** A number whose messages the account's devices never receive; the sender cannot tell. */
+export const messageBlocks = sqliteTable(
+  'message_blocks',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    numberIndex: text('number_index').notNull(),
+    numberSealed: text('number_sealed').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.numberIndex] })],
+);
+
+// ---- spam reports (features/spam) ----
+
+/**
+ * At most one report per account per number. Reported text becomes a similarity fingerprint
+ * (src/protocol/spam-fingerprint.ts); the text itself is kept only if SPAM_TEXT_RETENTION_HOURS
+ * says so, sealed, until textExpiresAt.
+ */
+export const spamReports = sqliteTable(
+  'spam_reports',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    numberIndex: text('number_index').notNull(),
+    numberSealed: text('number_sealed').notNull(),
+    fingerprint: text('fingerprint'),
+    textSealed: text('text_sealed'),
+    textExpiresAt: integer('text_expires_at'),
+    // What the report counts towards publishing: 2 for an established account, 1 for a new one.
+    weight: integer('weight').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('spam_reports_account_number').on(t.accountId, t.numberIndex),
+    index('spam_reports_number').on(t.numberIndex, t.createdAt),
+    index('spam_reports_age').on(t.createdAt),
+  ],
+);
+
+/**
+ * The published blocklist: numbers and text fingerprints reported by enough accounts. Every
+ * change (listed or unlisted again) takes the next version, so devices fetch a delta. No row
+ * names a reporter or a time.
+ */
+export const spamBlocklist = sqliteTable(
+  'spam_blocklist',
+  {
+    kind: text('kind', { enum: ['number', 'text'] }).notNull(),
+    value: text('value').notNull(),
+    version: integer('version').notNull(),
+    listed: integer('listed', { mode: 'boolean' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.value] }), uniqueIndex('spam_blocklist_version').on(t.version)],
+);

@@ -84,7 +84,11 @@ export function notifyOwner(deps: Deps, accountId: string, topic: PushTopic, opt
   deps.background(async () => deliverAll(deps, await repo.ownerSubscriptions(deps.db, accountId, options.exceptDeviceId), topic));
 }
 
-const topicHeader = (topic: PushTopic) => (topic.fetch === 'commands' ? 'commands' : `${topic.fetch === 'device' ? 'device' : 'sim'}-${topic.deviceId}`);
+// The Topic header (RFC 8030 §5.4): a newer push with the same topic replaces one still waiting.
+function topicHeader(topic: PushTopic) {
+  if (topic.fetch === 'commands' || topic.fetch === 'messages') return topic.fetch;
+  return `${topic.fetch === 'device' ? 'device' : 'sim'}-${topic.deviceId}`;
+}
 
 async function deliverAll(deps: Deps, subscriptions: repo.PushSubscriptionRow[], topic: PushTopic) {
   await Promise.all(subscriptions.map((subscription) => deliver(deps, subscription, topic)));

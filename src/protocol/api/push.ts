@@ -64,6 +64,7 @@ export const pushMessage = z.discriminatedUnion('fetch', [
   z.strictObject({ fetch: z.literal('commands') }),
   z.strictObject({ fetch: z.literal('device'), deviceId: z.string() }),
   z.strictObject({ fetch: z.literal('sim-events'), deviceId: z.string() }),
+  z.strictObject({ fetch: z.literal('messages') }),
 ]);
 
 export type PushMessage = z.infer<typeof pushMessage>;
