@@ -10,6 +10,7 @@ import { concatBytes, toBase64Url, utf8 } from './encoding.js';
 // - from.number and from.deviceId: a signed body cannot be passed off as another sender's;
 // - to.deviceId and to.x25519PublicKey: a recipient cannot re-seal what it received to someone
 //   else and have it look addressed to them;
+// - recipients: the sender's own devices know whom a message they did not write went to;
 // - messageId and sentAt: the recipient drops a second copy of the same message.
 
 export const MESSAGE_SIGNATURE_PREFIX = 'homing/v1/message\n';
@@ -29,7 +30,10 @@ export interface MessageBody {
   /** 22-character id chosen by the sender, the same in every copy of one message. */
   id: string;
   from: MessageParty;
+  /** This copy's device: another's, or one of the sender's own other devices (which then show the message as sent). */
   to: MessageParty & { x25519PublicKey: string };
+  /** The numbers the message is addressed to, the same in every copy (one, for now). */
+  recipients: string[];
   /** Unix ms, by the sender's clock. */
   sentAt: number;
   text: string;
@@ -43,6 +47,7 @@ export function encodeMessageBody(body: MessageBody): Uint8Array {
       id: body.id,
       from: { number: body.from.number, deviceId: body.from.deviceId },
       to: { number: body.to.number, deviceId: body.to.deviceId, x25519PublicKey: body.to.x25519PublicKey },
+      recipients: body.recipients,
       sentAt: body.sentAt,
       text: body.text,
     }),
