@@ -16,6 +16,11 @@ import { deletionRoutes, refuseDeletedAccountIds } from './features/deletion/rou
 import { policyRoutes } from './features/policy/routes.js';
 import { pushRoutes } from './features/push/routes.js';
 import { simRoutes } from './features/sim/routes.js';
+import { messageRoutes } from './features/messages/routes.js';
+import { dropQueueStatement } from './features/messages/service.js';
+import { messagingRoutes } from './features/messaging/routes.js';
+import { turnMessagingOff, type MessagingActions } from './features/messaging/service.js';
+import { spamRoutes } from './features/spam/routes.js';
 import { webRoutes } from './features/web-page/routes.js';
 import { mapArchiveRoutes } from './features/map-archive/routes.js';
 import { mapArchivePageConfig } from './features/map-archive/service.js';
@@ -84,6 +89,9 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', findRoutes(deps, throttles));
   app.route('/', auditRoutes(deps));
   app.route('/', simRoutes(deps, throttles));
+  app.route('/', spamRoutes(deps));
+  app.route('/', messageRoutes(deps, throttles));
+  app.route('/', messagingRoutes(deps, throttles, messagingActions));
   app.route('/', pushRoutes(deps));
   app.route('/', receiptRoutes(deps));
   app.route('/', policyRoutes(deps));
@@ -125,9 +133,13 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
  * Consents are enforced by find, sync and the rest, so the consent feature cannot import them
  * back: what its routes need of them (Find Device's switch, deleting a data kind) comes in here.
  */
+/** The message queue depends on messaging identities, so messaging gets the queue's drop from here. */
+const messagingActions: MessagingActions = { dropQueue: dropQueueStatement };
+
 const consentActions: ConsentActions = {
   setFindEnabled: (deps, { accountId, deviceId, enabled, actor }) => setFindEnabled(deps, accountId, deviceId, enabled, actor),
   purgeKind,
+  setMessagingOff: (deps, { accountId, deviceId, actor }) => turnMessagingOff(deps, messagingActions, { accountId, deviceId }, actor),
 };
 
 export type App = ReturnType<typeof createApp>;

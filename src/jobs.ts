@@ -6,10 +6,12 @@ import { purgeExpiredSignups } from './features/children/service.js';
 import { purgeOldDiagnostics } from './features/diagnostics/service.js';
 import { expireCommands, purgeOldLocations } from './features/find/service.js';
 import { type Job, runJobs } from './features/maintenance/service.js';
+import { purgeExpiredMessages } from './features/messages/service.js';
 import { purgeOldVerifications } from './features/sim/service.js';
 import { purgeDeadSessions } from './features/sessions/service.js';
 import { purgeExpiredTrash, purgeOldTombstones } from './features/sync/service.js';
 import { purgeDueAccounts } from './features/deletion/account-purge.js';
+import { publishBlocklist } from './features/spam/publish.js';
 import { createThrottles } from './features/throttles/service.js';
 import { purgeExpiredCodes } from './features/verification/service.js';
 import { sendPolicyNotices } from './features/consents/notices.js';
@@ -32,11 +34,14 @@ export const JOBS: readonly Job[] = [
   { name: 'locations', run: purgeOldLocations },
   { name: 'commands', run: expireCommands },
   { name: 'sim-verifications', run: purgeOldVerifications },
+  { name: 'messages', run: purgeExpiredMessages },
   { name: 'audit', run: purgeOldAudit },
   { name: 'policy-notices', run: (deps) => sendPolicyNotices(deps) },
   { name: 'diagnostics', run: purgeOldDiagnostics },
   { name: 'tombstones', run: (deps) => purgeOldTombstones(deps) },
   { name: 'account-purge', run: (deps) => purgeDueAccounts(deps) },
+  // After account-purge, so the reports of accounts deleted this pass no longer count.
+  { name: 'spam-blocklist', run: publishBlocklist },
 ];
 
 /** One pass over every job; resolves when it is done, whatever failed (the outcomes say). */

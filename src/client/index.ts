@@ -3,3 +3,8 @@ export * from './account.js';
 export * from './crypto/index.js';
 export * from './sync/engine.js';
 export * from './sync/blob-transfer.js';
+export * from './crypto/messages.js';
+export * from './messaging.js';
+export * from './spam.js';
+export * from '../protocol/messages.js';
+export * from '../protocol/spam-fingerprint.js';

@@ -55,6 +55,7 @@ Lists that grow are read in pages with an opaque cursor: pass back what the prev
 - \`GET /v1/account/audit\`: \`cursor=\` the page's \`nextCursor\`, absent on the last page.
 - \`GET /v1/account/consents/history\`: \`cursor=\` the page's \`nextCursor\`, null on the last page.
 - \`GET /v1/account/diagnostics\`: \`cursor=\` the page's \`cursor\`, null on the last page.
+- \`GET /v1/device/spam/blocklist\`: \`since=\` the answer's \`version\` (0 for the whole list); \`reset: true\` means drop the cached list and keep this one.
 `;
 
 const SESSION_SCHEME = `An account session for apps and the device CLI. \`POST /v1/auth/login\` with \`"session": "bearer"\` (the default) returns its token once, as \`session.token\`. Send it on every request:

@@ -77,7 +77,7 @@ export function sessionFacts(session: SessionSummary, now: number, deviceName?: 
 export function deviceRemovalText(name: string): string {
   return [
     `Remove ${name} from your account?`,
-    'The server deletes at once: its stored locations and last-known location, its commands (pending or done), its SIM events and SIM checks, its push subscription, its diagnostics reports, its Find Device setting, and every session opened on it.',
+    'The server deletes at once: its stored locations and last-known location, its commands (pending or done), its SIM events and SIM checks, its push subscription, its diagnostics reports, its Find Device setting, its messaging (its number in the directory and the messages still waiting for it), the spam reports made from it, and every session opened on it.',
     'The phone can no longer sync, report where it is, take commands or be found: its token stops working until it is registered again.',
     'Your synced data (contacts, photos, notes and the rest) belongs to your account, not to the phone: it stays on the server and on your other devices. Your activity log and consent history keep their entries.',
   ].join(' ');

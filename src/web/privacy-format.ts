@@ -88,6 +88,11 @@ const ACTION_NAMES: Record<string, string> = {
   'account.deletion.requested': 'Account deletion requested',
   'account.deletion.cancelled': 'Account deletion cancelled',
   'diagnostics.deleted': 'Diagnostics deleted',
+  'messaging.on': 'Messaging turned on (or new keys)',
+  'messaging.off': 'Messaging turned off',
+  'messaging.block': 'Number blocked',
+  'messaging.unblock': 'Number unblocked',
+  'spam.reported': 'Spam reported',
 };
 
 /** An audit action for people; an action this page does not know yet reads as its code. */
@@ -149,6 +154,9 @@ const COUNT_NAMES: Record<string, [string, string]> = {
   reports: ['report', 'reports'],
   pushSubscriptions: ['push subscription', 'push subscriptions'],
   diagnostics: ['diagnostics report', 'diagnostics reports'],
+  messagingIdentities: ['messaging identity', 'messaging identities'],
+  messages: ['waiting message', 'waiting messages'],
+  spamReports: ['spam report', 'spam reports'],
   auditAnonymised: ['audit entry made anonymous', 'audit entries made anonymous'],
 };
 

@@ -61,7 +61,21 @@ describe('happy', () => {
     const sims = JSON.parse(readFileSync(join(out, 'account', 'sim-events.json'), 'utf8'));
     expect(sims[0]).toMatchObject({ carrier: a.carrier, claimedNumber: a.simNumber });
     expect(walk(join(out, 'account')).sort()).toEqual(
-      ['account.json', 'audit.json', 'commands.json', 'consents.json', 'devices.json', 'diagnostics.json', 'receipts.json', 'sessions.json', 'sim-events.json'].sort(),
+      [
+        'account.json',
+        'audit.json',
+        'commands.json',
+        'consents.json',
+        'devices.json',
+        'diagnostics.json',
+        'receipts.json',
+        'sessions.json',
+        'sim-events.json',
+        'messaging-identities.json',
+        'message-blocks.json',
+        'messages.json',
+        'spam-reports.json',
+      ].sort(),
     );
   });
 

@@ -39,7 +39,7 @@ export async function owner(t: TestApp, options: { findEnabled?: boolean } = {})
     );
   const fix = (lat: number, lon: number): LocationFix => ({ lat, lon, accuracy: 12, source: 'simulated', battery: 80, measuredAt: t.clock.now() });
   const sealed = (lat: number, lon: number) => sealLocation(fix(lat, lon), keys.x25519PublicKey);
-  return { accountId: response.accountId, keys, session, device, register, asOwner, asDevice, sign, sealed };
+  return { accountId: response.accountId, email, keys, session, device, register, asOwner, asDevice, sign, sealed };
 }
 
 export type Owner = Awaited<ReturnType<typeof owner>>;

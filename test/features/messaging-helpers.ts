@@ -23,8 +23,11 @@ export function messagingKeys() {
 
 export type MessagingKeys = ReturnType<typeof messagingKeys>;
 
-/** Reports a SIM change claiming `number` from the device and submits the texted code. */
-export async function verifyNumber(t: TestApp, o: Owner, auth: Record<string, string>, number: string) {
+/** Turns Find Device on for the device, reports a SIM change claiming `number` and submits the texted code. */
+export async function verifyNumber(t: TestApp, o: Pick<Owner, 'asDevice'>, auth: Record<string, string>, number: string) {
+  // SIM-change verification needs Find Device on (the policy's condition); a second device starts with it off.
+  const find = await o.asDevice(auth, 'PUT', '/v1/device/find', { enabled: true });
+  if (find.status !== 200) throw new Error(`Find Device on: ${find.status} ${JSON.stringify(find.body)}`);
   const eventId = newId();
   const started = await o.asDevice(auth, 'POST', '/v1/device/sim-events', {
     eventId,
@@ -62,3 +65,21 @@ export async function messagingPhone(t: TestApp, options: { number?: string; on?
 }
 
 export type MessagingPhone = Awaited<ReturnType<typeof messagingPhone>>;
+
+/** Turns messaging on for a device with fresh keys (or the ones given); answers the raw response. */
+export async function turnOn(o: Pick<Owner, 'asDevice'>, auth: Record<string, string>, number: string, keys: MessagingKeys = messagingKeys()) {
+  return o.asDevice(auth, 'PUT', '/v1/device/messaging', { number, x25519PublicKey: keys.x25519PublicKey, ed25519PublicKey: keys.ed25519PublicKey });
+}
+
+/** Another phone of the same account, with Find Device on (SIM verification needs it); `number` is verified on it when given. */
+export async function anotherPhone(t: TestApp, o: Pick<Owner, 'asDevice' | 'asOwner' | 'register'>, options: { number?: string; on?: boolean } = {}) {
+  const device = await o.register(`phone ${newId().slice(0, 4)}`);
+  await o.asOwner('PUT', `/v1/devices/${device.id}/find`, { enabled: true });
+  if (options.number) await verifyNumber(t, o, device.auth, options.number);
+  if (options.number && options.on) {
+    const on = await turnOn(o, device.auth, options.number);
+    if (on.status !== 200) throw new Error(`messaging on: ${on.status} ${JSON.stringify(on.body)}`);
+  }
+  const asPhone = (method: string, path: string, body?: unknown) => o.asDevice(device.auth, method, path, body);
+  return { ...device, asPhone };
+}

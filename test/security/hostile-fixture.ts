@@ -63,6 +63,8 @@ export async function createFixture(t: TestApp, names: ReadonlySet<string>): Pro
     claimedNumber: `+4477009${String(randomBytes(3).readUIntBE(0, 3) % 100_000).padStart(5, '0')}`,
   };
   const needs = (name: string) => names.has(name);
+  // The number for DELETE /v1/device/messaging/blocks/{number} (unblocking one never blocked is a 204 too).
+  pathValues.number = String(fieldValues.claimedNumber);
 
   const collectionId = id();
   if (needs('collectionId') || needs('itemId')) {
@@ -116,6 +118,9 @@ export async function createFixture(t: TestApp, names: ReadonlySet<string>): Pro
   if (needs('receiptId')) {
     // A deletion receipt of the fixture's own (deleting a kind it holds nothing of).
     pathValues.receiptId = (await owner.purge({ type: 'data-kind', kind: 'calendar' })).receipt.id;
+  }
+  if (needs('reportId')) {
+    pathValues.reportId = (await phone.reportSpam({ number: String(fieldValues.claimedNumber) })).id;
   }
   if (needs('pendingSignupId')) {
     // An under-14 sign-up waiting for its guardian's code.

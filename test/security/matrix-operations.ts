@@ -64,7 +64,12 @@ export const PATH_PARAMETERS: Record<string, (ids: Ids) => string> = {
   eventId: (ids) => ids.eventId,
   subscriptionId: (ids) => ids.subscriptionId,
   receiptId: (ids) => ids.receiptId,
+  // A report id that is nobody's: any device of an account may withdraw that account's reports,
+  // so a victim's report here would be the sibling's to withdraw; another account's reports are
+  // aimed at in test/security/spam-attacks.test.ts.
+  reportId: () => randomId(),
   purpose: () => 'experience',
+  number: (ids) => ids.phoneNumber,
 };
 
 const bytes = (n: number) => toBase64Url(randomBytes(n));
@@ -453,4 +458,46 @@ export const OPERATIONS: Record<string, Operation> = {
       { note: "the phone's subscription", request: (ids) => ({ params: { subscriptionId: ids.deviceSubscriptionId } }), expect: 404 },
     ],
   },
+
+  // ---- messages (the queue; test/security/messages-attacks.test.ts aims at a victim's copies) ----
+  'POST /v1/device/messages': {
+    scope: 'device',
+    // The callers here have not turned messaging on, so sending is refused before any copy is
+    // looked at; what a sender with messaging on can and cannot do is in messages-attacks.
+    samples: only('a copy for the phone', 403, (ids) => ({ body: { messageId: randomId(), copies: [{ deviceId: ids.deviceId, sealed: bytes(200) }] } }), 403),
+  },
+  'GET /v1/device/messages': { scope: 'device', samples: only('its own inbox, never the phone’s', 200, () => ({ query: { limit: '10' } }), 200) },
+  'POST /v1/device/messages/ack': {
+    scope: 'device',
+    samples: only('acknowledge ids that are not its own', 200, () => ({ body: { ids: [randomId(), randomId()] } }), 200),
+  },
+
+  // ---- messaging: identities, the directory, blocks (test/security/messaging-attacks.test.ts aims at a victim with messaging on) ----
+  'GET /v1/device/messaging': { scope: 'device', samples: only('its own messaging status', 200, undefined, 200) },
+  'PUT /v1/device/messaging': {
+    scope: 'device',
+    // Only a number the calling device itself verified by SIM-change verification: none here has.
+    samples: only("the victim's number with the caller's keys", 403, (ids) => ({ body: { number: ids.phoneNumber, x25519PublicKey: bytes(32), ed25519PublicKey: bytes(32) } }), 403),
+  },
+  'DELETE /v1/device/messaging': { scope: 'device', samples: only('its own messaging, already off', 204, undefined, 204) },
+  'POST /v1/device/messaging/lookup': {
+    scope: 'device',
+    // Only a device with messaging on looks numbers up; what such a device learns is in messaging-attacks.
+    samples: only("the victim's number", 403, (ids) => ({ body: { numbers: [ids.phoneNumber] } }), 403),
+  },
+  'GET /v1/device/messaging/blocks': { scope: 'device', samples: only("its own account's blocks, never the phone's", 200, undefined, 200) },
+  'POST /v1/device/messaging/blocks': {
+    scope: 'device',
+    samples: only("block the victim's number on its own account", 201, (ids) => ({ body: { number: ids.phoneNumber } }), 201),
+  },
+  'DELETE /v1/device/messaging/blocks/{number}': { scope: 'device', samples: only("unblock the victim's number on its own account", 204, undefined, 204) },
+
+  // ---- spam reports (the caller's own account only) ----
+  'POST /v1/device/spam-reports': {
+    scope: 'device',
+    samples: only('report a number for its own account', 201, () => ({ body: { number: `+4477009${String(randomBytes(3).readUIntBE(0, 3) % 100_000).padStart(5, '0')}` } }), 201),
+  },
+  'GET /v1/device/spam-reports': { scope: 'device', samples: only("its own account's reports, never the phone's", 200, undefined, 200) },
+  'DELETE /v1/device/spam-reports/{reportId}': { scope: 'device', samples: only('a report id that is not its own', 404, undefined, 404) },
+  'GET /v1/device/spam/blocklist': { scope: 'device', samples: only('the published list', 200, () => ({ query: { since: '0' } }), 200) },
 };

@@ -17,9 +17,12 @@ import type { TestApp } from '../harness.js';
 //   victim's log on purpose, so the owner sees the attempt (test/security/audit-attacks.test.ts);
 // - in a sibling device's calls, that sibling's own rows (its device row, and rows naming its
 //   device_id): a device may change its own state, and every one of its writes that landed on
-//   the phone instead would still show.
+//   the phone instead would still show;
+// - in a sibling device's calls, the lists every device of the account shares by design
+//   (message_blocks: a number blocked on one phone is blocked on all of them).
 
 const NOT_THE_ACCOUNTS = new Set(['login_challenges']);
+const SHARED_BY_DEVICES = new Set(['message_blocks']);
 const RECORDS_OF_REFUSALS = (table: string, row: Record<string, unknown>) => table === 'audit_log' && row.action === 'login.failed';
 
 interface Sqlite {
@@ -94,6 +97,7 @@ function storedFiles(root: string, accountId: string): string[] {
 export function differences(before: AccountSnapshot, after: AccountSnapshot, options: { exceptDeviceId?: string } = {}): string[] {
   const othersOf = (table: string) => (row: string) => {
     if (options.exceptDeviceId === undefined || table === 'blob store') return true;
+    if (SHARED_BY_DEVICES.has(table)) return false;
     const parsed = JSON.parse(row) as { id?: unknown; device_id?: unknown };
     return parsed.device_id !== options.exceptDeviceId && !(table === 'devices' && parsed.id === options.exceptDeviceId);
   };

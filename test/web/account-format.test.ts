@@ -59,7 +59,7 @@ describe('account screens: text', () => {
 
   it('removing a device spells out everything the server deletes with it, and what it keeps', () => {
     const text = deviceRemovalText("Ada's Pixel");
-    for (const part of ["Ada's Pixel", 'locations', 'commands', 'SIM events', 'push subscription', 'diagnostics', 'Find Device setting', 'every session opened on it', 'can no longer sync', 'be found', 'synced data', 'stays on the server']) {
+    for (const part of ["Ada's Pixel", 'locations', 'commands', 'SIM events', 'push subscription', 'diagnostics', 'Find Device setting', 'messaging', 'messages still waiting for it', 'spam reports', 'every session opened on it', 'can no longer sync', 'be found', 'synced data', 'stays on the server']) {
       expect(text).toContain(part);
     }
   });

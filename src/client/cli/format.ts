@@ -5,6 +5,9 @@ export function table(headers: string[], rows: string[][]) {
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/** "2025-05-01 14:03 UTC": a time to the minute. */
+export const formatMinute = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
 /** "just now", "12 min ago", "3 h ago", "2 days ago". */
 export function formatAge(ms: number) {
   const minutes = Math.floor(ms / 60_000);

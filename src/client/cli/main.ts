@@ -20,6 +20,8 @@ import { runExport, runOpen } from './export-commands.js';
 import { showAudit } from './audit-commands.js';
 import { changeConsent, runPolicy, showConsents } from './consent-commands.js';
 import { listReceipts, runDelete, runReceipt } from './deletion-commands.js';
+import { block, listBlocks, runMessagesCommand, sendMessage, showInbox, unblock } from './messages-commands.js';
+import { runSpamCommand } from './spam-commands.js';
 
 const USAGE = `homing device CLI — stands in for a phone against a homing server
 
@@ -49,6 +51,16 @@ commands:
   sim      --event inserted|replaced|removed --number +44… [--carrier NAME] [--inbound]
                                                report a SIM change; a code is texted to the new number
   sim-verify --code NNNNNN                     submit the texted code
+  messages on --number +44… | off | status     turn messaging on for a number this device verified (sim, sim-verify);
+                                               its secret keys stay in the state file; off forgets them
+  send     --to +44… --text "…"                seal, sign and send a message to every device of that number
+  inbox                                        fetch, verify, open and acknowledge messages (each shown once)
+  block    --number +44… | unblock --number +44… | blocks
+                                               messages from a blocked number are dropped; its sender is not told
+  spam     report --number +44… [--text "…"]   report a number as spam; the message's text is sent only if given
+  spam     reports | withdraw --id ID          this account's reports; take one back
+  spam     check [--number +44…] [--text "…"]  download the blocklist's changes and match here, on the device;
+                                               prints "spam (…)" or "not on the blocklist", exit 0 either way
   backup   --dir FOLDER                        encrypt and upload new or changed files
                                                (.vcf contacts, .md/.txt notes, images photos, …)
   restore  --dir FOLDER                        download and decrypt every backed-up file into FOLDER
@@ -133,8 +145,17 @@ const OPTIONS = {
   remove: { type: 'boolean' },
   cancel: { type: 'boolean' },
   key: { type: 'string' },
+  to: { type: 'string' },
+  id: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** `policy --text` is a switch; `send` and `spam` take the message itself as `--text "…"`. */
+const TEXT_VALUE_COMMANDS = ['send', 'spam'];
+const TEXT_VALUE_OPTIONS = { ...OPTIONS, text: { type: 'string' } } as const;
+
+/** The command word, found before the real parse because it decides what --text is. */
+const commandOf = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: false }).positionals[0];
 
 /** The options that take a number, which may be negative: `--lat -33.9 --lon -3.7`. */
 const NUMERIC_OPTIONS = ['lat', 'lon', 'accuracy', 'walk', 'wait', 'kdf-ops', 'kdf-mem'] as const satisfies readonly (keyof typeof OPTIONS)[];
@@ -150,7 +171,12 @@ const required = (flags: Flags, name: keyof Flags) => {
 };
 
 async function run(argv: string[]) {
-  const { values: flags, positionals } = parseArgs({ args: joinNegativeNumbers(argv, NUMERIC_OPTIONS), options: OPTIONS, allowPositionals: true });
+  const args = joinNegativeNumbers(argv, NUMERIC_OPTIONS);
+  const options = TEXT_VALUE_COMMANDS.includes(commandOf(args) ?? '') ? TEXT_VALUE_OPTIONS : OPTIONS;
+  const { values, positionals } = parseArgs({ args, options, allowPositionals: true });
+  const { text, ...rest } = values;
+  const flags: Flags = { ...rest, text: text === true };
+  const messageText = typeof text === 'string' ? text : undefined;
   const command = positionals[0];
   if (flags.help || !command) {
     console.log(USAGE);
@@ -344,6 +370,27 @@ async function run(argv: string[]) {
       return;
     case 'receipt':
       save(await runReceipt(api, state, positionals[1], positionals[2], flags));
+      return;
+    case 'messages':
+      save(await runMessagesCommand(api, state, positionals[1], flags));
+      return;
+    case 'send':
+      save(await sendMessage(api, state, flags, messageText));
+      return;
+    case 'inbox':
+      save(await showInbox(api, state));
+      return;
+    case 'block':
+      await block(api, state, flags);
+      return;
+    case 'unblock':
+      await unblock(api, state, flags);
+      return;
+    case 'blocks':
+      await listBlocks(api, state);
+      return;
+    case 'spam':
+      save(await runSpamCommand(api, state, positionals[1], flags, messageText));
       return;
     case 'logout': {
       needSession();

@@ -1,6 +1,9 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { MessagingKeyPair } from '../crypto/messages.js';
+import type { BlocklistCache } from '../spam.js';
+import type { DeviceKeys } from '../../protocol/messages.js';
 
 /** What the CLI remembers between runs. Tokens are secrets, so the file is owner-only. */
 export interface CliState {
@@ -27,6 +30,14 @@ export interface CliState {
   simEventId?: string;
   /** The server's receipt-signing key, pinned when first seen: receipts are verified against it. */
   receiptKey?: string;
+  /** While messaging is on: the number and this device's messaging keys. The secret halves exist only here. */
+  messaging?: { number: string; keys: MessagingKeyPair };
+  /** Each number's device keys as last seen, so a change (a new phone, or keys a server substituted) is told. */
+  keyBook?: Record<string, DeviceKeys[]>;
+  /** Ids of the last messages shown, oldest first and bounded: a copy delivered again is not shown twice. */
+  seenMessages?: string[];
+  /** The spam blocklist as last downloaded; `spam check` matches against it here, on the device. */
+  spamBlocklist?: BlocklistCache;
 }
 
 export const defaultStatePath = () =>

@@ -129,10 +129,13 @@ export async function openExport(options: OpenOptions): Promise<OpenReport> {
 
     // The account's own records, as readable JSON.
     await writeText('account/account.json', `${JSON.stringify(account, null, 2)}\n`);
-    for (const name of [EXPORT_ENTRY.devices, EXPORT_ENTRY.sessions, EXPORT_ENTRY.consents, EXPORT_ENTRY.receipts]) {
+    const jsonEntries = [EXPORT_ENTRY.devices, EXPORT_ENTRY.sessions, EXPORT_ENTRY.consents, EXPORT_ENTRY.receipts, EXPORT_ENTRY.messagingIdentities, EXPORT_ENTRY.messageBlocks];
+    for (const name of jsonEntries) {
       if (archive.has(name)) await writeText(`account/${name}`, `${JSON.stringify(await archive.json(name), null, 2)}\n`);
     }
-    for (const name of [EXPORT_ENTRY.audit, EXPORT_ENTRY.commands, EXPORT_ENTRY.simEvents, EXPORT_ENTRY.diagnostics]) {
+    // Waiting message copies stay sealed: only the receiving phone's messaging key opens them, and it never leaves the phone.
+    const ndjsonEntries = [EXPORT_ENTRY.audit, EXPORT_ENTRY.commands, EXPORT_ENTRY.simEvents, EXPORT_ENTRY.diagnostics, EXPORT_ENTRY.messages, EXPORT_ENTRY.spamReports];
+    for (const name of ndjsonEntries) {
       await writeText(`account/${name.replace(/\.ndjson$/, '.json')}`, `${JSON.stringify(await ndjsonToArray(archive, name), null, 2)}\n`);
     }
 

@@ -28,7 +28,12 @@ export type AuditAction =
   | 'data.deleted'
   | 'account.deletion.requested'
   | 'account.deletion.cancelled'
-  | 'diagnostics.deleted';
+  | 'diagnostics.deleted'
+  | 'messaging.on'
+  | 'messaging.off'
+  | 'messaging.block'
+  | 'messaging.unblock'
+  | 'spam.reported';
 
 /** Builds an audit entry; callers run it alone or inside the write it records. */
 export function auditEntry(

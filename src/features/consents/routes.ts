@@ -14,7 +14,7 @@ import { acceptPolicyBody } from '../../protocol/api/policy.js';
 import { acceptPolicy, changeConsent, type ConsentActions, consentHistory, consentsOf } from './service.js';
 
 const CHANGE_DESCRIPTION =
-  'Every change is a new row in the ledger with the time, the session or device that made it and the policy version in force. Turning a data kind (sync:<kind>) off needs stored: "keep" or "delete"; delete removes every collection, item and blob of the kind and answers the signed receipt. find takes the deviceId (of this account) and is the same switch as PUT /v1/devices/{deviceId}/find.';
+  'Every change is a new row in the ledger with the time, the session or device that made it and the policy version in force. Turning a data kind (sync:<kind>) off needs stored: "keep" or "delete"; delete removes every collection, item and blob of the kind and answers the signed receipt. find takes the deviceId (of this account) and is the same switch as PUT /v1/devices/{deviceId}/find. messaging takes the deviceId too and can only be withdrawn here (it turns the device\'s messaging off, as DELETE /v1/device/messaging); it is turned on by the phone with PUT /v1/device/messaging.';
 
 export function consentRoutes(deps: Deps, actions: ConsentActions) {
   const router = createRouter();
@@ -94,13 +94,14 @@ export function consentRoutes(deps: Deps, actions: ConsentActions) {
       tags,
       security: DEVICE_SECURITY,
       summary: "The account's consents, read by one of its phones",
-      description: 'Find Device is listed for this phone only: a phone learns nothing of the account’s other devices.',
+      description: 'Find Device and Messages are listed for this phone only: a phone learns nothing of the account’s other devices.',
       responses: { 200: jsonResponse(consentsResponse, 'Current consents') },
     }),
     async (c) => {
       const { accountId, deviceId } = c.get('device');
       const consents = await consentsOf(deps, accountId);
-      return c.json({ ...consents, find: consents.find.filter((f) => f.deviceId === deviceId) }, 200);
+      const own = <T extends { deviceId: string }>(states: T[]) => states.filter((f) => f.deviceId === deviceId);
+      return c.json({ ...consents, find: own(consents.find), messaging: own(consents.messaging) }, 200);
     },
   );
 

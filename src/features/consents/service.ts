@@ -4,6 +4,8 @@ import { AppError, notFound } from '../../http/app-error.js';
 import {
   ACCOUNT_PURPOSES,
   defaultGranted,
+  DEVICE_PURPOSES,
+  isDevicePurpose,
   kindOfPurpose,
   PURPOSE,
   type Purpose,
@@ -42,8 +44,11 @@ async function policyContext(deps: Deps, accountId: string): Promise<PolicyConte
 
 function assertPurpose(purpose: string, deviceId: string | undefined) {
   if (!PURPOSE.test(purpose)) throw new AppError('validation_failed', `purpose: ${JSON.stringify(purpose)} is not a consent purpose`);
-  if ((purpose === 'find') !== (deviceId !== undefined)) {
-    throw new AppError('validation_failed', purpose === 'find' ? 'deviceId: Find Device is chosen per device; name it' : 'deviceId: only find is chosen per device');
+  if (isDevicePurpose(purpose) !== (deviceId !== undefined)) {
+    throw new AppError(
+      'validation_failed',
+      isDevicePurpose(purpose) ? `deviceId: ${purpose} is chosen per device; name it` : `deviceId: only ${DEVICE_PURPOSES.join(' and ')} are chosen per device`,
+    );
   }
 }
 
@@ -63,7 +68,8 @@ export type ConsentState = ReturnType<typeof evaluate>;
 
 async function stateOf(deps: Deps, input: { accountId: string; purpose: Purpose; deviceId?: string }, ctx?: PolicyContext) {
   assertPurpose(input.purpose, input.deviceId);
-  const findSwitch = input.deviceId ? (await deviceRecord(deps, input.accountId, input.deviceId)).findEnabled : undefined;
+  const device = input.deviceId ? await deviceRecord(deps, input.accountId, input.deviceId) : undefined;
+  const findSwitch = input.purpose === 'find' ? device?.findEnabled : undefined;
   const row = await repo.latest(deps.db, input.accountId, input.purpose, input.deviceId ?? '');
   return evaluate(input.purpose, row, ctx ?? (await policyContext(deps, input.accountId)), findSwitch);
 }
@@ -77,6 +83,7 @@ const LABELS: Record<string, string> = {
   sim_sms: 'SIM-change verification by SMS',
   experience: 'the User Experience Program',
   diagnostics: 'crash diagnostics',
+  messaging: 'Messages',
 };
 const labelOf = (purpose: Purpose) => LABELS[purpose] ?? `sync of ${kindOfPurpose(purpose)}`;
 
@@ -115,6 +122,7 @@ export async function consentsOf(deps: Deps, accountId: string) {
     policyVersion: ctx.current,
     consents: purposes.map((purpose) => evaluate(purpose, rowOf(purpose), ctx)),
     find: devices.map((d) => ({ ...evaluate('find', rowOf('find', d.id), ctx, d.findEnabled), deviceId: d.id, deviceName: d.name })),
+    messaging: devices.map((d) => ({ ...evaluate('messaging', rowOf('messaging', d.id), ctx), deviceId: d.id, deviceName: d.name })),
   };
 }
 
@@ -205,6 +213,8 @@ export interface ConsentActions {
     deps: Deps,
     input: { accountId: string; kind: string; requestedAt: number; actor: Actor },
   ): Promise<{ id: string; payload: string; signature: string; publicKey: string }>;
+  /** Turns messaging off for a device of the account (features/messaging), recording the ledger row itself. */
+  setMessagingOff(deps: Deps, input: { accountId: string; deviceId: string; actor: Actor }): Promise<unknown>;
 }
 
 /**
@@ -230,12 +240,19 @@ export async function changeConsent(deps: Deps, actions: ConsentActions, input: 
   // A phone's token is the weaker credential (a stolen phone keeps it): it chooses Find Device
   // for itself only, like PUT /v1/device/find, and deleting stored data needs a session.
   const byDevice = input.actor.sessionId === undefined;
-  if (byDevice && purpose === 'find' && deviceId !== input.actor.deviceId) throw notFound('device');
+  if (byDevice && isDevicePurpose(purpose) && deviceId !== input.actor.deviceId) throw notFound('device');
   if (byDevice && input.stored === 'delete') {
     throw new AppError('forbidden', 'deleting stored data needs a logged-in session, not a device token: use PUT /v1/account/consents with stored "delete"');
   }
   if (purpose === 'find') {
     await actions.setFindEnabled(deps, { accountId, deviceId: deviceId!, enabled: granted, actor: input.actor });
+    return { consent: await stateOf(deps, { accountId, purpose, deviceId }), receipt: null };
+  }
+  if (purpose === 'messaging') {
+    // Turning it on needs the phone's verified number and keys, which only PUT /v1/device/messaging brings.
+    if (granted) throw new AppError('validation_failed', 'body.granted: messaging is turned on by the phone itself with PUT /v1/device/messaging (it brings the verified number and the keys); here it can only be withdrawn');
+    await deviceRecord(deps, accountId, deviceId!);
+    await actions.setMessagingOff(deps, { accountId, deviceId: deviceId!, actor: input.actor });
     return { consent: await stateOf(deps, { accountId, purpose, deviceId }), receipt: null };
   }
 
@@ -264,10 +281,15 @@ export async function acceptPolicy(deps: Deps, input: { accountId: string; versi
   const acceptance = await acceptanceStatements(deps, accountId, input.version, actor);
   const purposes = [...new Set(input.regrant)];
   for (const purpose of purposes) if (!PURPOSE.test(purpose)) throw new AppError('validation_failed', `body.regrant: ${JSON.stringify(purpose)} is not a consent purpose`);
-  const devices = purposes.includes('find') ? (await listDevices(deps, accountId)).filter((d) => d.findEnabled) : [];
+  const devices = purposes.some(isDevicePurpose) ? await listDevices(deps, accountId) : [];
+  // Messaging is re-granted where it is on: on each device whose newest messaging row grants it.
+  const messagingOn = purposes.includes('messaging')
+    ? new Set((await repo.latestOfEach(deps.db, accountId)).filter((r) => r.purpose === 'messaging' && r.granted).map((r) => r.deviceId))
+    : new Set<string>();
   const choices: Choice[] = [
-    ...purposes.filter((p) => p !== 'find').map((purpose) => ({ accountId, purpose, granted: true, actor })),
-    ...devices.map((d) => ({ accountId, purpose: 'find', deviceId: d.id, granted: true, actor })),
+    ...purposes.filter((p) => !isDevicePurpose(p)).map((purpose) => ({ accountId, purpose, granted: true, actor })),
+    ...(purposes.includes('find') ? devices.filter((d) => d.findEnabled) : []).map((d) => ({ accountId, purpose: 'find', deviceId: d.id, granted: true, actor })),
+    ...devices.filter((d) => messagingOn.has(d.id)).map((d) => ({ accountId, purpose: 'messaging', deviceId: d.id, granted: true, actor })),
   ];
   await atomic(deps.db, [...acceptance, ...choices.flatMap((choice) => [eventStatement(deps, input.version, choice), auditOf(deps, choice)])]);
   return consentsOf(deps, accountId);

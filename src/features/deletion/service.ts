@@ -9,10 +9,13 @@ import { verifyProof } from '../auth/service.js';
 import { deleteDeviceStatement, deviceRecord } from '../devices/service.js';
 import { deleteDiagnosticsOf } from '../diagnostics/service.js';
 import { countDeviceFindData } from '../find/service.js';
+import { countDeviceMessages } from '../messages/service.js';
+import { countDeviceMessaging } from '../messaging/service.js';
 import { countDevicePush } from '../push/service.js';
 import { signReceipt } from '../receipts/service.js';
 import { countDeviceSessions, deviceOfSession } from '../sessions/service.js';
 import { countDeviceSimData } from '../sim/service.js';
+import { countDeviceSpamReports } from '../spam/service.js';
 import { collectionExists, collectionsOfKind, finishPurge, planCollectionsPurge, planItemPurge, type PurgePlan } from '../sync/service.js';
 import type { Throttles } from '../throttles/service.js';
 import { dateOf, DAY, notify } from './notices.js';
@@ -95,21 +98,37 @@ export async function purgeKind(
 
 /**
  * A device and everything bound to it: locations, commands, SIM events and verifications, push
- * subscriptions, the sessions opened on it and its diagnostics (all by cascade from its row), in
- * one write with the receipt; its audit entries stay, with the device id removed.
+ * subscriptions, the sessions opened on it, its diagnostics, its messaging identity, the message
+ * copies waiting for it and the spam reports it made (all by cascade from its row), in one write
+ * with the receipt; its audit entries stay, with the device id removed. A number its reports held
+ * on the spam blocklist is unlisted by the next publishing run, as for a withdrawn report.
  */
 export async function purgeDevice(deps: Deps, input: { accountId: string; deviceId: string; requestedAt: number; actor: Actor }) {
   const { accountId, deviceId } = input;
   await deviceRecord(deps, accountId, deviceId);
-  const [find, sim, pushSubscriptions, sessions, auditAnonymised] = await Promise.all([
+  const [find, sim, pushSubscriptions, sessions, auditAnonymised, messaging, messages, spam] = await Promise.all([
     countDeviceFindData(deps, accountId, deviceId),
     countDeviceSimData(deps, accountId, deviceId),
     countDevicePush(deps, accountId, deviceId),
     countDeviceSessions(deps, accountId, deviceId),
     countDeviceEntries(deps, accountId, deviceId),
+    countDeviceMessaging(deps, accountId, deviceId),
+    countDeviceMessages(deps, accountId, deviceId),
+    countDeviceSpamReports(deps, accountId, deviceId),
   ]);
   const diagnostics = await deleteDiagnosticsOf(deps, accountId, deviceId);
-  const counts = { devices: 1, ...find, ...sim, pushSubscriptions, sessions, diagnostics, auditAnonymised };
+  const counts = {
+    devices: 1,
+    ...find,
+    ...sim,
+    pushSubscriptions,
+    sessions,
+    diagnostics,
+    messagingIdentities: messaging.identity,
+    ...messages,
+    ...spam,
+    auditAnonymised,
+  };
   const scope: ReceiptScope = { type: 'device', deviceId };
   const { receipt, statement } = signReceipt(deps, { accountId, scope, requestedAt: input.requestedAt, counts });
   // The entry recording the deletion names the acting device, unless that is the device deleted.

@@ -10,9 +10,12 @@ import { listConsentLedger } from '../consents/service.js';
 import { exportDevices } from '../devices/service.js';
 import { listDiagnostics } from '../diagnostics/service.js';
 import { exportCommandsPage, exportLocationsPage } from '../find/service.js';
+import { exportMessageCopies } from '../messages/service.js';
+import { exportMessagingOf } from '../messaging/service.js';
 import { listReceipts } from '../receipts/service.js';
 import { exportSessions } from '../sessions/service.js';
 import { exportSimEventsPage } from '../sim/service.js';
+import { exportSpamReports } from '../spam/service.js';
 import { exportCollectionsPage, exportItemsPage } from '../sync/service.js';
 import { createZipStream, type WrittenEntry, type ZipSource } from './zip-writer.js';
 
@@ -123,6 +126,13 @@ async function* entriesOf(deps: Deps, accountId: string, account: unknown): Asyn
   };
   yield { name: EXPORT_ENTRY.diagnostics, body: ndjson(rowsOf(() => listDiagnostics(deps, accountId))) };
   yield { name: EXPORT_ENTRY.receipts, body: jsonArray(rowsOf(() => listReceipts(deps, accountId))) };
+  // Identities and blocks come from one read of the messaging feature, made when the first is written.
+  let messaging: ReturnType<typeof exportMessagingOf> | undefined;
+  const messagingOf = () => (messaging ??= exportMessagingOf(deps, accountId));
+  yield { name: EXPORT_ENTRY.messagingIdentities, body: jsonArray(rowsOf(async () => (await messagingOf()).identities)) };
+  yield { name: EXPORT_ENTRY.messageBlocks, body: jsonArray(rowsOf(async () => (await messagingOf()).blocks)) };
+  yield { name: EXPORT_ENTRY.messages, body: ndjson(rowsOf(() => exportMessageCopies(deps, accountId))) };
+  yield { name: EXPORT_ENTRY.spamReports, body: ndjson(rowsOf(() => exportSpamReports(deps, accountId))) };
 }
 
 export interface ArchiveHeader {

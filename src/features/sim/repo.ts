@@ -46,6 +46,17 @@ export function listEvents(db: Db, accountId: string, deviceId: string) {
     .limit(100);
 }
 
+/** The device's latest SIM event (insertion order breaks a tie in time). */
+export async function newestEvent(db: Db, accountId: string, deviceId: string) {
+  const [row] = await db
+    .select()
+    .from(simEvents)
+    .where(and(eq(simEvents.accountId, accountId), eq(simEvents.deviceId, deviceId)))
+    .orderBy(desc(simEvents.createdAt), desc(sql`rowid`))
+    .limit(1);
+  return row;
+}
+
 export const setEventStatus = (db: Db, event: EventRef, changes: Partial<Pick<SimEventRow, 'status' | 'verifiedNumberSealed' | 'verifiedAt'>>) =>
   db.update(simEvents).set(changes).where(ownEvent(event));
 

@@ -301,6 +301,17 @@ export async function simHistory(deps: Deps, accountId: string, deviceId: string
   });
 }
 
+/**
+ * The number the device has now, as SIM-change verification proved it: its newest SIM event,
+ * when that one is verified. A later event (removed, or replaced and not yet verified) means the
+ * device no longer has a proven number, so nothing is answered.
+ */
+export async function currentVerifiedNumber(deps: Deps, accountId: string, deviceId: string): Promise<{ number: string; verifiedAt: number } | undefined> {
+  const event = await repo.newestEvent(deps.db, accountId, deviceId);
+  if (event?.status !== 'verified' || !event.verifiedNumberSealed || event.verifiedAt === null) return undefined;
+  return { number: deps.secrets.openPersonal(NUMBER, event.verifiedNumberSealed), verifiedAt: event.verifiedAt };
+}
+
 export async function purgeOldVerifications(deps: Deps) {
   return { verifications: changedRows(await repo.deleteExpiredVerifications(deps.db, deps.clock.now())) };
 }

@@ -3,24 +3,43 @@ import type { Db } from '../../db/client.js';
 import { throttles } from '../../db/schema.js';
 
 /**
- * Counts one event in a fixed window and returns the count so far. A single upsert, so
- * concurrent requests never lose a count: each one sees its own increment.
+ * Counts one event (or `cost` of them) in a fixed window and returns the count so far. A single
+ * upsert, so concurrent requests never lose a count: each one sees its own increment.
  */
-export async function countInWindow(db: Db, key: string, now: number, windowMs: number) {
+export async function countInWindow(db: Db, key: string, now: number, windowMs: number, cost = 1) {
+  return (await upsertCount(db, key, now, windowMs, cost))!;
+}
+
+/**
+ * Like countInWindow, but an increment that would pass `cap` is not made (undefined is returned):
+ * a refused request uses up nothing, and of two racing requests that each fit only alone, one is
+ * counted and the other refused.
+ */
+export const countIfFits = (db: Db, key: string, now: number, windowMs: number, cost: number, cap: number) =>
+  upsertCount(db, key, now, windowMs, cost, cap);
+
+async function upsertCount(db: Db, key: string, now: number, windowMs: number, cost: number, cap?: number) {
   const windowOpen = sql`${throttles.windowStartedAt} > ${now - windowMs}`;
   const [row] = await db
     .insert(throttles)
-    .values({ key, count: 1, windowStartedAt: now, blockedUntil: 0, updatedAt: now })
+    .values({ key, count: cost, windowStartedAt: now, blockedUntil: 0, updatedAt: now })
     .onConflictDoUpdate({
       target: throttles.key,
       set: {
-        count: sql`CASE WHEN ${windowOpen} THEN ${throttles.count} + 1 ELSE 1 END`,
+        count: sql`CASE WHEN ${windowOpen} THEN ${throttles.count} + ${cost} ELSE ${cost} END`,
         windowStartedAt: sql`CASE WHEN ${windowOpen} THEN ${throttles.windowStartedAt} ELSE ${now} END`,
         updatedAt: now,
       },
+      ...(cap === undefined ? {} : { setWhere: sql`NOT (${windowOpen}) OR ${throttles.count} + ${cost} <= ${cap}` }),
     })
     .returning({ count: throttles.count, windowStartedAt: throttles.windowStartedAt, blockedUntil: throttles.blockedUntil });
-  return row!;
+  return row;
+}
+
+/** The window a key counts in now, without counting. */
+export async function findWindow(db: Db, key: string) {
+  const [row] = await db.select({ count: throttles.count, windowStartedAt: throttles.windowStartedAt }).from(throttles).where(eq(throttles.key, key));
+  return row;
 }
 
 export async function blockUntil(db: Db, key: string, until: number) {

@@ -79,14 +79,29 @@ export function createThrottles(deps: Deps) {
       await repo.clear(deps.db, key);
     },
 
-    /** Counts a request against a fixed-window limit and refuses once it is exceeded. */
-    async hit(key: string, limit: RateLimit) {
+    /**
+     * Counts a request against a fixed-window limit and refuses once it is exceeded. With a
+     * `cost` (units one request uses, e.g. the numbers a lookup asks about; database counters
+     * only) the hit is all or nothing: one that would pass the limit is refused and counts
+     * nothing, so it does not use up what is left. Answers the units left in the window.
+     */
+    async hit(key: string, limit: RateLimit, cost?: number) {
       const now = deps.clock.now();
+      if (cost !== undefined) {
+        if (limit.counter === 'memory') throw new Error('a hit with a cost needs a database counter');
+        const counted = cost <= limit.limit ? await repo.countIfFits(deps.db, key, now, limit.windowMs, cost, limit.limit) : undefined;
+        if (!counted) {
+          const started = (await repo.findWindow(deps.db, key))?.windowStartedAt ?? now;
+          refuse(Math.max(started, now - limit.windowMs + 1000) + limit.windowMs, now);
+        }
+        return { left: limit.limit - counted!.count };
+      }
       const { count, windowStartedAt } =
         limit.counter === 'memory'
           ? memory.count(key, now, limit.windowMs)
           : await repo.countInWindow(deps.db, key, now, limit.windowMs);
       if (count > limit.limit) refuse(windowStartedAt + limit.windowMs, now);
+      return { left: Math.max(0, limit.limit - count) };
     },
 
     async purgeStale() {
@@ -100,7 +115,7 @@ export type Throttles = ReturnType<typeof createThrottles>;
 // Counters keyed by an account's id, its e-mail's blind index or one of its devices' ids, outside
 // the request buckets of policy.ts: the scopes the features use with keyOf.
 const ACCOUNT_SCOPES = ['login-failures:account', 'challenges:account'];
-const DEVICE_SCOPES = ['locations:device', 'sms:device'];
+const DEVICE_SCOPES = ['locations:device', 'sms:device', 'messages:device'];
 
 /**
  * Account deletion: statements removing the counters keyed by the account, its e-mail index and

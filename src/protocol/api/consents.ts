@@ -10,11 +10,17 @@ import { receipt } from '../receipts.js';
 //   sim_sms       SIM-change verification by SMS: on by default
 //   experience    the User Experience Program (usage events): off by default
 //   diagnostics   crash reports: off by default
+//   messaging     device-to-device messages, per device (deviceId): off by default; turned on only
+//                 by the phone (PUT /v1/device/messaging, which brings its number and keys),
+//                 withdrawn here or there
 
 export const ACCOUNT_PURPOSES = ['sim_sms', 'experience', 'diagnostics'] as const;
+/** Purposes chosen per device: each ledger row names the device. */
+export const DEVICE_PURPOSES = ['find', 'messaging'] as const;
 export const SYNC_PURPOSE_PREFIX = 'sync:';
 
-export const PURPOSE = new RegExp(`^(sync:(${BUILT_IN_KINDS.join('|')}|custom:[a-z0-9-]{1,32})|find|${ACCOUNT_PURPOSES.join('|')})$`);
+export const PURPOSE = new RegExp(`^(sync:(${BUILT_IN_KINDS.join('|')}|custom:[a-z0-9-]{1,32})|${DEVICE_PURPOSES.join('|')}|${ACCOUNT_PURPOSES.join('|')})$`);
+export const isDevicePurpose = (purpose: Purpose) => (DEVICE_PURPOSES as readonly string[]).includes(purpose);
 
 export type Purpose = string;
 
@@ -29,7 +35,7 @@ export const purposeOfKind = (kind: string) => `${SYNC_PURPOSE_PREFIX}${kind}`;
 
 export const purpose = z
   .string()
-  .regex(PURPOSE, `must be sync:<kind> (${BUILT_IN_KINDS.join(', ')} or custom:<name>), find, ${ACCOUNT_PURPOSES.join(', ')}`)
+  .regex(PURPOSE, `must be sync:<kind> (${BUILT_IN_KINDS.join(', ')} or custom:<name>), ${DEVICE_PURPOSES.join(', ')}, ${ACCOUNT_PURPOSES.join(', ')}`)
   .meta({ example: 'sync:contacts' });
 
 export const purposeParam = z.object({ purpose });
@@ -58,6 +64,7 @@ export const consentsResponse = z
     policyVersion: z.number().int().meta({ description: 'The policy version in force' }),
     consents: z.array(consentState).meta({ description: 'Every built-in purpose, and each custom data kind the account has chosen for' }),
     find: z.array(findConsentState).meta({ description: 'Find Device, per device of the account' }),
+    messaging: z.array(findConsentState).meta({ description: 'Messages, per device of the account (on while the device has messaging on)' }),
   })
   .meta({ id: 'Consents' });
 
@@ -66,7 +73,7 @@ export const STORED_CHOICES = ['keep', 'delete'] as const;
 export const putConsentBody = z
   .strictObject({
     granted: z.boolean(),
-    deviceId: id('The device, for find (and only for find)').optional(),
+    deviceId: id('The device, for find and messaging (and only for those)').optional(),
     stored: z.enum(STORED_CHOICES).optional().meta({
       description:
         'Required when turning a data kind (sync:<kind>) off: keep what is stored, or delete it (every collection, item and blob of the kind) with a signed receipt',

@@ -25,6 +25,10 @@ export const EXPORT_ENTRY = {
   audit: 'audit.ndjson',
   diagnostics: 'diagnostics.ndjson',
   receipts: 'receipts.json',
+  messagingIdentities: 'messaging-identities.json',
+  messageBlocks: 'message-blocks.json',
+  messages: 'messages.ndjson',
+  spamReports: 'spam-reports.ndjson',
   manifest: 'manifest.json',
 } as const;
 
@@ -168,6 +172,35 @@ export const exportAuditEntry = z
   })
   .meta({ id: 'ExportAuditEntry' });
 
+/** messaging-identities.json: an array of these, one per device with messaging on; the number opened from the server's seal. */
+export const exportMessagingIdentity = z
+  .object({
+    deviceId: z.string(),
+    number: z.string(),
+    x25519PublicKey: z.string(),
+    ed25519PublicKey: z.string(),
+    since: z.number().int(),
+  })
+  .meta({ id: 'ExportMessagingIdentity' });
+
+/** message-blocks.json: an array of these, the numbers the account blocked, opened. */
+export const exportMessageBlock = z.object({ number: z.string(), since: z.number().int() }).meta({ id: 'ExportMessageBlock' });
+
+/**
+ * messages.ndjson: the copies still waiting for one of the account's devices, as the sender sealed
+ * them (crypto_box_seal to that device's messaging X25519 key). Only that phone holds the secret
+ * key, so neither the server nor the password opens them: the receiving device's key does.
+ * Copies the account sent to others are the recipients' data and stay out of this archive.
+ */
+export const exportMessageCopy = z
+  .object({ id: z.string(), deviceId: z.string(), sealed: z.string(), size: z.number().int(), receivedAt: z.number().int() })
+  .meta({ id: 'ExportMessageCopy' });
+
+/** spam-reports.ndjson: the account's spam reports, the number opened, and the fingerprint of the reported text (the server keeps no text by default). */
+export const exportSpamReport = z
+  .object({ id: z.string(), deviceId: z.string(), number: z.string(), fingerprint: z.string().nullable(), createdAt: z.number().int() })
+  .meta({ id: 'ExportSpamReport' });
+
 // consents.json (an array) and diagnostics.ndjson hold the consent ledger's events and the
 // diagnostics reports as their own features list them (src/protocol/api/consents.ts, diagnostics.ts).
 // receipts.json is an array of DeletionReceipt (src/protocol/receipts.ts), each verifiable offline.
@@ -201,5 +234,9 @@ export type ExportLocation = z.infer<typeof exportLocation>;
 export type ExportCommand = z.infer<typeof exportCommand>;
 export type ExportSimEvent = z.infer<typeof exportSimEvent>;
 export type ExportAuditEntry = z.infer<typeof exportAuditEntry>;
+export type ExportMessagingIdentity = z.infer<typeof exportMessagingIdentity>;
+export type ExportMessageBlock = z.infer<typeof exportMessageBlock>;
+export type ExportMessageCopy = z.infer<typeof exportMessageCopy>;
+export type ExportSpamReport = z.infer<typeof exportSpamReport>;
 export type ExportManifest = z.infer<typeof exportManifest>;
 export type ManifestEntry = z.infer<typeof manifestEntry>;
