@@ -355,6 +355,7 @@ async function enterApp(session: Session, fresh: boolean) {
   hideAuthScreens();
   byId('account').hidden = false;
   byId('app-view').hidden = false;
+  byId('devices-title').focus();
   showStatus('Logged in.');
   // A pending deletion and a new policy version show on every login, whichever view is open.
   void Promise.all([accountView.loadNotices(), privacy.loadNotices()]).catch(fail);
@@ -365,7 +366,11 @@ async function enterApp(session: Session, fresh: boolean) {
     return;
   }
   state.timer = window.setInterval(() => void poll(), POLL_MS);
-  (document.querySelector<HTMLButtonElement>('.device-select') ?? byId('devices-title')).focus();
+  // The list can come late: a person who has already moved on (opened another view, focused a
+  // control) keeps their focus, or an Enter meant for that control would choose a phone instead.
+  const active = document.activeElement;
+  const untouched = active === null || active === document.body || active === byId('devices-title');
+  if (currentView === 'find' && untouched) (document.querySelector<HTMLButtonElement>('.device-select') ?? byId('devices-title')).focus();
 }
 
 byId<HTMLFormElement>('login-form').addEventListener('submit', (event) => void onLogin(event));

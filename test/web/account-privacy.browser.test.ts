@@ -78,9 +78,24 @@ describe('Your account and privacy, in the web page', { timeout: 60_000 }, () =>
       // The wrong password below is answered 401 on purpose; Chromium logs every failed request.
       if (message.type() === 'error' && !message.text().includes('status of 401')) problems.push(`console: ${message.text()}`);
     });
-    await logInThroughPage(page, EMAIL);
-
-    await page.getByRole('button', { name: 'Your account and privacy' }).focus();
+    // The device list is held back, as on a slow server: the person has reached this view's
+    // button with the keyboard before it comes, and its late arrival must not take the focus to a
+    // phone, or the Enter meant for the button would choose that phone instead.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/v1/devices', async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await logInThroughPage(page, EMAIL);
+      await page.getByRole('button', { name: 'Your account and privacy' }).focus();
+      release();
+      await expect.poll(() => page.locator('#device-list .device-select').count()).toBe(1);
+    } finally {
+      release();
+      await page.unroute('**/v1/devices');
+    }
     await page.keyboard.press('Enter');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('privacy-title');
     expect(await page.getByRole('button', { name: 'Your account and privacy' }).getAttribute('aria-current')).toBe('page');
