@@ -41,6 +41,7 @@ import { docsRoutes } from './http/docs-page.js';
 import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/errors.js';
 import { clientAddress, limitBody, requestId, securityHeaders } from './http/middleware.js';
+import { durableWrites } from './http/durability.js';
 import { createRouter } from './http/router.js';
 import { jsonResponse, registerErrorSchemas, withMiddlewareErrors } from './http/openapi.js';
 
@@ -62,6 +63,8 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
 
   app.use('*', requestId(deps));
   app.use('*', securityHeaders(deps.config.publicOrigin));
+  // Inside the security headers, so a failed commit's error gets them; outside everything that writes.
+  app.use('*', durableWrites(deps));
   app.use('*', clientAddress(deps, options.peerAddress ?? (() => undefined)));
   app.use('*', limitBody(deps));
 

@@ -10,6 +10,7 @@ import type { Random } from './adapters/random.js';
 import type { Config } from './config.js';
 import type { ServerSecrets } from './adapters/server-secrets.js';
 import type { Db } from './db/client.js';
+import type { WriteDurability } from './adapters/sqlite-group-commit.js';
 
 /** Everything the app needs from its runtime, built once by src/node.ts or src/worker.ts. */
 export interface Deps {
@@ -36,4 +37,9 @@ export interface Deps {
   background(task: () => Promise<void>): void;
   /** Aborted when the server starts to shut down: long waits (device polls) end early. */
   stopping: AbortSignal;
+  /**
+   * Where writes commit in groups (Node's SQLite), how a request waits for its own to be on disk
+   * before it is answered. Absent where each write is durable when it returns (D1).
+   */
+  durability?: WriteDurability;
 }

@@ -70,6 +70,7 @@ export function createNodeDeps(config: Config, parts: NodeDepsParts): NodeDeps {
     mapArchive: nodeMapArchive(config.map, parts.blobs),
     background: (task) => void background.run(task),
     stopping: stopping.signal,
+    durability: sqlite.durability,
   };
   return { deps, settle: background.settle, close: sqlite.close, stop: () => stopping.abort() };
 }

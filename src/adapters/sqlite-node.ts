@@ -6,6 +6,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { Db } from '../db/client.js';
 import * as schema from '../db/schema.js';
+import { createGroupCommit, type WriteDurability } from './sqlite-group-commit.js';
 
 /**
  * The package's drizzle/ folder: in the nearest folder at or above `from` (by default the running
@@ -32,7 +33,7 @@ const SERVING_BUSY_TIMEOUT_MS = 100;
  * Opens (creating if needed) the SQLite file and brings it to the latest migration in
  * `migrationsFolder` (HOMING_MIGRATIONS_DIR; by default the package's drizzle/ folder).
  */
-export function openSqlite(path: string, migrationsFolder = packageMigrationsFolder()): { db: Db; close(): void } {
+export function openSqlite(path: string, migrationsFolder = packageMigrationsFolder()): { db: Db; durability: WriteDurability; close(): void } {
   const journal = join(migrationsFolder, 'meta', '_journal.json');
   if (!existsSync(journal)) throw new Error(`no drizzle migrations in ${resolve(migrationsFolder)} (${journal} is missing)`);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -45,12 +46,15 @@ export function openSqlite(path: string, migrationsFolder = packageMigrationsFol
   // serves nothing yet, so migrations may wait out a backup's lock; once serving, a write gives up
   // quickly and is answered 503 database_busy with Retry-After (src/http/errors.ts).
   sqlite.pragma(`busy_timeout = ${STARTUP_BUSY_TIMEOUT_MS}`);
-  const db = drizzle(sqlite, { schema });
-  migrate(db, { migrationsFolder });
+  migrate(drizzle(sqlite, { schema }), { migrationsFolder });
   sqlite.pragma(`busy_timeout = ${SERVING_BUSY_TIMEOUT_MS}`);
+  // Serving writes commit in groups, one fsync per event-loop turn (sqlite-group-commit.ts).
+  const group = createGroupCommit(sqlite);
   return {
-    db: db as unknown as Db,
+    db: drizzle(group.client, { schema }) as unknown as Db,
+    durability: group,
     close: () => {
+      group.flush();
       sqlite.pragma('wal_checkpoint(TRUNCATE)');
       sqlite.close();
     },

@@ -18,6 +18,17 @@ export function errorResponse(c: Context<AppEnv>, code: ErrorCode, message: stri
   return c.json({ error: { code, message, requestId: c.get('requestId'), ...(details ? { details } : {}) } }, STATUS[code]);
 }
 
+/**
+ * An error answer built afresh, sharing nothing with what the handler built: for replacing an
+ * answer after the fact (src/http/durability.ts), when none of its headers may survive.
+ */
+export function freshErrorResponse(requestId: string, code: ErrorCode, message: string, retryAfterSeconds: number) {
+  return new Response(JSON.stringify({ error: { code, message, requestId } }), {
+    status: STATUS[code],
+    headers: { 'Content-Type': 'application/json', 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+  });
+}
+
 /** The app's onError: known errors keep their code; anything else is logged and answered plainly. */
 export function handleError(log: Logger) {
   return (err: Error, c: Context<AppEnv>) => {

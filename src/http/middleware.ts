@@ -39,7 +39,9 @@ export function limitBody(deps: Deps): MiddlewareHandler<AppEnv> {
     onError: (c) =>
       errorResponse(c, 'payload_too_large', `the request body is larger than ${deps.config.maxBodyBytes} bytes`),
   });
-  return (c, next) => (STREAMED_BODY.test(c.req.path) ? next() : limit(c, next));
+  // No route reads a GET's or HEAD's body, and the limit's machinery is not free: on Node it makes
+  // the adapter build a whole Request (and an AbortController) for every poll and /healthz.
+  return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' || STREAMED_BODY.test(c.req.path) ? next() : limit(c, next));
 }
 
 // The page asks for no powerful feature (it shows where the phone is, not where the browser is),

@@ -104,7 +104,12 @@ export interface Phase {
   url: string;
   running: () => boolean;
   random: Random;
+  /** Flat out: each stream sends its next request as soon as the last is answered (load). */
+  busy?: boolean;
 }
+
+/** A phone's pause between two requests of a stream: none when the phase is busy. */
+const pause = (phase: Phase, min: number, max: number) => (phase.busy ? Promise.resolve() : sleep(between(phase.random, min, max)));
 
 function noteRefusal(ledger: Ledger, what: string, outcome: { status: number; code: string }) {
   if (outcome.status !== 429) ledger.unexpected.push(`${what}: ${outcome.status} ${outcome.code}`);
@@ -146,7 +151,7 @@ export async function syncStream(phase: Phase, account: SimulatedAccount, ledger
       ledger.refusedBatches.push(batch);
       noteRefusal(ledger, 'POST /v1/sync/changes', outcome);
     }
-    await sleep(between(phase.random, 60, 160));
+    await pause(phase, 60, 160);
   }
 }
 
@@ -161,7 +166,7 @@ export async function locationStream(phase: Phase, account: SimulatedAccount, de
     sent.push({ sealed, outcome: outcome.kind });
     if (outcome.kind === 'unknown') return;
     if (outcome.kind === 'refused') noteRefusal(ledger, 'POST /v1/device/locations', outcome);
-    await sleep(between(phase.random, 250, 450));
+    await pause(phase, 250, 450);
   }
 }
 

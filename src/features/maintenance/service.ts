@@ -60,6 +60,7 @@ export async function runJobs(deps: Deps, jobs: readonly Job[]): Promise<JobOutc
 
 async function runOne(deps: Deps, job: Job): Promise<JobOutcome> {
   const startedAt = deps.clock.now();
+  const mark = deps.durability?.mark();
   if (!(await repo.claim(deps.db, job.name, startedAt, startedAt - JOB_STALE_MS))) {
     deps.log.info('maintenance job skipped: still running', { job: job.name });
     return { name: job.name, status: 'skipped' };
@@ -77,6 +78,15 @@ async function runOne(deps: Deps, job: Job): Promise<JobOutcome> {
     counts: outcome.status === 'ok' ? JSON.stringify(outcome.counts) : null,
     error: outcome.status === 'failed' ? outcome.error : null,
   });
+  // Where writes commit in groups, a job is done once what it wrote is on disk, as a request is.
+  if (mark !== undefined) {
+    try {
+      await deps.durability!.settled(mark);
+    } catch (err) {
+      outcome = { name: job.name, status: 'failed', error: describe(err), durationMs: deps.clock.now() - startedAt };
+      deps.log.error('maintenance job failed', { job: job.name, error: outcome.error });
+    }
+  }
   return outcome;
 }
 
