@@ -104,7 +104,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.route('/', deletionRoutes(deps, throttles));
   app.route('/', mapArchiveRoutes(deps));
   // The page is told of the street map by the map feature, which it does not import.
-  app.route('/', webRoutes({ config: { ...deps.config, mapArchive: mapArchivePageConfig(deps.config.map) } }));
+  app.route('/', webRoutes({ config: { ...deps.config, mapArchive: mapArchivePageConfig(deps.config.map) }, staticFiles: deps.staticFiles }));
 
   registerSecuritySchemes(app.openAPIRegistry);
   registerErrorSchemas(app.openAPIRegistry);
@@ -115,7 +115,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
 
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
   // The reference that draws it, in the browser (Redoc).
-  app.route('/', docsRoutes());
+  app.route('/', docsRoutes(deps.staticFiles));
   app.openapi(
     createRoute({
       method: 'get',

@@ -6,6 +6,7 @@ import type { EmailSender } from './adapters/email.js';
 import type { HashFactory } from './protocol/hash.js';
 import type { Logger } from './adapters/log.js';
 import type { MapArchiveSource } from './adapters/map-archive-source.js';
+import type { StaticFiles } from './adapters/static-files.js';
 import type { Random } from './adapters/random.js';
 import type { Config } from './config.js';
 import type { ServerSecrets } from './adapters/server-secrets.js';
@@ -27,6 +28,8 @@ export interface Deps {
   email: EmailSender;
   /** The privacy policy text in force (POLICY_FILE or the shipped docs/privacy-policy.txt; bundled at build time on Workers). */
   policyText: string;
+  /** The page's and the API reference's files in dist/public/: read from the folder on Node, from Static Assets on Workers. */
+  staticFiles: StaticFiles;
   push: PushSender;
   /** The street-map archive GET /v1/map/archive serves (MAP_ARCHIVE_FILE or MAP_ARCHIVE_BLOB_KEY); unset, none is configured. */
   mapArchive?: MapArchiveSource;

@@ -15,6 +15,7 @@ import type { SmsSender } from './adapters/sms.js';
 import type { EmailSender } from './adapters/email.js';
 import { openSqlite } from './adapters/sqlite-node.js';
 import { readPolicyText } from './adapters/policy-text-node.js';
+import { createDirStaticFiles, packagePublicFolder } from './adapters/static-files-dir.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 
@@ -66,6 +67,7 @@ export function createNodeDeps(config: Config, parts: NodeDepsParts): NodeDeps {
     sms: parts.sms,
     email: parts.email,
     policyText: readPolicyText(config.policy.file),
+    staticFiles: createDirStaticFiles(packagePublicFolder()),
     push: parts.push ?? createWebPushSender({ vapid: () => deriveVapidKeys(secrets), subject: config.push.subject, clock }),
     mapArchive: nodeMapArchive(config.map, parts.blobs),
     background: (task) => void background.run(task),

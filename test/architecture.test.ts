@@ -61,6 +61,7 @@ function layerOf(path: string): number {
     'node-deps.ts': 6,
     'node.ts': 7,
     'worker.ts': 7,
+    'worker-s3.ts': 7,
     'admin.ts': 7,
   };
   const layer = layers[top];

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type BlobRange, type BlobStore, BlobStoreUnavailableError, type PresignedRequest } from './blob-store.js';
+import { READ_AHEAD_BYTES, webStreamOf } from './node-web-stream.js';
 
 export interface S3BlobStoreConfig {
   /** Omit for AWS itself; set for R2, MinIO, Swift, s3rver. */
@@ -73,10 +74,9 @@ export function createS3BlobStore(config: S3BlobStoreConfig, options: { webStrea
       bodyError = error;
       abort.abort(error);
     };
-    const exact = exactSize(body, size, onBodyError);
     // On Workers the SDK sends with fetch, which takes the web stream as it is (a Node Readable
     // there left the isolate hung after large uploads); on Node its HTTP handler wants a Readable.
-    const sent = options.webStreamBodies ? exact : Readable.fromWeb(exact as Parameters<typeof Readable.fromWeb>[0]);
+    const sent = options.webStreamBodies ? exactSize(body, size, onBodyError) : exactReadable(body, size, onBodyError);
     if (sent instanceof Readable) sent.on('error', onBodyError);
     try {
       return await send(sent, abort.signal);
@@ -110,7 +110,12 @@ export function createS3BlobStore(config: S3BlobStoreConfig, options: { webStrea
         if (errorName(error) === 'InvalidRange' || statusOf(error) === 416) throw new RangeError('range not satisfiable');
         throw mapError(error, where);
       }
-      const body = (out.Body?.transformToWebStream() as ReadableStream<Uint8Array> | undefined) ?? emptyStream();
+      // On Node the SDK's body is the response's IncomingMessage: handed on chunk for chunk, not
+      // copied as its transformToWebStream (Readable.toWeb) does.
+      const body =
+        out.Body instanceof Readable
+          ? webStreamOf(out.Body)
+          : ((out.Body?.transformToWebStream() as ReadableStream<Uint8Array> | undefined) ?? emptyStream());
       if (!range) {
         const size = out.ContentLength ?? 0;
         return { body, size, totalSize: size };
@@ -292,11 +297,12 @@ const describeEndpoint = (config: S3BlobStoreConfig) =>
   `S3 store ${config.endpoint ?? `AWS (${config.region})`} bucket ${config.bucket}`;
 
 /**
- * Wraps body so that it errors unless it yields exactly size bytes. The chunk that completes
- * size is held back until the source has ended, so a longer body never reaches the store whole
- * and cannot be committed by a server that stops reading at Content-Length.
+ * Reads body a chunk at a time, erroring unless it yields exactly size bytes: next() gives the
+ * next chunk, or null at the end. The chunk that completes size is held back until the source
+ * has ended, so a longer body never reaches the store whole and cannot be committed by a server
+ * that stops reading at Content-Length.
  */
-function exactSize(body: ReadableStream<Uint8Array>, size: number, onError?: (error: unknown) => void): ReadableStream<Uint8Array> {
+function exactChunks(body: ReadableStream<Uint8Array>, size: number, onError?: (error: unknown) => void) {
   const reader = body.getReader();
   let count = 0;
   const readNonEmpty = async () => {
@@ -305,11 +311,11 @@ function exactSize(body: ReadableStream<Uint8Array>, size: number, onError?: (er
       if (result.done || result.value.byteLength > 0) return result;
     }
   };
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, message: string) => {
+  const fail = (message: string) => {
     const error = new BodySizeError(message);
     void reader.cancel(error).catch(() => {});
     onError?.(error);
-    controller.error(error);
+    return error;
   };
   const read = async () => {
     try {
@@ -319,25 +325,56 @@ function exactSize(body: ReadableStream<Uint8Array>, size: number, onError?: (er
       throw error;
     }
   };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
+  return {
+    async next(): Promise<Uint8Array | null> {
       const { done, value } = await read();
       if (done) {
-        if (count === size) controller.close();
-        else fail(controller, `body yielded ${count} bytes, expected ${size}`);
-        return;
+        if (count === size) return null;
+        throw fail(`body yielded ${count} bytes, expected ${size}`);
       }
       count += value.byteLength;
-      if (count > size) return fail(controller, `body yielded more than ${size} bytes`);
-      if (count === size) {
-        if (!(await read()).done) return fail(controller, `body yielded more than ${size} bytes`);
-        controller.enqueue(value);
-        controller.close();
-        return;
-      }
-      controller.enqueue(value);
+      if (count > size || (count === size && !(await read()).done)) throw fail(`body yielded more than ${size} bytes`);
+      return value;
     },
-    cancel: (reason) => reader.cancel(reason),
+    cancel: (reason: unknown) => reader.cancel(reason),
+  };
+}
+
+/** body as a web stream that errors unless it yields exactly size bytes (see exactChunks). */
+function exactSize(body: ReadableStream<Uint8Array>, size: number, onError?: (error: unknown) => void): ReadableStream<Uint8Array> {
+  const chunks = exactChunks(body, size, onError);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const chunk = await chunks.next().catch((error: unknown) => {
+        controller.error(error);
+        return undefined;
+      });
+      if (chunk === null) controller.close();
+      else if (chunk) controller.enqueue(chunk);
+    },
+    cancel: (reason) => chunks.cancel(reason),
+  });
+}
+
+/**
+ * body as a Node stream for the SDK's HTTP handler, erroring unless it yields exactly size bytes:
+ * one step from the web stream to the socket, where Readable.fromWeb over exactSize took two.
+ */
+function exactReadable(body: ReadableStream<Uint8Array>, size: number, onError: (error: unknown) => void): Readable {
+  const chunks = exactChunks(body, size, onError);
+  return new Readable({
+    highWaterMark: READ_AHEAD_BYTES,
+    read() {
+      chunks.next().then(
+        (chunk) => this.push(chunk),
+        (error: unknown) => this.destroy(error as Error),
+      );
+    },
+    destroy(error, callback) {
+      // Ended, there is nothing left to cancel; destroyed early (the request failed), the source stops.
+      void chunks.cancel(error ?? undefined).catch(() => {});
+      callback(error);
+    },
   });
 }
 

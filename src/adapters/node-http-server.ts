@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { type Http2Bindings, type HttpBindings, serve } from '@hono/node-server';
 import { createBackgroundTasks } from './background.js';
 import type { Logger } from './log.js';
+import { webStreamOf } from './node-web-stream.js';
 
 // The Node HTTP(S) server in front of the app: its timeouts, how it closes a connection it will
 // not read further, and how it stops. Each request is tracked until both its handler has returned
@@ -46,7 +47,7 @@ export function startNodeHttpServer(options: NodeHttpServerOptions, onListening:
   let stopping = false;
 
   const fetch = (request: Request, env: HttpBindings | Http2Bindings) => {
-    const answered = Promise.resolve(options.fetch(request, env)).then((response) => {
+    const answered = Promise.resolve(options.fetch(withStreamedBody(request, env), env)).then((response) => {
       // Answered while the client is still sending the body (an early 413, 401, 411…): the body
       // is not worth reading, so say up front that the connection ends with this response. And a
       // stopping server keeps no connection for another request.
@@ -88,6 +89,25 @@ export function startNodeHttpServer(options: NodeHttpServerOptions, onListening:
       return cut;
     },
   };
+}
+
+/**
+ * A binary body (blobs and upload parts, the only ones sent as application/octet-stream) is
+ * streamed on to the store: it reaches the app as a web stream of the socket's own chunks, not
+ * @hono/node-server's, which copies each one (see webStreamOf). JSON and form bodies, read
+ * whole, keep the adapter's own direct path.
+ */
+function withStreamedBody(request: Request, env: HttpBindings | Http2Bindings): Request {
+  if (request.method === 'GET' || request.method === 'HEAD') return request;
+  if (request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() !== 'application/octet-stream') return request;
+  const init: RequestInit & { duplex: 'half' } = {
+    method: request.method,
+    headers: request.headers,
+    body: webStreamOf(env.incoming),
+    duplex: 'half',
+    signal: request.signal,
+  };
+  return new Request(request.url, init);
 }
 
 /**

@@ -1,21 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findPackageRoot } from './package-root.js';
 
 /** The policy shipped with the package, relative to its root. */
 export const SHIPPED_POLICY = 'docs/privacy-policy.txt';
 
-/**
- * The nearest folder at or above `from` (by default the running module's: src/adapters/ under
- * tsx, dist/ once built) whose package.json is homing's, the way the migrations are found: never
- * from the working directory.
- */
+/** The package's root, found the way the migrations are (src/adapters/package-root.ts): never from the working directory. */
 function packageRoot(from: string): string {
-  for (let dir = resolve(from); ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'homing') return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json named "homing" at or above ${from}: set POLICY_FILE to the privacy policy text`);
-  }
+  const root = findPackageRoot(from);
+  if (!root) throw new Error(`no package.json named "homing" at or above ${from}: set POLICY_FILE to the privacy policy text`);
+  return root;
 }
 
 /** The privacy policy text: POLICY_FILE when set, else the one shipped in the package. A missing or empty file stops start-up. */

@@ -10,6 +10,7 @@ import {
   unlockWithRecovery,
   type UnlockedKeys,
 } from './crypto/account-keys.js';
+import type { Argon2id } from './crypto/argon2id.js';
 import { fromBase64Url, randomBytes, toBase64Url } from '../protocol/encoding.js';
 import { loginChallengeMessage } from '../protocol/login-challenge.js';
 import { signDetached } from '../protocol/signing.js';
@@ -20,7 +21,9 @@ type GuardianContact = NonNullable<SignupRequest['guardian']>;
 export const MIN_PASSWORD_LENGTH = 8;
 
 // The account flows a phone or the web page runs. Keys are made and opened here, on the
-// client; the server only ever sees public keys, wrapped secrets and signatures.
+// client; the server only ever sees public keys, wrapped secrets and signatures. Each flow that
+// derives from a password takes an optional `argon2id` engine (crypto/argon2id.ts): the page
+// passes its Web Worker's, and noble's runs when it is left out.
 
 /**
  * Makes the account's keys and signs up. Someone who may be under 14 (by birth year) must name a
@@ -29,10 +32,10 @@ export const MIN_PASSWORD_LENGTH = 8;
  */
 export async function signUp(
   api: ApiClient,
-  input: { email: string; password: string; phoneNumber?: string; birthYear: number; guardian?: GuardianContact; kdf?: KdfCost },
+  input: { email: string; password: string; phoneNumber?: string; birthYear: number; guardian?: GuardianContact; kdf?: KdfCost; argon2id?: Argon2id },
 ): Promise<{ accountId: string; recoveryKey: string; pending?: PendingSignup }> {
   const accountId = toBase64Url(randomBytes(16));
-  const { bundle, recoveryKey, masterKey, loginSeed } = await createAccountKeys({ accountId, password: input.password, kdf: input.kdf });
+  const { bundle, recoveryKey, masterKey, loginSeed } = await createAccountKeys({ accountId, password: input.password, kdf: input.kdf, argon2id: input.argon2id });
   // Only the wrapped forms are needed from here on; the page and the CLI log in afresh.
   masterKey.fill(0);
   loginSeed.fill(0);
@@ -83,10 +86,10 @@ export function signChallenge(api: ApiClient, challenge: Challenge, loginSeed: U
   return { challengeId: challenge.challengeId, signature: toBase64Url(signDetached(loginSeed, message)) };
 }
 
-async function passwordProof(api: ApiClient, email: string, password: string, trustedClient?: string) {
+async function passwordProof(api: ApiClient, email: string, password: string, trustedClient?: string, argon2id?: Argon2id) {
   const challenge = await challengeFor(api, email, 'password', trustedClient);
   if (!challenge.kdf) throw new Error('the server sent no key-derivation parameters');
-  const secrets = await derivePasswordSecrets(password, { ...challenge.kdf, salt: fromBase64Url(challenge.kdf.salt) });
+  const secrets = await derivePasswordSecrets(password, { ...challenge.kdf, salt: fromBase64Url(challenge.kdf.salt) }, argon2id);
   return { proof: signChallenge(api, challenge, secrets.loginSeed), kek: secrets.kek };
 }
 
@@ -111,10 +114,11 @@ export async function logIn(
     deviceToken?: string;
     /** The `trustedClient` of an earlier login to this account: keeps login open while strangers flood it. */
     trustedClient?: string;
+    argon2id?: Argon2id;
   },
 ): Promise<LoggedIn> {
   const { trustedClient } = input;
-  const { proof, kek } = await passwordProof(api, input.email, input.password, trustedClient);
+  const { proof, kek } = await passwordProof(api, input.email, input.password, trustedClient, input.argon2id);
   const response = await api.login({ ...proof, label: input.label, session: input.session, deviceToken: input.deviceToken, trustedClient });
   if (response.session.token) api.setSessionToken(response.session.token);
   const keys = unlockWithPassword({ accountId: response.accountId, ...response.keys }, kek);
@@ -139,9 +143,9 @@ export async function logInWithRecoveryKey(
  * key bundle (GET /v1/account/keys) and the password, without opening another session. Everything
  * happens here: a wrong password fails with DecryptionError before anything is sent.
  */
-export async function unlockKeyBundle(input: { accountId: string; bundle: KeyBundle; password: string }): Promise<UnlockedKeys> {
+export async function unlockKeyBundle(input: { accountId: string; bundle: KeyBundle; password: string; argon2id?: Argon2id }): Promise<UnlockedKeys> {
   const { kdf } = input.bundle;
-  const secrets = await derivePasswordSecrets(input.password, { ...kdf, salt: fromBase64Url(kdf.salt) });
+  const secrets = await derivePasswordSecrets(input.password, { ...kdf, salt: fromBase64Url(kdf.salt) }, input.argon2id);
   try {
     return unlockWithPassword({ accountId: input.accountId, ...input.bundle }, secrets.kek);
   } finally {
@@ -153,11 +157,11 @@ export async function unlockKeyBundle(input: { accountId: string; bundle: KeyBun
 /** A fresh proof for a logged-in session (password change, wipe). */
 export async function proveIdentity(
   api: ApiClient,
-  input: { email: string } & ({ password: string } | { recoveryKey: string }),
+  input: { email: string; argon2id?: Argon2id } & ({ password: string } | { recoveryKey: string }),
 ) {
   const { proof } =
     'password' in input
-      ? await passwordProof(api, input.email, input.password)
+      ? await passwordProof(api, input.email, input.password, undefined, input.argon2id)
       : await recoveryProof(api, input.email, input.recoveryKey);
   return proof;
 }
@@ -174,12 +178,14 @@ export async function changePassword(
     masterKey: Uint8Array;
     newPassword: string;
     kdf?: KdfCost;
+    argon2id?: Argon2id;
   } & ({ currentPassword: string } | { recoveryKey: string }),
 ) {
+  const { argon2id } = input;
   const proof = await proveIdentity(
     api,
     'currentPassword' in input
-      ? { email: input.email, password: input.currentPassword }
+      ? { email: input.email, password: input.currentPassword, argon2id }
       : { email: input.email, recoveryKey: input.recoveryKey },
   );
   const rewrapped = await rewrapForPassword({
@@ -187,6 +193,7 @@ export async function changePassword(
     masterKey: input.masterKey,
     password: input.newPassword,
     kdf: input.kdf,
+    argon2id,
   });
   return api.changePassword({
     proof,
@@ -197,7 +204,7 @@ export async function changePassword(
 }
 
 /** The current password or the recovery key: what proves the owner before a change of personal data. */
-export type IdentitySecret = { password: string } | { recoveryKey: string };
+export type IdentitySecret = ({ password: string } | { recoveryKey: string }) & { argon2id?: Argon2id };
 
 /**
  * Starts moving the account to a new e-mail address: signs a fresh challenge (for the current
@@ -221,4 +228,5 @@ export async function removePhone(api: ApiClient, input: { email: string } & Ide
   await api.removePhone(proof);
 }
 
-const secretOf = (input: IdentitySecret) => ('password' in input ? { password: input.password } : { recoveryKey: input.recoveryKey });
+const secretOf = (input: IdentitySecret) =>
+  'password' in input ? { password: input.password, argon2id: input.argon2id } : { recoveryKey: input.recoveryKey };

@@ -1,12 +1,13 @@
 import { Hono } from 'hono';
 import { html, init, licenses, redoc } from '../../dist/web/docs-assets.js';
+import type { StaticFiles } from '../adapters/static-files.js';
 import type { AppEnv } from './env.js';
-import { IMMUTABLE, serveAsset } from './static-asset.js';
+import { IMMUTABLE, serveFile } from './static-asset.js';
 
 // The API reference at /docs: Redoc (MIT) draws /openapi.json in the browser, with a side menu,
-// anchors, and each operation's request and response shapes. Its files are built into
-// dist/web/docs-assets.js by scripts/build-docs.mjs and served from memory on Node and Workers
-// alike; the shell's <noscript> links the document itself. Not API, so not in /openapi.json.
+// anchors, and each operation's request and response shapes. scripts/build-docs.mjs writes its
+// files to dist/public/docs/ and the shell into dist/web/docs-assets.js; both runtimes serve them
+// through this router. The shell's <noscript> links the document itself. Not API, so not in /openapi.json.
 
 /**
  * Guarantee: every script the page runs is one of the two files below (script-src 'self', no
@@ -31,16 +32,16 @@ export const DOCS_CSP = [
 /** The reference's own paths, which the OpenAPI document leaves out because they are not API. */
 export const isDocsPath = (path: string) => path === html.path || path.startsWith(`${html.path}/`);
 
-export function docsRoutes() {
+export function docsRoutes(files: StaticFiles) {
   const router = new Hono<AppEnv>();
   router.get(html.path, (c) => {
     c.header('Content-Security-Policy', DOCS_CSP);
     c.header('Cache-Control', 'no-cache');
     return c.html(html.body);
   });
-  serveAsset(router, redoc.path, redoc, 'text/javascript; charset=utf-8', IMMUTABLE);
-  serveAsset(router, init.path, init, 'text/javascript; charset=utf-8', IMMUTABLE);
+  serveFile(router, redoc, files, 'text/javascript; charset=utf-8', IMMUTABLE);
+  serveFile(router, init, files, 'text/javascript; charset=utf-8', IMMUTABLE);
   // Named as the bundle's first line names it, so not hashed: revalidated daily with its ETag.
-  serveAsset(router, licenses.path, licenses, 'text/plain; charset=utf-8', 'public, max-age=86400');
+  serveFile(router, licenses, files, 'text/plain; charset=utf-8', 'public, max-age=86400');
   return router;
 }

@@ -3,6 +3,7 @@ import type { Account, AccountDeletionStatus, AccountPolicy, AuditEntry, AuditPa
 import { changePassword, confirmSignup, logIn, logInWithRecoveryKey, proveIdentity, signUp, unlockKeyBundle } from '../client/account.js';
 import type { KeyBundle, PendingSignup, SessionSummary, SignupRequest } from '../client/api.js';
 import type { UnlockedKeys } from '../client/crypto/account-keys.js';
+import type { Argon2id } from '../client/crypto/argon2id.js';
 import type { SignedCommand } from '../client/crypto/commands.js';
 
 // The page talks to its own origin only, with the HttpOnly session cookie. The cookie cannot be
@@ -29,16 +30,17 @@ export type GuardianContact = NonNullable<SignupRequest['guardian']>;
 
 const SESSION_LABEL = 'Find Device web page';
 
-export function createWebApi(origin: string, fetch?: ApiClientOptions['fetch']) {
+export function createWebApi(origin: string, fetch?: ApiClientOptions['fetch'], argon2id?: Argon2id) {
   // The SDK's client, on the page's own origin: it runs the challenge and login (no session needed
   // for those, and its origin is the one the login signature is bound to), then every call rides
-  // the cookie session with its CSRF token.
+  // the cookie session with its CSRF token. `argon2id` derives every key from a password (the
+  // page's Web Worker, kdf-worker-client.ts); noble's on this thread when left out.
   const sdk = createApiClient({ baseUrl: origin, fetch });
 
   return {
     /** Derives the keys from the password here, signs the challenge, and opens a cookie session. */
     async logIn(email: string, password: string): Promise<Session> {
-      const { response, keys } = await logIn(sdk, { email, password, session: 'cookie', label: SESSION_LABEL });
+      const { response, keys } = await logIn(sdk, { email, password, session: 'cookie', label: SESSION_LABEL, argon2id });
       const csrfToken = response.session.csrfToken;
       if (!csrfToken) throw new Error('the server opened no cookie session');
       sdk.setCookieSession({ csrfToken });
@@ -48,7 +50,7 @@ export function createWebApi(origin: string, fetch?: ApiClientOptions['fetch']) 
     // ── the account's own life: sign-up, recovery, password, a reload (H4) ──────────────────────
 
     /** Makes the keys here and signs up; `pending` when a guardian must confirm with a code first. */
-    signUp: (input: { email: string; password: string; birthYear: number; guardian?: GuardianContact }) => signUp(sdk, input),
+    signUp: (input: { email: string; password: string; birthYear: number; guardian?: GuardianContact }) => signUp(sdk, { ...input, argon2id }),
     confirmSignup: (pending: PendingSignup, code: string) => confirmSignup(sdk, pending, code),
     resendSignupCode: (pendingSignupId: string) => sdk.resendPendingSignupCode(pendingSignupId),
 
@@ -63,7 +65,7 @@ export function createWebApi(origin: string, fetch?: ApiClientOptions['fetch']) 
       if (!csrfToken) throw new Error('the server opened no cookie session');
       sdk.setCookieSession({ csrfToken });
       try {
-        await changePassword(sdk, { accountId: response.accountId, email, masterKey: keys.masterKey, newPassword, recoveryKey });
+        await changePassword(sdk, { accountId: response.accountId, email, masterKey: keys.masterKey, newPassword, recoveryKey, argon2id });
       } catch (error) {
         zeroKeys(keys);
         await sdk.logout().catch(() => undefined);
@@ -81,9 +83,9 @@ export function createWebApi(origin: string, fetch?: ApiClientOptions['fetch']) 
      * zeroed as soon as it is re-wrapped. The server then signs out every other session.
      */
     async changePassword(session: Session, currentPassword: string, newPassword: string) {
-      const keys = await unlockKeyBundle({ accountId: session.accountId, bundle: await sdk.keyBundle(), password: currentPassword });
+      const keys = await unlockKeyBundle({ accountId: session.accountId, bundle: await sdk.keyBundle(), password: currentPassword, argon2id });
       try {
-        return await changePassword(sdk, { accountId: session.accountId, email: session.email, masterKey: keys.masterKey, newPassword, currentPassword });
+        return await changePassword(sdk, { accountId: session.accountId, email: session.email, masterKey: keys.masterKey, newPassword, currentPassword, argon2id });
       } finally {
         zeroKeys(keys);
       }
@@ -101,7 +103,7 @@ export function createWebApi(origin: string, fetch?: ApiClientOptions['fetch']) 
     },
     /** Opens the resumed session's keys with the password, in this page only: nothing is sent. */
     async unlock(resumed: ResumedSession, password: string): Promise<Session> {
-      const keys = await unlockKeyBundle({ accountId: resumed.accountId, bundle: resumed.bundle, password });
+      const keys = await unlockKeyBundle({ accountId: resumed.accountId, bundle: resumed.bundle, password, argon2id });
       keys.masterKey.fill(0);
       return { accountId: resumed.accountId, email: resumed.email, keys };
     },
@@ -120,7 +122,7 @@ export function createWebApi(origin: string, fetch?: ApiClientOptions['fetch']) 
     },
     /** A fresh signed proof of the password, which the server asks for before a wipe. */
     async reauthenticate(email: string, password: string) {
-      return sdk.reauthenticate(await proveIdentity(sdk, { email, password }));
+      return sdk.reauthenticate(await proveIdentity(sdk, { email, password, argon2id }));
     },
     devices: () => sdk.devices(),
     setFind: (deviceId: string, enabled: boolean) => sdk.setFindEnabled(deviceId, enabled),
@@ -134,15 +136,15 @@ export function createWebApi(origin: string, fetch?: ApiClientOptions['fetch']) 
     // here; the password itself never leaves the page.
     account: () => sdk.account(),
     async startEmailChange(email: string, password: string, newEmail: string) {
-      return sdk.startEmailChange(await proveIdentity(sdk, { email, password }), newEmail);
+      return sdk.startEmailChange(await proveIdentity(sdk, { email, password, argon2id }), newEmail);
     },
     confirmEmailChange: (verificationId: string, code: string) => sdk.confirmEmailChange(verificationId, code),
     async startPhoneChange(email: string, password: string, phoneNumber: string) {
-      return sdk.startPhoneChange(await proveIdentity(sdk, { email, password }), phoneNumber);
+      return sdk.startPhoneChange(await proveIdentity(sdk, { email, password, argon2id }), phoneNumber);
     },
     confirmPhoneChange: (verificationId: string, code: string) => sdk.confirmPhoneChange(verificationId, code),
     async removePhone(email: string, password: string) {
-      await sdk.removePhone(await proveIdentity(sdk, { email, password }));
+      await sdk.removePhone(await proveIdentity(sdk, { email, password, argon2id }));
     },
     consents: () => sdk.consents(),
     setConsent: (purpose: string, change: { granted: boolean; deviceId?: string; stored?: 'keep' | 'delete' }) => sdk.setConsent(purpose, change),
@@ -153,7 +155,7 @@ export function createWebApi(origin: string, fetch?: ApiClientOptions['fetch']) 
     /** The export archive as it streams; the server wants a re-authentication within minutes. */
     exportArchive: () => sdk.exportArchive(),
     async requestDeletion(email: string, password: string) {
-      return sdk.requestAccountDeletion(await proveIdentity(sdk, { email, password }));
+      return sdk.requestAccountDeletion(await proveIdentity(sdk, { email, password, argon2id }));
     },
     deletion: () => sdk.accountDeletion(),
     cancelDeletion: () => sdk.cancelAccountDeletion(),

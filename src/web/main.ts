@@ -6,6 +6,7 @@ import { COOKIE_DROPPED, createConnectionWatch, UNREACHABLE_NOTICE, unreachableT
 import { newOutcomes, outcomeText, wipedAt } from './device-state.js';
 import { createConfirm } from './dialogs.js';
 import { createCommandActions, keepCommandFocus } from './command-actions.js';
+import { createWorkerArgon2id, readKdfWorkerUrl } from './kdf-worker-client.js';
 import { createLocationMap, readMapConfig } from './map.js';
 import { type LocationState, renderLocation } from './map-view.js';
 import { createPrivacyView } from './privacy-view.js';
@@ -38,7 +39,13 @@ const HISTORY_MS = 24 * 3_600_000;
 // Any answer from the server ends an "unreachable" notice; the first answers after a login tell
 // whether the browser kept the session cookie.
 const connection = createConnectionWatch({ reachable: () => clearNotice(UNREACHABLE_NOTICE) });
-const api = createWebApi(window.location.origin, connection.fetch);
+// Argon2id in a Web Worker, so the status line keeps moving while a password is derived; where
+// it ran is left on <html data-kdf> for the browser tests.
+const argon2id = createWorkerArgon2id({
+  workerUrl: readKdfWorkerUrl(document),
+  ran: (path) => (document.documentElement.dataset.kdf = path),
+});
+const api = createWebApi(window.location.origin, connection.fetch, argon2id);
 const locationMap = createLocationMap(byId('map'), readMapConfig(document));
 const confirm = createConfirm();
 

@@ -21,6 +21,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { benchBlobCipher } from './blob-cipher.js';
 import { benchBlobMemory } from './blob-memory.js';
+import { benchBlobStreaming, renderBlobStreaming } from './blob-streaming.js';
+import { benchBrowserKdf, renderBrowserKdf } from './browser-kdf.js';
 import { benchExportMemory, renderExportMemory } from './export-memory.js';
 import { benchIngest, renderIngest } from './ingest.js';
 import { benchLoginTiming, renderLoginTiming } from './login-timing.js';
@@ -29,7 +31,9 @@ import { REPO } from './server-process.js';
 import { benchSoak, renderSoak } from './soak.js';
 import { benchStartup, renderStartup } from './startup.js';
 import { benchSync } from './sync-pages.js';
+import { benchSyncPush, renderSyncPush } from './sync-push.js';
 import { elapsedSeconds, progress, runCleanups } from './util.js';
+import { benchWorkerSize, renderWorkerSize } from './worker-size.js';
 
 const SYNC_SIZES = [1_000, 100_000, 1_000_000];
 const COMMAND = 'npm run bench';
@@ -68,6 +72,42 @@ const RATIO_SECTIONS: RatioSection[] = [
     run: async (quick) => {
       const { result, seconds } = await section('8. location ingest and /healthz', () => benchIngest({ quick }));
       return renderIngest(result, seconds);
+    },
+  },
+  {
+    name: 'sync-push',
+    number: 9,
+    title: 'sync push against a plain better-sqlite3 insert loop',
+    run: async (quick) => {
+      const { result, seconds } = await section('9. sync push', () => benchSyncPush({ quick }));
+      return renderSyncPush(result, seconds);
+    },
+  },
+  {
+    name: 'blobs',
+    number: 10,
+    title: 'blob streaming against direct transfers to the same S3 store',
+    run: async (quick) => {
+      const { result, seconds } = await section('10. blob streaming', () => benchBlobStreaming({ quick }));
+      return renderBlobStreaming(result, seconds);
+    },
+  },
+  {
+    name: 'browser-kdf',
+    number: 11,
+    title: 'Argon2id in the browser: WebAssembly in a worker against noble',
+    run: async (quick) => {
+      const { result, seconds } = await section('11. browser Argon2id', () => benchBrowserKdf({ quick }));
+      return renderBrowserKdf(result, seconds);
+    },
+  },
+  {
+    name: 'worker-size',
+    number: 12,
+    title: 'Worker bundle size and idle memory of the built server',
+    run: async (quick) => {
+      const { result, seconds } = await section('12. Worker size and idle memory', () => benchWorkerSize({ quick }));
+      return renderWorkerSize(result, seconds);
     },
   },
 ];

@@ -61,7 +61,7 @@ export function processTree(rootPid: number): number[] {
 }
 
 /** A field of /proc/<pid>/status in bytes (VmRSS, VmHWM), or undefined once the process is gone. */
-export function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+export function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number | undefined {
   try {
     const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
     return match ? Number(match[1]) * 1024 : undefined;

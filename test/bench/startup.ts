@@ -22,7 +22,8 @@ import { median, mib, ms, progress, ratio, registerCleanup, table } from './util
 export const STARTS = 5;
 export const IDLE_MS = 2_000;
 export const POLL_MS = 5;
-export const TARGET_IDLE_MIB = 100;
+/** Issue 15's target (it was 100 MiB before); section 12 holds the built server to it too. */
+export const TARGET_IDLE_MIB = 80;
 
 const RUNTIMES: Runtime[] = ['built', 'tsx'];
 

@@ -61,7 +61,7 @@ export interface SizeResult {
   plans: QueryPlan[];
 }
 
-function createDeps(dir: string) {
+export function createDeps(dir: string) {
   const config = parseConfig({
     HOMING_DATA_DIR: dir,
     PUBLIC_URL: ORIGIN,
@@ -83,7 +83,7 @@ function createDeps(dir: string) {
 
 /** Random-looking base64url text to cut realistic ciphertext fields from, without a call per row. */
 const textPool = randomBytes(3 * 1024 * 1024).toString('base64url');
-const poolText = (row: number, salt: number, length: number) => {
+export const poolText = (row: number, salt: number, length: number) => {
   const offset = ((row * 7919 + salt * 104_729) % (textPool.length - length - 1)) | 0;
   return textPool.slice(offset, offset + length);
 };

@@ -29,6 +29,7 @@ describe('blob statements reach blobs by their primary key, however many the acc
     const statements = [
       ...repo.markDeletingStatements(db, 'account', ids),
       ...repo.attachStatements(db, 'account', 'blob-1'),
+      ...repo.attachManyStatements(db, 'account', ids),
       ...repo.commitBlobStatements(db, { accountId: 'account', id: 'blob-1', size: 10 }, 100, 1),
       repo.markPendingDeleting(db, 'account', 'blob-1'),
       repo.committedBlobsQuery(db, 'account', ids),

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { html, init, licenses, redoc } from '../../dist/web/docs-assets.js';
+import { packagePublicFolder } from '../../src/adapters/static-files-dir.js';
 import { createTestApp, type TestApp } from '../harness.js';
 import { expectError } from '../security/helpers.js';
 
 // /docs through the front door of the test app: the Redoc shell under the docs CSP, and its files
-// served from memory with hashed names, immutable caching and ETags. What the page does in a
+// (read from dist/public/) with hashed names, immutable caching and ETags. What the page does in a
 // browser is test/web/docs.browser.test.ts.
 
 let t: TestApp;
@@ -35,7 +38,8 @@ describe('the API reference at /docs', () => {
 
   it('serves both scripts under hashed names, immutable, and answers a matching ETag with 304 and no body', async () => {
     for (const asset of [redoc, init]) {
-      const hash = sha256(asset.body);
+      const hash = sha256(readFileSync(join(packagePublicFolder(), asset.path), 'utf8'));
+      expect(asset.sha256).toBe(hash);
       expect(asset.path).toMatch(new RegExp(`^/docs/(redoc|init)\\.${hash.slice(0, 16)}\\.js$`));
       const response = await t.request('GET', asset.path);
       expect(response.status).toBe(200);

@@ -71,6 +71,32 @@ describe('the Node server under stalled and oversized requests', () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
+  it('answers a streamed blob upload without a session 401 with Connection: close, without resetting a client still sending', async () => {
+    const client = rawConnection(server.url);
+    const declared = 50 * 1024 * 1024;
+    // application/octet-stream: the body the server streams straight from the socket (node-web-stream.ts).
+    client.socket.write(
+      `POST /v1/blobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\nContent-Length: ${declared}\r\nX-Homing-SHA256: ${'0'.repeat(64)}\r\n\r\n`,
+    );
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let sentBytes = 0;
+    const pump = () => {
+      while (sentBytes < declared && !client.received() && client.socket.writable) {
+        sentBytes += chunk.length;
+        if (!client.socket.write(chunk)) return void client.socket.once('drain', pump);
+      }
+    };
+    pump();
+
+    const head = await client.waitFor(/\r\n\r\n\{.*\}$/s);
+    expect(head).toMatch(/^HTTP\/1\.1 401 /);
+    expect(head).toMatch(/\r\nconnection: close\r\n/i);
+    client.socket.end();
+    const closedAt = await Promise.race([client.closed, new Promise<number>((r) => setTimeout(() => r(0), 3_000))]);
+    expect(closedAt).not.toBe(0);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
   it('keeps a connection alive after a request whose body it read', async () => {
     const client = rawConnection(server.url);
     const body = JSON.stringify({ email: 'keep@example.org' });

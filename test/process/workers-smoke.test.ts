@@ -9,7 +9,8 @@ import { logIn } from '../../src/client/account.js';
 import { createApiClient } from '../../src/client/api.js';
 import { openLocation } from '../../src/client/crypto/location.js';
 import { s3rverConfig, startS3rver } from '../adapters/s3-servers.js';
-import { freePort, REPO, run, waitForHealth } from './spawn.js';
+import { expectServedFile, SERVED_FILES } from '../web/served-files.js';
+import { ensureBuilt, freePort, REPO, run, waitForHealth } from './spawn.js';
 
 // The smoke test of the Workers build: `wrangler dev` runs src/worker.ts in workerd on a local D1
 // (with the drizzle/ migrations applied by wrangler) and a local R2, and the device CLI walks
@@ -18,8 +19,10 @@ import { freePort, REPO, run, waitForHealth } from './spawn.js';
 const WRANGLER = join(REPO, 'node_modules/.bin/wrangler');
 const quiet = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' };
 
-/** Starts `wrangler dev` on fresh local D1/R2 state with the given extra vars. */
-async function startWranglerDev(extraVars: Record<string, string>) {
+/** Starts `wrangler dev` on fresh local D1/R2 state with the given extra vars (and the entry wrangler.toml names, unless `script`). */
+async function startWranglerDev(extraVars: Record<string, string>, script?: string) {
+  // wrangler uploads dist/public/ as the Worker's Static Assets, and bundles the manifests beside it.
+  ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'homing-wrangler-'));
   const persist = join(dir, 'state');
   const migrated = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'homing', '--local', '--persist-to', persist], { cwd: REPO, env: quiet, encoding: 'utf8' });
@@ -30,7 +33,7 @@ async function startWranglerDev(extraVars: Record<string, string>) {
   let output = '';
   const dev = spawn(
     WRANGLER,
-    ['dev', '--local', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
+    ['dev', ...(script ? [script] : []), '--local', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
     { cwd: REPO, env: quiet, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   dev.stdout!.on('data', (chunk) => (output += chunk));
@@ -96,7 +99,18 @@ describe('wrangler dev: the Workers build on local D1', { timeout: 150_000 }, ()
     }
   });
 
-  it('with an S3 store (s3rver) chosen by configuration: the same walk-through', async () => {
+  it("the page's and the reference's files come from Static Assets through the Worker (run_worker_first), with the Node server's headers", async () => {
+    const dev = await startWranglerDev({});
+    try {
+      // The same expectations the Node app is held to (test/http/static-files.test.ts): without
+      // run_worker_first, Static Assets would answer these paths itself, with none of the headers.
+      for (const served of SERVED_FILES) await expectServedFile((path, headers) => fetch(`${dev.url}${path}`, { headers }), served);
+    } finally {
+      dev.stop();
+    }
+  });
+
+  it('with an S3 store (s3rver) chosen by configuration, in the Worker built for it (src/worker-s3.ts): the same walk-through', async () => {
     const s3rver = await startS3rver();
     const s3 = s3rverConfig(s3rver.port);
     await ensureBucket(s3);
@@ -106,7 +120,7 @@ describe('wrangler dev: the Workers build on local D1', { timeout: 150_000 }, ()
       S3_BUCKET: s3.bucket,
       S3_ACCESS_KEY_ID: s3.accessKeyId,
       S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    });
+    }, 'src/worker-s3.ts');
     try {
       await walkThrough(dev);
       // The blobs went to the S3 server, not to R2.

@@ -8,7 +8,8 @@ declare module 'cloudflare:test' {
     name: string;
     queries: string[];
   }
-  export const env: { DB: D1Database; BLOBS: R2Bucket; TEST_MIGRATIONS: D1Migration[] } & Record<string, unknown>;
+  /** ASSETS: wrangler.toml's [assets] binding, dist/public/ as the build wrote it. */
+  export const env: { DB: D1Database; BLOBS: R2Bucket; ASSETS: { fetch(request: Request): Promise<Response> }; TEST_MIGRATIONS: D1Migration[] } & Record<string, unknown>;
   export const SELF: { fetch(input: string, init?: RequestInit): Promise<Response> };
   export function applyD1Migrations(db: D1Database, migrations: D1Migration[], migrationsTableName?: string): Promise<void>;
   export function createExecutionContext(): ExecutionContext;

@@ -1,6 +1,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { type KeyPurpose, keyWrapAd, openWithKey, sealWithKey } from './aead.js';
+import type { Argon2id } from './argon2id.js';
 import { constantTimeEqual, fromBase64Url, randomBytes, toBase64Url } from '../../protocol/encoding.js';
 import {
   INTERACTIVE_KDF,
@@ -61,8 +62,9 @@ function loginSecretsFrom(rootKey: Uint8Array): LoginSecrets {
   return { loginSeed, loginPublicKey: ed25519PublicKeyFromSeed(loginSeed), kek };
 }
 
-export async function derivePasswordSecrets(password: string, params: KdfParams): Promise<LoginSecrets> {
-  const rootKey = await deriveRootKey(password, params);
+/** `argon2id` is the engine deriveRootKey runs (kdf.ts); noble's when left out. */
+export async function derivePasswordSecrets(password: string, params: KdfParams, argon2id?: Argon2id): Promise<LoginSecrets> {
+  const rootKey = await deriveRootKey(password, params, argon2id);
   const secrets = loginSecretsFrom(rootKey);
   rootKey.fill(0);
   return secrets;
@@ -103,10 +105,11 @@ export async function createAccountKeys(input: {
   accountId: string;
   password: string;
   kdf?: KdfCost;
+  argon2id?: Argon2id;
 }): Promise<{ bundle: SignupKeyBundle; masterKey: Uint8Array; recoveryKey: string; loginSeed: Uint8Array }> {
   const { accountId } = input;
   const kdf = freshKdfParams(input.kdf);
-  const password = await derivePasswordSecrets(input.password, kdf);
+  const password = await derivePasswordSecrets(input.password, kdf, input.argon2id);
   const recoveryKey = randomBytes(32);
   const recovery = deriveRecoverySecrets(recoveryKey);
 
@@ -165,6 +168,7 @@ export async function rewrapForPassword(input: {
   masterKey: Uint8Array;
   password: string;
   kdf?: KdfCost;
+  argon2id?: Argon2id;
 }): Promise<{
   kdf: { salt: string; opsLimit: number; memLimit: number };
   loginPublicKey: string;
@@ -173,7 +177,7 @@ export async function rewrapForPassword(input: {
 }> {
   if (input.masterKey.length !== 32) throw new Error('master key must be 32 bytes');
   const kdf = freshKdfParams(input.kdf);
-  const secrets = await derivePasswordSecrets(input.password, kdf);
+  const secrets = await derivePasswordSecrets(input.password, kdf, input.argon2id);
   return {
     kdf: { salt: toBase64Url(kdf.salt), opsLimit: kdf.opsLimit, memLimit: kdf.memLimit },
     loginPublicKey: toBase64Url(secrets.loginPublicKey),

@@ -1,5 +1,6 @@
 export * from '../../protocol/encoding.js';
 export * from './kdf.js';
+export * from './argon2id.js';
 export { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, DecryptionError, keyWrapAd, openWithKey, sealWithKey } from './aead.js';
 export type { KeyPurpose } from './aead.js';
 export * from '../../protocol/signing.js';

@@ -1,6 +1,6 @@
-import { argon2idAsync } from '@noble/hashes/argon2.js';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { utf8 } from '../../protocol/encoding.js';
+import { type Argon2id, nobleArgon2id } from './argon2id.js';
 
 /** Parameters of libsodium crypto_pwhash (Argon2id v1.3). memLimit is in bytes, as in libsodium. */
 export interface KdfParams {
@@ -34,17 +34,21 @@ export function validateKdfParams(params: KdfParams): void {
   if (memLimit > MAX_MEM_LIMIT) throw new Error(`kdf: memLimit above ${MAX_MEM_LIMIT} bytes`);
 }
 
-/** = crypto_pwhash(32, NFKC(password) as UTF-8, salt, opsLimit, memLimit, crypto_pwhash_ALG_ARGON2ID13). */
-export async function deriveRootKey(password: string, params: KdfParams): Promise<Uint8Array> {
+/**
+ * = crypto_pwhash(32, NFKC(password) as UTF-8, salt, opsLimit, memLimit, crypto_pwhash_ALG_ARGON2ID13).
+ * `argon2id` chooses the engine (argon2id.ts); every engine gets the same validated input, and an
+ * answer that is not 32 bytes is refused.
+ */
+export async function deriveRootKey(password: string, params: KdfParams, argon2id: Argon2id = nobleArgon2id): Promise<Uint8Array> {
   validateKdfParams(params);
-  return argon2idAsync(utf8(password.normalize('NFKC')), params.salt, {
-    t: params.opsLimit,
-    m: params.memLimit / 1024,
-    p: 1,
-    dkLen: 32,
-    version: 0x13,
-    maxmem: MAX_MEM_LIMIT,
-  });
+  const bytes = utf8(password.normalize('NFKC'));
+  try {
+    const key = await argon2id({ password: bytes, salt: params.salt, opsLimit: params.opsLimit, memLimit: params.memLimit });
+    if (!(key instanceof Uint8Array) || key.length !== 32) throw new Error('kdf: the Argon2id engine did not return 32 bytes');
+    return key;
+  } finally {
+    bytes.fill(0);
+  }
 }
 
 /** = crypto_kdf_derive_from_key(32, subkeyId, context, key) (crypto_kdf_blake2b). */

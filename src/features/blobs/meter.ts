@@ -1,42 +1,78 @@
 import type { HashFactory } from '../../protocol/hash.js';
 import { AppError } from '../../http/app-error.js';
 
+/** What an upload declared of its body, checked as the body streams past. */
+export interface BodyCheck {
+  size: number;
+  sha256: string;
+  hash: HashFactory;
+}
+
 /**
- * Passes a blob through while counting and hashing it. If the body turns out longer or shorter
- * than declared, or its SHA-256 differs, the stream errors before its end reaches the store, so
- * the store never makes the object visible. `failure()` tells the caller why a store rejected.
+ * The request body on its way to the store, read in one pass with no stream in between. A failure
+ * to read it is remembered: a body cut off mid-way (the client went away, or the server is
+ * shutting down) is then told apart from a store that failed. Given a check, the body is counted
+ * and hashed too: if it turns out longer or shorter than declared, or its SHA-256 differs, the
+ * stream errors instead of ending, so the store never makes the object visible (BlobStore.put
+ * does so only once the body has ended). `failure()` tells the caller why a store rejected.
  */
-export function createMeter(hashFactory: HashFactory, expected: { size: number; sha256: string }) {
-  const hash = hashFactory();
+export function fromClient(body: ReadableStream<Uint8Array>, check?: BodyCheck) {
+  const reader = body.getReader();
+  const hash = check?.hash();
   let received = 0;
+  let cut = false;
+  // Cancelled by the store (its request failed): the body's end is then no verdict on the client.
+  let cancelled = false;
   let failure: AppError | undefined;
-  const fail = (controller: TransformStreamDefaultController<Uint8Array>, error: AppError) => {
+  const read = async () => {
+    for (;;) {
+      let next;
+      try {
+        next = await reader.read();
+      } catch (error) {
+        cut = !cancelled;
+        throw error;
+      }
+      if (next.done || next.value.byteLength > 0) return next;
+    }
+  };
+  const longer = (size: number) => new AppError('integrity_mismatch', `the body is longer than Content-Length (${size} bytes)`);
+  /** Why the body, now ended, is not the one declared; undefined when it is. */
+  const mismatch = ({ size, sha256 }: BodyCheck) => {
+    if (received !== size) {
+      return new AppError('integrity_mismatch', `the body ended after ${received} of ${size} bytes; nothing was stored`);
+    }
+    const actual = hash!.hex();
+    return actual === sha256 ? undefined : new AppError('integrity_mismatch', `SHA-256 of the body is ${actual}, not the declared ${sha256}`);
+  };
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: AppError) => {
     failure = error;
+    void reader.cancel(error).catch(() => {});
     controller.error(error);
   };
-  const stream = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      received += chunk.byteLength;
-      if (received > expected.size) {
-        return fail(controller, new AppError('integrity_mismatch', `the body is longer than Content-Length (${expected.size} bytes)`));
-      }
-      hash.update(chunk);
-      controller.enqueue(chunk);
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = await read();
+        if (cancelled) return;
+        if (next.done) {
+          const wrong = check && mismatch(check);
+          return wrong ? fail(controller, wrong) : controller.close();
+        }
+        if (!check) return controller.enqueue(next.value);
+        received += next.value.byteLength;
+        if (received > check.size) return fail(controller, longer(check.size));
+        hash!.update(next.value);
+        controller.enqueue(next.value);
+      },
+      cancel: (reason) => {
+        cancelled = true;
+        return reader.cancel(reason);
+      },
     },
-    flush(controller) {
-      if (received !== expected.size) {
-        return fail(
-          controller,
-          new AppError('integrity_mismatch', `the body ended after ${received} of ${expected.size} bytes; nothing was stored`),
-        );
-      }
-      const actual = hash.hex();
-      if (actual !== expected.sha256) {
-        fail(controller, new AppError('integrity_mismatch', `SHA-256 of the body is ${actual}, not the declared ${expected.sha256}`));
-      }
-    },
-  });
-  return { stream, failure: () => failure };
+    { highWaterMark: 0 },
+  );
+  return { stream, wasCut: () => cut, failure: () => failure };
 }
 
 /** Hashes a stored object by reading it back, for uploads the server did not see pass through. */
@@ -53,26 +89,3 @@ export async function hashStream(hashFactory: HashFactory, body: ReadableStream<
   return { size, sha256: hash.hex() };
 }
 
-/**
- * The request body, with a failure to read it remembered: a body cut off mid-way (the client went
- * away, or the server is shutting down) is then told apart from a store that failed.
- */
-export function fromClient(body: ReadableStream<Uint8Array>) {
-  const reader = body.getReader();
-  let cut = false;
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let next;
-      try {
-        next = await reader.read();
-      } catch (error) {
-        cut = true;
-        return controller.error(error);
-      }
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  return { stream, wasCut: () => cut };
-}

@@ -62,6 +62,18 @@ export const attachStatements = (db: Db, accountId: string, id: string) => [
   db.update(blobs).set({ refs: sql`${blobs.refs} + 1` }).where(blobIs(accountId, id)),
 ];
 
+/**
+ * Items take one reference to each of these distinct blobs (a sync batch's creates). The guard
+ * aborts the caller's whole write unless every one is committed and this account's.
+ */
+export function attachManyStatements(db: Db, accountId: string, ids: string[]) {
+  const these = and(eq(blobs.accountId, accountId), inArray(blobs.id, ids));
+  return [
+    guard(sql`(SELECT count(*) FROM ${blobs} WHERE ${these} AND ${stateIs('committed')}) <> ${ids.length}`),
+    db.update(blobs).set({ refs: sql`${blobs.refs} + 1` }).where(these),
+  ];
+}
+
 export const detachStatement = (db: Db, accountId: string, id: string) =>
   db.update(blobs).set({ refs: sql`${blobs.refs} - 1` }).where(blobIs(accountId, id));
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lt, lte, or, SQL, sql, StringChunk, type SQLChunk } from 'drizzle-orm';
 import { guard, inChunks, type Db } from '../../db/client.js';
 import { collections, items, syncState } from '../../db/schema.js';
 
@@ -60,9 +60,18 @@ export function findItems(db: Db, accountId: string, ids: string[]) {
     db
       .select()
       .from(items)
-      .where(and(eq(items.accountId, accountId), inArray(items.id, chunk))),
+      .where(and(eq(items.accountId, accountId), sql`${items.id} IN ${idList(chunk)}`)),
   );
 }
+
+/** The version and sequence number of those of these items that exist: what a batch's answer reads instead of whole rows. */
+export const itemVersions = (db: Db, accountId: string, ids: string[]) =>
+  inChunks(ids, (chunk) =>
+    db
+      .select({ id: items.id, version: items.version, changeSeq: items.changeSeq })
+      .from(items)
+      .where(and(eq(items.accountId, accountId), sql`${items.id} IN ${idList(chunk)}`)),
+  );
 
 /** Aborts the write unless the item is at `version` and in one of `states`. */
 export const guardItem = (accountId: string, id: string, version: number, states: ItemRow['state'][]) =>
@@ -72,9 +81,6 @@ export const guardItem = (accountId: string, id: string, version: number, states
       sql`, `,
     )}))`,
   );
-
-export const insertItem = (db: Db, row: Omit<ItemRow, 'changeSeq' | 'version' | 'state' | 'trashedAt'>) =>
-  db.insert(items).values({ ...row, version: 1, state: 'live', trashedAt: null, changeSeq: currentSeq(row.accountId) });
 
 export const updateItem = (
   db: Db,
@@ -87,6 +93,89 @@ export const updateItem = (
     .update(items)
     .set({ ...changes, version: sql`${items.version} + 1`, changeSeq: currentSeq(accountId), updatedAt: now })
     .where(and(eq(items.accountId, accountId), eq(items.id, id)));
+
+// ---- a batch's writes: a few multi-row statements instead of one or two per item ----
+// Each statement binds at most D1's 100 parameters, and the rows go in chunks of a fixed size, so
+// the SQL text repeats from batch to batch (the Node adapter prepares each text once).
+
+const MAX_PARAMS = 100;
+
+/** `rows` in chunks as large as `MAX_PARAMS` allows: `fixed` parameters per statement and `perRow` per row. */
+function chunked<T>(rows: T[], perRow: number, fixed: number): T[][] {
+  const size = Math.floor((MAX_PARAMS - fixed) / perRow);
+  const chunks: T[][] = [];
+  for (let start = 0; start < rows.length; start += size) chunks.push(rows.slice(start, start + size));
+  return chunks;
+}
+
+const [OPEN, COMMA, NEXT, CLOSE] = ['(', ', ', '), (', ')'].map((text) => new StringChunk(text));
+
+/**
+ * `(?, ?), (?, ?)…` binding `rows` for a VALUES list, as one flat list of chunks: drizzle renders
+ * a plain value with a few type checks, where nested sql`` or arrays cost a recursion each.
+ */
+function valuesOf(rows: unknown[][]): SQL {
+  const chunks: unknown[] = [];
+  rows.forEach((row, r) => row.forEach((value, i) => chunks.push(i > 0 ? COMMA : r > 0 ? NEXT : OPEN, value)));
+  chunks.push(CLOSE);
+  return new SQL(chunks as SQLChunk[]);
+}
+
+/** `(?, ?, …)`: an IN list built flat, as valuesOf builds its rows. */
+const idList = (ids: string[]) => valuesOf([ids]);
+
+export type NewItem = Pick<ItemRow, 'id' | 'collectionId' | 'wrappedKey' | 'encryptedMetadata' | 'blobId'>;
+
+/** New items at version 1, taking the sequence number advanceSeq took earlier in the same write. */
+export const insertItems = (accountId: string, rows: NewItem[], now: number) =>
+  chunked(rows, 5, 3).map(
+    (chunk) => sql`INSERT INTO items (account_id, id, collection_id, version, state, wrapped_key, encrypted_metadata, blob_id, trashed_at, change_seq, created_at, updated_at)
+      SELECT s.account_id, v.column1, v.column2, 1, 'live', v.column3, v.column4, v.column5, NULL, s.seq, ${now}, ${now}
+      FROM sync_state AS s, (VALUES ${valuesOf(chunk.map((r) => [r.id, r.collectionId, r.wrappedKey, r.encryptedMetadata, r.blobId]))}) AS v
+      WHERE s.account_id = ${accountId}`,
+  );
+
+/** Aborts the write unless every one of these items is at its `version` and in one of `states`. */
+export const guardItemVersions = (accountId: string, states: ItemRow['state'][], rows: { id: string; version: number }[]) =>
+  chunked(rows, 2, 2 + states.length).map((chunk) =>
+    guard(
+      sql`(SELECT count(*) FROM (VALUES ${valuesOf(chunk.map((r) => [r.id, r.version]))}) AS v
+        JOIN items ON items.account_id = ${accountId} AND items.id = v.column1 AND items.version = v.column2
+        WHERE items.state IN ${states}) <> ${chunk.length}`,
+    ),
+  );
+
+/** The same change to each of these items (trash, restore, tombstone), as one new version each. */
+export const updateItems = (
+  db: Db,
+  accountId: string,
+  ids: string[],
+  changes: Partial<Pick<ItemRow, 'state' | 'wrappedKey' | 'encryptedMetadata' | 'blobId' | 'trashedAt'>>,
+  now: number,
+) =>
+  chunked(ids, 1, Object.keys(changes).length + 3).map((chunk) =>
+    db
+      .update(items)
+      .set({ ...changes, version: sql`${items.version} + 1`, changeSeq: currentSeq(accountId), updatedAt: now })
+      .where(and(eq(items.accountId, accountId), inArray(items.id, chunk))),
+  );
+
+/**
+ * New content for each of these items: metadata always, the wrapped key when given (null keeps
+ * it), and the blob when `setBlob` (to `blobId`, null dropping it).
+ */
+export const updateItemsContent = (
+  accountId: string,
+  rows: { id: string; encryptedMetadata: string; wrappedKey: string | null; setBlob: boolean; blobId: string | null }[],
+  now: number,
+) =>
+  chunked(rows, 5, 3).map(
+    (chunk) => sql`UPDATE items SET encrypted_metadata = v.column2, wrapped_key = coalesce(v.column3, items.wrapped_key),
+        blob_id = CASE WHEN v.column4 THEN v.column5 ELSE items.blob_id END, version = items.version + 1,
+        change_seq = ${currentSeq(accountId)}, updated_at = ${now}
+      FROM (VALUES ${valuesOf(chunk.map((r) => [r.id, r.encryptedMetadata, r.wrappedKey, r.setBlob ? 1 : 0, r.blobId]))}) AS v
+      WHERE items.account_id = ${accountId} AND items.id = v.column1`,
+  );
 
 /** Trashed items whose retention has run out, oldest first. */
 export function expiredTrash(db: Db, trashedBefore: number, limit: number) {

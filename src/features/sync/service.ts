@@ -2,12 +2,13 @@ import type { z } from '@hono/zod-openapi';
 import { atomic, changedRows, isGuardFailure, isUniqueViolation, type Statement } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
-import { attachBlob, committedBlobs, detachBlob, detachBlobs, releaseBlobs } from '../blobs/service.js';
+import { committedBlobs, detachBlob, detachBlobs, releaseBlobs } from '../blobs/service.js';
 import { requireSyncConsent, syncConsentGuards } from '../consents/service.js';
+import { batchStatements, FROM_STATES, itemsAsWritten, tombstone, type ItemChange } from './batch.js';
 import * as repo from './repo.js';
-import type { createCollectionBody, itemChange } from '../../protocol/api/sync.js';
+import type { createCollectionBody } from '../../protocol/api/sync.js';
 
-export type ItemChange = z.infer<typeof itemChange>;
+export type { ItemChange } from './batch.js';
 
 // ---- views: what a client is sent ----
 
@@ -104,88 +105,6 @@ export async function listCollections(deps: Deps, accountId: string) {
 
 // ---- items ----
 
-/** The states each operation may start from. */
-const FROM_STATES: Record<Exclude<ItemChange['op'], 'create'>, repo.ItemRow['state'][]> = {
-  update: ['live'],
-  trash: ['live'],
-  restore: ['trashed'],
-  delete: ['live', 'trashed'],
-};
-
-/** The blob a change makes its item take up, and the one it makes the item let go of. */
-interface BlobMove {
-  gained?: string;
-  lost?: string;
-}
-
-/**
- * Read from the row as it was before the batch. That is safe inside the batch's atomic write:
- * its version guard (or, for a create, the primary key) aborts everything if the row has moved.
- */
-function blobMove(change: ItemChange, before: repo.ItemRow | undefined): BlobMove {
-  const old = before?.blobId ?? undefined;
-  switch (change.op) {
-    case 'create':
-      return { gained: change.blobId };
-    case 'update':
-      return change.blobId === undefined || change.blobId === old ? {} : { gained: change.blobId ?? undefined, lost: old };
-    case 'delete':
-      return { lost: old };
-    default:
-      return {};
-  }
-}
-
-function statementsFor(deps: Deps, accountId: string, change: ItemChange, move: BlobMove, now: number): Statement[] {
-  const { db } = deps;
-  const references = [
-    ...(move.lost ? detachBlob(deps, accountId, move.lost) : []),
-    ...(move.gained ? attachBlob(deps, accountId, move.gained) : []),
-  ];
-  if (change.op === 'create') {
-    return [
-      repo.guardCollectionExists(accountId, change.collectionId),
-      ...references,
-      repo.insertItem(db, {
-        accountId,
-        id: change.itemId,
-        collectionId: change.collectionId,
-        wrappedKey: change.wrappedKey,
-        encryptedMetadata: change.encryptedMetadata,
-        blobId: change.blobId ?? null,
-        createdAt: now,
-        updatedAt: now,
-      }),
-    ];
-  }
-  const checks = [repo.guardItem(accountId, change.itemId, change.baseVersion, FROM_STATES[change.op]), ...references];
-  switch (change.op) {
-    case 'update':
-      return [
-        ...checks,
-        repo.updateItem(
-          db,
-          accountId,
-          change.itemId,
-          {
-            encryptedMetadata: change.encryptedMetadata,
-            ...(change.wrappedKey ? { wrappedKey: change.wrappedKey } : {}),
-            ...(change.blobId !== undefined ? { blobId: change.blobId } : {}),
-          },
-          now,
-        ),
-      ];
-    case 'trash':
-      return [...checks, repo.updateItem(db, accountId, change.itemId, { state: 'trashed', trashedAt: now }, now)];
-    case 'restore':
-      return [...checks, repo.updateItem(db, accountId, change.itemId, { state: 'live', trashedAt: null }, now)];
-    case 'delete':
-      return [...checks, repo.updateItem(db, accountId, change.itemId, tombstone, now)];
-  }
-}
-
-const tombstone = { state: 'deleted', wrappedKey: null, encryptedMetadata: null, blobId: null, trashedAt: null } as const;
-
 /**
  * Applies a batch of item changes all-or-nothing, as one commit with one sequence number.
  * Each change names the version it was made against; if any item has moved on (or a blob is not
@@ -198,16 +117,17 @@ export async function applyChanges(deps: Deps, accountId: string, changes: ItemC
   if (duplicate) throw new AppError('validation_failed', `body.changes: item ${duplicate} appears more than once`);
 
   const before = new Map((await repo.findItems(deps.db, accountId, ids)).map((row) => [row.id, row]));
+  const seqBefore = await repo.readSeq(deps.db, accountId);
   const kinds = await kindsReceiving(deps, accountId, changes, before);
   await requireSyncConsent(deps, accountId, kinds);
-  const moves = changes.map((change) => blobMove(change, before.get(change.itemId)));
   const now = deps.clock.now();
+  const { statements, released } = batchStatements(deps, accountId, changes, before, now);
   try {
     await atomic(deps.db, [
       ...syncConsentGuards(accountId, kinds),
       repo.ensureSyncState(deps.db, accountId),
       repo.advanceSeq(deps.db, accountId),
-      ...changes.flatMap((change, i) => statementsFor(deps, accountId, change, moves[i]!, now)),
+      ...statements,
     ]);
   } catch (err) {
     if (isGuardFailure(err)) await requireSyncConsent(deps, accountId, kinds);
@@ -215,9 +135,10 @@ export async function applyChanges(deps: Deps, accountId: string, changes: ItemC
     throw err;
   }
   // Only blobs whose count reached zero go; one another item holds (in this batch or since) stays.
-  await releaseBlobs(deps, accountId, moves.flatMap((move) => (move.lost ? [move.lost] : [])));
-  const after = await repo.findItems(deps.db, accountId, ids);
-  return { seq: await repo.readSeq(deps.db, accountId), items: await withBlobs(deps, accountId, after) };
+  await releaseBlobs(deps, accountId, released);
+  const seq = await repo.readSeq(deps.db, accountId);
+  const after = await itemsAsWritten(deps, accountId, changes, before, now, { before: seqBefore, after: seq });
+  return { seq, items: await withBlobs(deps, accountId, after) };
 }
 
 /**

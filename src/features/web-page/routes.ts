@@ -1,12 +1,15 @@
 import { Hono } from 'hono';
-import { css, html, js, type WebAsset, world } from '../../../dist/web/assets.js';
+import { css, html, js, kdfWorker, world } from '../../../dist/web/assets.js';
+import type { StaticFiles } from '../../adapters/static-files.js';
 import type { AppEnv } from '../../http/env.js';
-import { IMMUTABLE, serveAsset } from '../../http/static-asset.js';
+import { IMMUTABLE, serveFile } from '../../http/static-asset.js';
 import { MAP_META_NAME } from '../../protocol/api/map-archive.js';
+import { KDF_WORKER_META } from '../../protocol/web-page.js';
 
-// Serves the Find Device page from memory, the same on Node and Workers: src/web/ as built by
-// `npm run build:web` into dist/web/assets.js, which the server bundle and the Worker bundle both
-// include. The page, its script and its stylesheet are our own files only, so the CSP below
+// Serves the Find Device page, the same on Node and Workers: src/web/ as built by `npm run
+// build:web`. The page's HTML is in dist/web/assets.js, which the server bundle and the Worker
+// bundle both include, with the names and hashes of its script, stylesheet and map data, which
+// are read from dist/public/ (StaticFiles). The page, its script and its stylesheet are our own files only, so the CSP below
 // forbids every inline script and style and every other origin; the only exception is a tile
 // server the operator chose to configure. These routes are not part of the API, so they stay out
 // of the OpenAPI document.
@@ -44,14 +47,21 @@ export function pageCsp(tileTemplate?: string): string {
   ].join('; ');
 }
 
+/**
+ * The policy of the page's Argon2id worker (src/web/kdf-worker.ts), a dedicated worker, which runs
+ * under its own script's CSP rather than the page's. Guarantee: the worker may compile the
+ * WebAssembly built into its own script and do nothing else: 'wasm-unsafe-eval' allows
+ * WebAssembly.compile() and no JavaScript eval, and default-src 'none' leaves it no fetch, import
+ * or further worker. The page itself runs no WebAssembly, so its own CSP does not allow it.
+ */
+export const KDF_WORKER_CSP = "default-src 'none'; script-src 'wasm-unsafe-eval'";
+
 const escapeAttribute = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** The page's own paths, which the OpenAPI document leaves out because they are not API. */
 export const isWebPagePath = (path: string) => path === '/' || path.startsWith('/assets/');
 
-export const assetPath = (asset: WebAsset, extension: 'js' | 'css') => `/assets/app.${asset.sha256.slice(0, 16)}.${extension}`;
-
-export function webRoutes(deps: { config: WebConfig }) {
+export function webRoutes(deps: { config: WebConfig; staticFiles: StaticFiles }) {
   const router = new Hono<AppEnv>();
   const tileTemplate = deps.config.tileUrlTemplate || undefined;
   const csp = pageCsp(tileTemplate);
@@ -61,6 +71,7 @@ export function webRoutes(deps: { config: WebConfig }) {
     [
       tileTemplate ? `<meta name="homing-tile-url" content="${escapeAttribute(tileTemplate)}">` : '',
       map ? `<meta name="${MAP_META_NAME}" content="${escapeAttribute(map.path)}" data-fetch-whole-below="${map.fetchWholeBelowBytes}">` : '',
+      `<meta name="${KDF_WORKER_META}" content="${escapeAttribute(kdfWorker.path)}">`,
     ].join(''),
   );
 
@@ -70,9 +81,14 @@ export function webRoutes(deps: { config: WebConfig }) {
     return c.html(page);
   });
 
-  serveAsset(router, assetPath(js, 'js'), js, 'text/javascript; charset=utf-8', IMMUTABLE);
-  serveAsset(router, assetPath(css, 'css'), css, 'text/css; charset=utf-8', IMMUTABLE);
+  serveFile(router, js, deps.staticFiles, 'text/javascript; charset=utf-8', IMMUTABLE);
+  serveFile(router, css, deps.staticFiles, 'text/css; charset=utf-8', IMMUTABLE);
   // Not hashed in its name, so it is revalidated daily with its ETag.
-  serveAsset(router, '/assets/world.json', world, 'application/json', 'public, max-age=86400');
+  serveFile(router, world, deps.staticFiles, 'application/json', 'public, max-age=86400');
+  router.use(kdfWorker.path, async (c, next) => {
+    await next();
+    c.res.headers.set('Content-Security-Policy', KDF_WORKER_CSP);
+  });
+  serveFile(router, kdfWorker, deps.staticFiles, 'text/javascript; charset=utf-8', IMMUTABLE);
   return router;
 }
