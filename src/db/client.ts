@@ -55,6 +55,25 @@ export async function atomic(db: Db, statements: Statement[]): Promise<void> {
   })();
 }
 
+/**
+ * A read built once per database, with sql.placeholder() for its inputs, and run again and again.
+ * drizzle renders a query's SQL afresh on every call, and on the hot paths (a device's token, its
+ * consent, the policy floor) that rendering was the largest part of a request's CPU. Only reads:
+ * a write must be built per call, so that it joins the group commit it belongs to (Node) or its
+ * atomic() batch (D1).
+ */
+export function reusableRead<P>(build: (db: Db) => { prepare(): P }): (db: Db) => P {
+  const prepared = new WeakMap<Db, P>();
+  return (db) => {
+    let query = prepared.get(db);
+    if (!query) {
+      query = build(db).prepare();
+      prepared.set(db, query);
+    }
+    return query;
+  };
+}
+
 /** A statement that aborts its atomic() write when `failWhen` is true. See schema.writeGuards. */
 export const guard = (failWhen: SQL) => sql`INSERT INTO write_guards (ok) SELECT NULL WHERE ${failWhen}`;
 

@@ -71,6 +71,36 @@ describe('the Node server under stalled and oversized requests', () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
+  // A declared Content-Length is checked from the header alone; a chunked body has none, so its
+  // bytes are counted as they come. Both must hold the same limit (MAX_BODY_BYTES, 1 MiB here).
+  it('counts a chunked body: over the limit 413 payload_too_large, under it answered as usual', async () => {
+    const chunkedPost = (body: string, chunkBytes: number) => {
+      let framed = 'POST /v1/auth/challenge HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n';
+      for (let i = 0; i < body.length; i += chunkBytes) {
+        const piece = body.slice(i, i + chunkBytes);
+        framed += `${Buffer.byteLength(piece).toString(16)}\r\n${piece}\r\n`;
+      }
+      return `${framed}0\r\n\r\n`;
+    };
+    const answerOf = async (request: string) => {
+      const client = rawConnection(server.url);
+      client.socket.write(request);
+      const text = await client.waitFor(/\r\n\r\n[\s\S]*\}\s*$/);
+      client.socket.destroy();
+      return { status: Number(text.slice(9, 12)), body: JSON.parse(text.slice(text.indexOf('{'))) as { error?: { code: string } } };
+    };
+
+    const small = JSON.stringify({ email: 'chunked@example.org', method: 'password' });
+    const padded = small.slice(0, -1) + ' '.repeat(1024 * 1024) + '}'; // valid JSON, one byte past 1 MiB and more
+    const over = await answerOf(chunkedPost(padded, 64 * 1024));
+    expect(over.status).toBe(413);
+    expect(over.body.error?.code).toBe('payload_too_large');
+
+    const under = await answerOf(chunkedPost(small, 7));
+    expect(under.status).toBe(200);
+    expect(under.body.error).toBeUndefined();
+  });
+
   it('answers a streamed blob upload without a session 401 with Connection: close, without resetting a client still sending', async () => {
     const client = rawConnection(server.url);
     const declared = 50 * 1024 * 1024;

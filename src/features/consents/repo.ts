@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
-import { type Db, guard } from '../../db/client.js';
+import { type Db, guard, reusableRead } from '../../db/client.js';
 import { consentEvents } from '../../db/schema.js';
 
 // The ledger is append-only: nothing here updates or deletes a row (the account's deletion
@@ -27,13 +27,24 @@ const columns = {
 export const insertEvent = (db: Db, row: NewConsentEvent) => db.insert(consentEvents).values(row);
 
 /** The newest row of one purpose (and device, for find), or undefined when never chosen. */
-export async function latest(db: Db, accountId: string, purpose: string, deviceId = '') {
-  const [row] = await db
+// Every write of consented data asks this first, so it is built once (see reusableRead).
+const latestOfPurpose = reusableRead((db) =>
+  db
     .select(columns)
     .from(consentEvents)
-    .where(and(eq(consentEvents.accountId, accountId), eq(consentEvents.purpose, purpose), eq(consentEvents.deviceId, deviceId)))
+    .where(
+      and(
+        eq(consentEvents.accountId, sql.placeholder('accountId')),
+        eq(consentEvents.purpose, sql.placeholder('purpose')),
+        eq(consentEvents.deviceId, sql.placeholder('deviceId')),
+      ),
+    )
     .orderBy(desc(sql`${consentEvents}.rowid`))
-    .limit(1);
+    .limit(1),
+);
+
+export async function latest(db: Db, accountId: string, purpose: string, deviceId = '') {
+  const [row] = await latestOfPurpose(db).all({ accountId, purpose, deviceId });
   return row as ConsentEventRow | undefined;
 }
 

@@ -13,7 +13,7 @@ import {
 } from '../../protocol/api/consents.js';
 import { BUILT_IN_KINDS } from '../../protocol/api/sync.js';
 import { auditEntry } from '../audit/service.js';
-import { deviceRecord, listDevices } from '../devices/service.js';
+import { type DeviceRecord, deviceRecord, listDevices } from '../devices/service.js';
 import { acceptanceStatements, acceptedVersion, consentFloor, publishedPolicy } from '../policy/service.js';
 import * as repo from './repo.js';
 
@@ -66,15 +66,19 @@ function evaluate(purpose: Purpose, row: repo.ConsentEventRow | undefined, ctx: 
 
 export type ConsentState = ReturnType<typeof evaluate>;
 
-async function stateOf(deps: Deps, input: { accountId: string; purpose: Purpose; deviceId?: string }, ctx?: PolicyContext) {
+/** Who asks; a caller that has just read the device's row may pass it on instead of having it read again. */
+type ConsentQuery = { accountId: string; purpose: ConsentPurpose; deviceId?: string; device?: DeviceRecord };
+
+async function stateOf(deps: Deps, input: Omit<ConsentQuery, 'purpose'> & { purpose: Purpose }, ctx?: PolicyContext) {
   assertPurpose(input.purpose, input.deviceId);
-  const device = input.deviceId ? await deviceRecord(deps, input.accountId, input.deviceId) : undefined;
+  const known = input.device?.id === input.deviceId && input.device?.accountId === input.accountId ? input.device : undefined;
+  const device = input.deviceId ? (known ?? (await deviceRecord(deps, input.accountId, input.deviceId))) : undefined;
   const findSwitch = input.purpose === 'find' ? device?.findEnabled : undefined;
   const row = await repo.latest(deps.db, input.accountId, input.purpose, input.deviceId ?? '');
   return evaluate(input.purpose, row, ctx ?? (await policyContext(deps, input.accountId)), findSwitch);
 }
 
-export async function isConsented(deps: Deps, input: { accountId: string; purpose: ConsentPurpose; deviceId?: string }): Promise<boolean> {
+export async function isConsented(deps: Deps, input: ConsentQuery): Promise<boolean> {
   return (await stateOf(deps, input)).granted;
 }
 
@@ -88,7 +92,7 @@ const LABELS: Record<string, string> = {
 const labelOf = (purpose: Purpose) => LABELS[purpose] ?? `sync of ${kindOfPurpose(purpose)}`;
 
 /** Throws AppError('consent_required') unless the purpose is consented to (per device when given). */
-export async function requireConsent(deps: Deps, input: { accountId: string; purpose: ConsentPurpose; deviceId?: string }): Promise<void> {
+export async function requireConsent(deps: Deps, input: ConsentQuery): Promise<void> {
   const state = await stateOf(deps, input);
   if (state.granted) return;
   const turnOn =

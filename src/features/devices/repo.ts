@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import { guard, type Db } from '../../db/client.js';
+import { guard, reusableRead, type Db } from '../../db/client.js';
 import { devices } from '../../db/schema.js';
 
 export type DeviceRow = typeof devices.$inferSelect;
@@ -20,17 +20,25 @@ export async function upsertDevice(db: Db, row: typeof devices.$inferInsert) {
   return saved!;
 }
 
+// Every device request starts with these two reads, so they are built once (see reusableRead).
+const byTokenHash = reusableRead((db) =>
+  db.select().from(devices).where(eq(devices.tokenHash, sql.placeholder('tokenHash'))).limit(1),
+);
+const byAccountAndId = reusableRead((db) =>
+  db
+    .select()
+    .from(devices)
+    .where(and(eq(devices.id, sql.placeholder('id')), eq(devices.accountId, sql.placeholder('accountId'))))
+    .limit(1),
+);
+
 export async function findDeviceByTokenHash(db: Db, tokenHash: string) {
-  const [row] = await db.select().from(devices).where(eq(devices.tokenHash, tokenHash)).limit(1);
+  const [row] = await byTokenHash(db).all({ tokenHash });
   return row;
 }
 
 export async function findDevice(db: Db, accountId: string, id: string) {
-  const [row] = await db
-    .select()
-    .from(devices)
-    .where(and(eq(devices.id, id), eq(devices.accountId, accountId)))
-    .limit(1);
+  const [row] = await byAccountAndId(db).all({ accountId, id });
   return row;
 }
 

@@ -63,7 +63,7 @@ export async function reportLocations(
   const row = await ownDevice(deps, device.accountId, device.deviceId);
   if (!row.findEnabled) throw findDisabled();
   // On, but agreed to under a policy version older than a rights-reducing one: off until agreed again.
-  await requireConsent(deps, { accountId: device.accountId, purpose: 'find', deviceId: device.deviceId });
+  await requireConsent(deps, { accountId: device.accountId, purpose: 'find', deviceId: device.deviceId, device: row });
   const now = deps.clock.now();
   try {
     await atomic(deps.db, [

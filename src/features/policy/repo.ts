@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, isNotNull, lte, max, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { type Db, reusableRead } from '../../db/client.js';
 import { policyNotices, policyVersions } from '../../db/schema.js';
 
 export type PolicyVersionRow = typeof policyVersions.$inferSelect;
@@ -13,22 +13,30 @@ export async function findVersion(db: Db, version: number) {
 }
 
 /** The newest version up to `upTo` that reduced rights: consents older than it count as off. */
-export async function newestRightsReducing(db: Db, upTo: number) {
-  const [row] = await db
+// These two are asked before every write of consented data, so they are built once (see reusableRead).
+const newestRightsReducingUpTo = reusableRead((db) =>
+  db
     .select({ version: max(policyVersions.version) })
     .from(policyVersions)
-    .where(and(eq(policyVersions.reducesRights, true), lte(policyVersions.version, upTo)));
+    .where(and(eq(policyVersions.reducesRights, true), lte(policyVersions.version, sql.placeholder('upTo')))),
+);
+const lastAcceptedOf = reusableRead((db) =>
+  db
+    .select({ version: policyNotices.version, at: policyNotices.acknowledgedAt })
+    .from(policyNotices)
+    .where(and(eq(policyNotices.accountId, sql.placeholder('accountId')), isNotNull(policyNotices.acknowledgedAt)))
+    .orderBy(desc(policyNotices.version))
+    .limit(1),
+);
+
+export async function newestRightsReducing(db: Db, upTo: number) {
+  const [row] = await newestRightsReducingUpTo(db).all({ upTo });
   return row?.version ?? 0;
 }
 
 /** The newest version the account accepted (at sign-up or later), or 0. */
 export async function lastAccepted(db: Db, accountId: string) {
-  const [row] = await db
-    .select({ version: policyNotices.version, at: policyNotices.acknowledgedAt })
-    .from(policyNotices)
-    .where(and(eq(policyNotices.accountId, accountId), isNotNull(policyNotices.acknowledgedAt)))
-    .orderBy(desc(policyNotices.version))
-    .limit(1);
+  const [row] = await lastAcceptedOf(db).all({ accountId });
   return row;
 }
 
