@@ -147,7 +147,7 @@ machine, off the page's thread, with noble as the fallback, and a page script th
 In ${r.chromium} (headless), the Find Device page as the built server serves it, under its own CSP.
 A script bundled from test/bench/browser-kdf-page.ts and loaded by the page from its own origin
 ran each derivation through the page's own engines: the login path (src/web/kdf-worker-client.ts:
-a fresh Web Worker with hash-wasm's WebAssembly, ended once it answers) and the ceiling, noble's
+a fresh Web Worker with libsodium's WebAssembly, ended once it answers) and the ceiling, noble's
 JavaScript on the page's thread (what the page ran before). The two alternated, ${r.rounds} round${r.rounds === 1 ? '' : 's'}${r.quick ? ' (quick mode)' : ''}
 after one warm-up each, timed from the call to the key in the page (performance.now()). Each round
 also timed the worker path at ${SMALL} (starting a worker and compiling its WebAssembly)

@@ -284,7 +284,13 @@ ${cipherSection(input.cipher.result, input.cipher.seconds)}`;
 export function spliceSection(markdown: string, section: string): string {
   const heading = section.trimStart().match(/^## \d+\./)![0];
   const start = markdown.indexOf(`\n${heading}`);
-  if (start < 0) return `${markdown.trimEnd()}\n${section}`;
+  if (start < 0) {
+    // A section measured for the first time goes before the first one numbered after it.
+    const number = Number(heading.slice(3, -1));
+    const later = [...markdown.matchAll(/\n## (\d+)\./g)].find((m) => Number(m[1]) > number);
+    if (!later) return `${markdown.trimEnd()}\n${section}`;
+    return `${markdown.slice(0, later.index)}\n${section.trim()}\n${markdown.slice(later.index)}`;
+  }
   const next = markdown.indexOf('\n## ', start + 1);
   return `${markdown.slice(0, start)}\n${section.trim()}\n${next < 0 ? '' : markdown.slice(next)}`;
 }

@@ -1,28 +1,23 @@
-import { argon2id } from 'hash-wasm';
+import sodium from 'libsodium-wrappers-sumo';
 import { type Argon2id, type Argon2idInput, nobleArgon2id } from './argon2id.js';
 
-// Argon2id in WebAssembly (hash-wasm), a few times faster than noble's JavaScript on the same
-// machine. Kept out of kdf.ts so that only what imports this file carries the WebAssembly: the
-// page's Web Worker (src/web/kdf-worker.ts), not the page's own script.
+// Argon2id in libsodium's own WebAssembly build: crypto_pwhash itself, so the same bytes by
+// construction, and on this machine twice as fast as hash-wasm's build and four times noble's
+// JavaScript (BENCHMARKS.md, section 11). Kept out of kdf.ts so that only what imports this file
+// carries the WebAssembly: the page's Web Worker (src/web/kdf-worker.ts), not the page's script.
 
-/** hash-wasm's Argon2id with crypto_pwhash's parameters; throws where WebAssembly cannot run. */
-export const wasmArgon2id: Argon2id = ({ password, salt, opsLimit, memLimit }) =>
-  argon2id({
-    password,
-    salt,
-    iterations: opsLimit,
-    memorySize: memLimit / 1024,
-    parallelism: 1,
-    hashLength: 32,
-    outputType: 'binary',
-  });
+/** libsodium's crypto_pwhash (Argon2id v1.3); throws where WebAssembly cannot run. */
+export const wasmArgon2id: Argon2id = async ({ password, salt, opsLimit, memLimit }) => {
+  await sodium.ready;
+  return sodium.crypto_pwhash(32, password, salt, opsLimit, memLimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
+};
 
 export type Argon2idEngine = 'wasm' | 'noble';
 
 /**
  * WebAssembly, else noble. WebAssembly may be missing, or refused by a Content-Security-Policy
- * without 'wasm-unsafe-eval'; hash-wasm also refuses an empty password, which crypto_pwhash
- * accepts. Whatever made it throw, noble gives the same bytes, so the caller only loses speed.
+ * without 'wasm-unsafe-eval' (libsodium's build has no JavaScript fallback: its `ready` rejects).
+ * Whatever made it throw, noble gives the same bytes, so the caller only loses speed.
  */
 export async function argon2idWithFallback(input: Argon2idInput): Promise<{ key: Uint8Array; engine: Argon2idEngine }> {
   try {
