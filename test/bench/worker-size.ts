@@ -197,6 +197,6 @@ ${mib(extraAnon)} MiB are anonymous pages and ${mib(extraFile)} MiB file-backed.
 at 2 MiB semi-spaces (not what \`npm start\` runs: a smaller young generation means more frequent
 scavenges under load), the same server idled at ${mib(of(r.smallYoung, 'rss'))} MiB: ${mib(builtRss - of(r.smallYoung, 'rss'))} MiB of the gap is the young
 generation V8 grows while the server starts, and that is what it gives back after ${SETTLED_MS / 1000} s of quiet
-(${r.settled.length} of the starts were sampled again then).
+(${r.settled.length} of the starts ${r.settled.length === 1 ? 'was' : 'were'} sampled again then).
 `;
 }
