@@ -8,6 +8,7 @@ import { createNodeEmailSender } from './adapters/email-node.js';
 import { cryptoRandom } from './adapters/random.js';
 import { loadOrCreateServerKey } from './adapters/server-key-file.js';
 import { createApp } from './app.js';
+import type { OutgoingHeaders } from './http/middleware.js';
 import { plainHttpWarning } from './http/own-origins.js';
 import { type Config, ConfigError, parseConfig } from './config.js';
 import { reportMapArchive } from './features/map-archive/service.js';
@@ -30,7 +31,11 @@ async function main() {
   const sms = createNodeSmsSender(config.sms, log);
   const email = await createNodeEmailSender(config.email, log);
   const { deps, settle, close, stop } = createNodeDeps(config, { serverKey: serverKey.key, blobs, sms, email, log });
-  const app = createApp(deps, { peerAddress: (c) => getConnInfo(c).remote.address });
+  const app = createApp(deps, {
+    peerAddress: (c) => getConnInfo(c).remote.address,
+    // @hono/node-server hands the app the ServerResponse as c.env.outgoing.
+    outgoing: (c) => (c.env as { outgoing?: OutgoingHeaders } | undefined)?.outgoing,
+  });
 
   // The running pass, which shutdown waits for before it closes the database. A pass still running
   // when the timer fires again is left to finish (job_runs also skips a job another process runs).

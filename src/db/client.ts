@@ -1,5 +1,5 @@
 import type { BatchItem } from 'drizzle-orm/batch';
-import { SQL, sql } from 'drizzle-orm';
+import { fillPlaceholders, SQL, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type * as schema from './schema.js';
 
@@ -9,8 +9,8 @@ import type * as schema from './schema.js';
  */
 export type Db = BaseSQLiteDatabase<'sync' | 'async', unknown, typeof schema>;
 
-/** A statement for atomic(): a drizzle query builder, or raw SQL. */
-export type Statement = BatchItem<'sqlite'> | SQL;
+/** A statement for atomic(): a drizzle query builder, raw SQL, or a write rendered once (reusableWrite). */
+export type Statement = BatchItem<'sqlite'> | SQL | RenderedWrite;
 
 interface Query {
   sql: string;
@@ -22,7 +22,7 @@ interface D1Like {
   batch(statements: unknown[]): Promise<unknown>;
 }
 interface RawTransactionCapable {
-  $client: { transaction(fn: () => void): () => void };
+  $client: { transaction(fn: () => void): () => void; prepare(sql: string): { run(...params: unknown[]): unknown } };
 }
 
 /**
@@ -41,18 +41,56 @@ export async function atomic(db: Db, statements: Statement[]): Promise<void> {
     const d1 = client as D1Like;
     await d1.batch(
       statements.map((statement) => {
+        if (statement instanceof RenderedWrite) return d1.prepare(statement.sql).bind(...statement.params());
         const query = statement instanceof SQL ? dialect.sqlToQuery(statement) : (statement as unknown as { toSQL(): Query }).toSQL();
         return d1.prepare(query.sql).bind(...query.params);
       }),
     );
     return;
   }
-  (db as unknown as RawTransactionCapable).$client.transaction(() => {
+  const connection = (db as unknown as RawTransactionCapable).$client;
+  connection.transaction(() => {
     for (const statement of statements) {
-      if (statement instanceof SQL) db.run(statement);
+      // Prepared through the connection, which on Node is the group commit's: cached by SQL text.
+      if (statement instanceof RenderedWrite) connection.prepare(statement.sql).run(...statement.params());
+      else if (statement instanceof SQL) db.run(statement);
       else (statement as unknown as { run(): void }).run();
     }
   })();
+}
+
+/** One call's write for atomic(): SQL rendered once for its database, and this call's values. */
+export class RenderedWrite {
+  constructor(
+    private readonly query: Query,
+    private readonly values: Record<string, unknown>,
+  ) {}
+  get sql() {
+    return this.query.sql;
+  }
+  /** The parameters in order: each placeholder filled (through its column's encoder, as drizzle does). */
+  params(): unknown[] {
+    return fillPlaceholders(this.query.params, this.values);
+  }
+}
+
+/**
+ * A write built once per database with sql.placeholder() for its inputs (like reusableRead), for
+ * the writes of the busiest paths (a location report is three). Each call gives a statement for
+ * atomic(), which runs it in that write's transaction: on Node inside the open group commit, on
+ * D1 in the batch. A builder or raw SQL (a guard) alike.
+ */
+export function reusableWrite<V extends Record<string, unknown>>(build: (db: Db) => { toSQL(): Query } | SQL): (db: Db, values: V) => RenderedWrite {
+  const rendered = new WeakMap<Db, Query>();
+  return (db, values) => {
+    let query = rendered.get(db);
+    if (!query) {
+      const built = build(db);
+      query = built instanceof SQL ? (db as unknown as { dialect: { sqlToQuery(sql: SQL): Query } }).dialect.sqlToQuery(built) : built.toSQL();
+      rendered.set(db, query);
+    }
+    return new RenderedWrite(query, values);
+  };
 }
 
 /**

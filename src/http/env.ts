@@ -1,3 +1,5 @@
+import type { devices } from '../db/schema.js';
+
 /** What middleware puts on the Hono context for the handlers after it. */
 export interface SessionAuth {
   sessionId: string;
@@ -9,6 +11,8 @@ export interface SessionAuth {
 export interface DeviceAuth {
   deviceId: string;
   accountId: string;
+  /** The device's row as its token was checked, for handlers that need more of it. */
+  record: typeof devices.$inferSelect;
 }
 
 export interface AppEnv {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageMigrationsFolder } from '../../src/adapters/sqlite-node.js';
+import { securityHeaderValues } from '../../src/http/middleware.js';
 import { freePort, killIfRunning, REPO, type Running, start, waitForHealth } from './spawn.js';
 
 // What `npm start` runs: dist/node.js under plain node, started from a folder that is not the
@@ -67,5 +68,37 @@ describe('the built server (node dist/node.js)', () => {
   it('outside any homing package, says to set HOMING_MIGRATIONS_DIR rather than guessing a folder', () => {
     expect(packageMigrationsFolder(join(REPO, 'dist'))).toBe(join(REPO, 'drizzle'));
     expect(() => packageMigrationsFolder(tempDir('no-package'))).toThrow(/no package.json named "homing" .*set HOMING_MIGRATIONS_DIR/);
+  });
+
+  // On Node the common headers are set on the ServerResponse before the app runs (the fast path of
+  // @hono/node-server); test/http/security-headers.test.ts covers the same headers through app.request().
+  it('every response over a real socket carries the security headers and a request id; a route may replace only Cache-Control and the CSP', async () => {
+    const dir = tempDir('built-headers');
+    const port = String(await freePort());
+    // An https public origin (behind a TLS proxy), so HSTS is among them.
+    const origin = 'https://homing.example';
+    running = start('src/node.ts', { cwd: dir, env: { PORT: port, LOG_LEVEL: 'warn', PUBLIC_URL: origin } });
+    const base = `http://localhost:${port}`;
+    await waitForHealth(base, running);
+    const expected = securityHeaderValues(origin);
+    expect(expected['Strict-Transport-Security']).toBeDefined();
+    const ids = new Set<string>();
+    for (const [path, replaced] of [
+      ['/healthz', []],
+      ['/v1/nowhere', []],
+      ['/openapi.json', []],
+      ['/', ['Content-Security-Policy', 'Cache-Control']],
+    ] as const) {
+      const res = await fetch(`${base}${path}`);
+      for (const [name, value] of Object.entries(expected)) {
+        if ((replaced as readonly string[]).includes(name)) expect(res.headers.get(name), `${path} ${name}`).not.toBe(value);
+        else expect(res.headers.get(name), `${path} ${name}`).toBe(value);
+      }
+      const id = res.headers.get('X-Request-Id');
+      expect(id, path).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+      ids.add(id!);
+      if (res.status === 404) expect((await res.json()).error.requestId).toBe(id);
+    }
+    expect(ids.size).toBe(4);
   });
 });

@@ -6,6 +6,9 @@ import { createCommandVerifier, signCommand } from '../../src/client/crypto/comm
 import { createManualClock } from '../../src/adapters/clock.js';
 import { randomBytes, toBase64Url } from '../../src/protocol/encoding.js';
 import { createApp } from '../../src/app.js';
+import { atomic, isGuardFailure } from '../../src/db/client.js';
+import { guardFindEnabled } from '../../src/features/devices/repo.js';
+import { insertReport } from '../../src/features/find/repo.js';
 import { runMaintenance } from '../../src/jobs.js';
 import { createWorkerDeps } from '../../src/worker.js';
 
@@ -64,5 +67,39 @@ describe('Find Device commands on D1', () => {
     expect((await owner.device(device.id)).lostMode).not.toBeNull();
     await send('unlock');
     expect((await owner.device(device.id)).lostMode).toBeNull();
+  });
+
+  it('location reports are written by statements rendered once (reusableWrite) in one D1 batch: the last is the last-known location, a switched-off device is refused and stores nothing', async () => {
+    const clock = createManualClock(Date.now());
+    const deps = { ...createWorkerDeps(env), clock };
+    const app = createApp(deps);
+    const viaApp = (input: string, init: RequestInit) => app.request(input, { ...init, redirect: 'manual' });
+    const owner = createApiClient({ baseUrl: PUBLIC_URL, fetch: viaApp });
+    const email = `reports-${toBase64Url(randomBytes(8))}@example.org`;
+    const { accountId } = await signUp(owner, { birthYear: 1990, email, password: 'pw', kdf: { opsLimit: 1, memLimit: 8192 } });
+    await logIn(owner, { email, password: 'pw' });
+    const { device, token } = await owner.registerDevice({ name: 'Pixel', model: 'Pixel 9', platform: 'android', identifierHash: toBase64Url(randomBytes(32)) });
+    await owner.setFindEnabled(device.id, true);
+    const phone = createApiClient({ baseUrl: PUBLIC_URL, deviceToken: token, fetch: viaApp });
+    const sealed = (n: number) => toBase64Url(randomBytes(60 + n));
+    const first = [sealed(1), sealed(2)];
+    expect(await phone.reportLocations(first)).toEqual({ accepted: 2 });
+    clock.advance(1000);
+    const second = [sealed(3)];
+    await phone.reportLocations(second);
+    expect((await owner.lastLocation(device.id)).report).toEqual({ sealed: second[0], receivedAt: clock.now() });
+    expect((await owner.locationHistory(device.id)).reports.map((r) => r.sealed).sort()).toEqual([...first, ...second].sort());
+
+    await owner.setFindEnabled(device.id, false);
+    await expect(phone.reportLocations([sealed(4)])).rejects.toMatchObject({ code: 'find_disabled' });
+    // The switch flipped between a report's read and its write: the rendered guard aborts the batch.
+    const write = atomic(deps.db, [
+      guardFindEnabled(deps.db, device.id),
+      insertReport(deps.db, { accountId, deviceId: device.id, id: 'raced', sealed: sealed(5), receivedAt: clock.now() }),
+    ]);
+    await expect(write.catch((err: unknown) => (isGuardFailure(err) ? 'guard failed' : String(err)))).resolves.toBe('guard failed');
+    await owner.setFindEnabled(device.id, true);
+    expect((await owner.lastLocation(device.id)).report).toBeNull();
+    expect((await owner.locationHistory(device.id)).reports).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import { guard, reusableRead, type Db } from '../../db/client.js';
+import { guard, reusableRead, reusableWrite, type Db } from '../../db/client.js';
 import { devices } from '../../db/schema.js';
 
 export type DeviceRow = typeof devices.$inferSelect;
@@ -77,12 +77,22 @@ export const setFindEnabled = (db: Db, accountId: string, deviceId: string, enab
     .set(enabled ? { findEnabled: true } : { findEnabled: false, lastLocation: null, lastLocationAt: null })
     .where(ownDevice(accountId, deviceId));
 
-/** Aborts the write unless Find Device is on for the device. */
-export const guardFindEnabled = (deviceId: string) =>
-  guard(sql`NOT EXISTS (SELECT 1 FROM devices WHERE id = ${deviceId} AND find_enabled = 1)`);
+// Every location report writes these two, so they are rendered once (see reusableWrite).
+const findEnabledGuard = reusableWrite<{ deviceId: string }>(() =>
+  guard(sql`NOT EXISTS (SELECT 1 FROM devices WHERE id = ${sql.placeholder('deviceId')} AND find_enabled = 1)`),
+);
+const lastLocationUpdate = reusableWrite<{ deviceId: string; sealed: string; at: number }>((db) =>
+  db
+    .update(devices)
+    // update().set() takes no bare placeholder; wrapped in sql they bind as they are (text, integer).
+    .set({ lastLocation: sql`${sql.placeholder('sealed')}`, lastLocationAt: sql`${sql.placeholder('at')}` })
+    .where(eq(devices.id, sql.placeholder('deviceId'))),
+);
 
-export const setLastLocation = (db: Db, deviceId: string, sealed: string, at: number) =>
-  db.update(devices).set({ lastLocation: sealed, lastLocationAt: at }).where(eq(devices.id, deviceId));
+/** Aborts the write unless Find Device is on for the device. */
+export const guardFindEnabled = (db: Db, deviceId: string) => findEnabledGuard(db, { deviceId });
+
+export const setLastLocation = (db: Db, deviceId: string, sealed: string, at: number) => lastLocationUpdate(db, { deviceId, sealed, at });
 
 /** Aborts the write unless the counter exceeds every one accepted before for this device. */
 export const guardCounter = (deviceId: string, counter: number) =>

@@ -63,7 +63,7 @@ export async function authenticateDevice(deps: Deps, token: string) {
   if (!row) throw new AppError('unauthorized', 'the device token is unknown or the device was removed');
   const now = deps.clock.now();
   if (row.lastSeenAt === null || now - row.lastSeenAt >= TOUCH_INTERVAL_MS) await repo.touchDevice(deps.db, row.id, now);
-  return { deviceId: row.id, accountId: row.accountId };
+  return { deviceId: row.id, accountId: row.accountId, record: row };
 }
 
 export async function listDevices(deps: Deps, accountId: string) {
@@ -100,7 +100,7 @@ export async function removeDevice(deps: Deps, accountId: string, deviceId: stri
  */
 export const findState = {
   setEnabled: (deps: Deps, accountId: string, deviceId: string, enabled: boolean) => repo.setFindEnabled(deps.db, accountId, deviceId, enabled),
-  guardEnabled: (deviceId: string) => repo.guardFindEnabled(deviceId),
+  guardEnabled: (deps: Deps, deviceId: string) => repo.guardFindEnabled(deps.db, deviceId),
   setLastLocation: (deps: Deps, deviceId: string, sealed: string, at: number) => repo.setLastLocation(deps.db, deviceId, sealed, at),
   guardCounterAbove: (deviceId: string, counter: number) => repo.guardCounter(deviceId, counter),
   raiseCounter: (deps: Deps, deviceId: string, counter: number) => repo.raiseCounter(deps.db, deviceId, counter),

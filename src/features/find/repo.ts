@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { type Db, reusableWrite } from '../../db/client.js';
 import { commands, locationReports } from '../../db/schema.js';
 
 export type CommandRow = typeof commands.$inferSelect;
@@ -13,7 +13,18 @@ export const cancelOpenCommands = (db: Db, accountId: string, deviceId: string) 
     .set({ status: 'cancelled' })
     .where(and(eq(commands.accountId, accountId), eq(commands.deviceId, deviceId), inArray(commands.status, ['pending', 'delivered'])));
 
-export const insertReport = (db: Db, row: typeof locationReports.$inferInsert) => db.insert(locationReports).values(row);
+type NewReport = typeof locationReports.$inferInsert;
+// The write of every location report, rendered once (see reusableWrite).
+const reportInsert = reusableWrite<Required<NewReport>>((db) =>
+  db.insert(locationReports).values({
+    accountId: sql.placeholder('accountId'),
+    deviceId: sql.placeholder('deviceId'),
+    id: sql.placeholder('id'),
+    sealed: sql.placeholder('sealed'),
+    receivedAt: sql.placeholder('receivedAt'),
+  }),
+);
+export const insertReport = (db: Db, row: Required<NewReport>) => reportInsert(db, row);
 
 export function history(db: Db, accountId: string, deviceId: string, from: number, to: number) {
   return db

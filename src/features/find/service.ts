@@ -3,17 +3,20 @@ import { fromBase64Url } from '../../protocol/encoding.js';
 import { verifyDetached } from '../../protocol/signing.js';
 import { atomic, changedRows, isGuardFailure } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
+import type { DeviceAuth } from '../../http/env.js';
 import { AppError, notFound } from '../../http/app-error.js';
 import { findAccount } from '../accounts/service.js';
 import { auditEntry, auditViewing } from '../audit/service.js';
 import { consentStatements, requireConsent } from '../consents/service.js';
 import { notifyDevice, notifyOwner } from '../push/service.js';
 import { deviceRecord, findState } from '../devices/service.js';
-import type { Throttles } from '../throttles/service.js';
+import type { RateLimit, Throttles } from '../throttles/service.js';
 import * as repo from './repo.js';
 
 const MINUTE = 60_000;
-export const REPORTS_PER_DEVICE = { limit: 60, windowMs: MINUTE };
+// Counted in memory (exact on Node, per isolate on Workers, as the busy request buckets are): a
+// counter row upserted per report was a third of a report's database work.
+export const REPORTS_PER_DEVICE: RateLimit = { limit: 60, windowMs: MINUTE, counter: 'memory' };
 /** A lost phone that keeps reporting tells its owner once, then again only after this quiet time. */
 export const LOST_NOTICE_QUIET_MS = 15 * MINUTE;
 /** Wipe cannot be undone, so it needs a signed proof of the password this recent. */
@@ -56,11 +59,12 @@ export async function setFindEnabled(
 export async function reportLocations(
   deps: Deps,
   throttles: Throttles,
-  device: { accountId: string; deviceId: string },
+  device: DeviceAuth,
   reports: { sealed: string }[],
 ) {
   await throttles.hit(throttles.keyOf('locations:device', device.deviceId), REPORTS_PER_DEVICE);
-  const row = await ownDevice(deps, device.accountId, device.deviceId);
+  // The row the token was checked against a moment ago; the guard below rechecks the switch.
+  const row = device.record;
   if (!row.findEnabled) throw findDisabled();
   // On, but agreed to under a policy version older than a rights-reducing one: off until agreed again.
   await requireConsent(deps, { accountId: device.accountId, purpose: 'find', deviceId: device.deviceId, device: row });
@@ -68,7 +72,7 @@ export async function reportLocations(
   try {
     await atomic(deps.db, [
       // Consent withdrawn between the read above and this write must still win.
-      findState.guardEnabled(device.deviceId),
+      findState.guardEnabled(deps, device.deviceId),
       ...reports.map((r) =>
         repo.insertReport(deps.db, { accountId: device.accountId, deviceId: device.deviceId, id: deps.random.id(), sealed: r.sealed, receivedAt: now }),
       ),
