@@ -1,5 +1,5 @@
-import { and, eq, isNull, lt, ne, or } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { and, eq, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { type Db, reusableRead } from '../../db/client.js';
 import { sessions } from '../../db/schema.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
@@ -8,8 +8,11 @@ export function insertSession(db: Db, row: typeof sessions.$inferInsert) {
   return db.insert(sessions).values(row);
 }
 
+// Every signed-in request starts with this read, so it is built once (see reusableRead).
+const byTokenHash = reusableRead((db) => db.select().from(sessions).where(eq(sessions.tokenHash, sql.placeholder('tokenHash'))).limit(1));
+
 export async function findSessionByTokenHash(db: Db, tokenHash: string) {
-  const [row] = await db.select().from(sessions).where(eq(sessions.tokenHash, tokenHash)).limit(1);
+  const [row] = await byTokenHash(db).all({ tokenHash });
   return row;
 }
 

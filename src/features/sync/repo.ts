@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, gte, inArray, lt, lte, or, SQL, sql, StringChunk, type SQLChunk } from 'drizzle-orm';
-import { guard, inChunks, type Db } from '../../db/client.js';
+import { guard, inChunks, reusableRead, type Db } from '../../db/client.js';
 import { collections, items, syncState } from '../../db/schema.js';
 
 export type CollectionRow = typeof collections.$inferSelect;
@@ -19,8 +19,17 @@ export const advanceSeq = (db: Db, accountId: string) =>
 
 const currentSeq = (accountId: string) => sql`(SELECT seq FROM sync_state WHERE account_id = ${accountId})`;
 
+// A push reads these around its write, so they are built once (see reusableRead).
+const seqOf = reusableRead((db) => db.select({ seq: syncState.seq }).from(syncState).where(eq(syncState.accountId, sql.placeholder('accountId'))));
+const collectionById = reusableRead((db) =>
+  db
+    .select()
+    .from(collections)
+    .where(and(eq(collections.accountId, sql.placeholder('accountId')), eq(collections.id, sql.placeholder('id')))),
+);
+
 export async function readSeq(db: Db, accountId: string) {
-  const [row] = await db.select({ seq: syncState.seq }).from(syncState).where(eq(syncState.accountId, accountId));
+  const [row] = await seqOf(db).all({ accountId });
   return row?.seq ?? 0;
 }
 
@@ -39,10 +48,7 @@ export const updateCollection = (db: Db, accountId: string, id: string, encrypte
     .where(and(eq(collections.accountId, accountId), eq(collections.id, id)));
 
 export async function findCollection(db: Db, accountId: string, id: string) {
-  const [row] = await db
-    .select()
-    .from(collections)
-    .where(and(eq(collections.accountId, accountId), eq(collections.id, id)));
+  const [row] = await collectionById(db).all({ accountId, id });
   return row;
 }
 
