@@ -5,7 +5,7 @@ import { logIn, MIN_PASSWORD_LENGTH, signUp } from '../account.js';
 import { createApiClient, HomingApiError } from '../api.js';
 import { INTERACTIVE_KDF } from '../crypto/kdf.js';
 import { toBase64Url } from '../../protocol/encoding.js';
-import { joinNegativeNumbers } from './args.js';
+import { joinOptionValues } from './args.js';
 import { closePrompts, readSecret } from './prompt.js';
 import { type CliState, defaultStatePath, loadState, saveState } from './state.js';
 import { formatAge, table } from './format.js';
@@ -157,9 +157,6 @@ const TEXT_VALUE_OPTIONS = { ...OPTIONS, text: { type: 'string' } } as const;
 /** The command word, found before the real parse because it decides what --text is. */
 const commandOf = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: false }).positionals[0];
 
-/** The options that take a number, which may be negative: `--lat -33.9 --lon -3.7`. */
-const NUMERIC_OPTIONS = ['lat', 'lon', 'accuracy', 'walk', 'wait', 'kdf-ops', 'kdf-mem'] as const satisfies readonly (keyof typeof OPTIONS)[];
-
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 class UsageError extends Error {}
@@ -171,8 +168,9 @@ const required = (flags: Flags, name: keyof Flags) => {
 };
 
 async function run(argv: string[]) {
-  const args = joinNegativeNumbers(argv, NUMERIC_OPTIONS);
-  const options = TEXT_VALUE_COMMANDS.includes(commandOf(args) ?? '') ? TEXT_VALUE_OPTIONS : OPTIONS;
+  // Values may start with "-": `--lat -33.9`, `--id -Qx…` (see joinOptionValues).
+  const options = TEXT_VALUE_COMMANDS.includes(commandOf(argv) ?? '') ? TEXT_VALUE_OPTIONS : OPTIONS;
+  const args = joinOptionValues(argv, options);
   const { values, positionals } = parseArgs({ args, options, allowPositionals: true });
   const { text, ...rest } = values;
   const flags: Flags = { ...rest, text: text === true };
