@@ -37,12 +37,10 @@ export async function atomic(db: Db, statements: Statement[]): Promise<void> {
   if (typeof client.batch === 'function' && typeof client.prepare === 'function') {
     // Straight to the binding: drizzle 0.45's own D1 batch fails on raw SQL with parameters
     // (every guard), so each statement is rendered by drizzle's dialect and prepared here.
-    const dialect = (db as unknown as { dialect: { sqlToQuery(sql: SQL): Query } }).dialect;
     const d1 = client as D1Like;
     await d1.batch(
       statements.map((statement) => {
-        if (statement instanceof RenderedWrite) return d1.prepare(statement.sql).bind(...statement.params());
-        const query = statement instanceof SQL ? dialect.sqlToQuery(statement) : (statement as unknown as { toSQL(): Query }).toSQL();
+        const query = statement instanceof RenderedWrite ? statement : toQuery(db, statement as SQL | Buildable);
         return d1.prepare(query.sql).bind(...query.params);
       }),
     );
@@ -52,26 +50,27 @@ export async function atomic(db: Db, statements: Statement[]): Promise<void> {
   connection.transaction(() => {
     for (const statement of statements) {
       // Prepared through the connection, which on Node is the group commit's: cached by SQL text.
-      if (statement instanceof RenderedWrite) connection.prepare(statement.sql).run(...statement.params());
+      if (statement instanceof RenderedWrite) connection.prepare(statement.sql).run(...statement.params);
       else if (statement instanceof SQL) db.run(statement);
       else (statement as unknown as { run(): void }).run();
     }
   })();
 }
 
-/** One call's write for atomic(): SQL rendered once for its database, and this call's values. */
-export class RenderedWrite {
+/** One call's write for atomic(): SQL rendered once for its database, and this call's parameters. */
+export class RenderedWrite implements Query {
   constructor(
-    private readonly query: Query,
-    private readonly values: Record<string, unknown>,
+    readonly sql: string,
+    readonly params: unknown[],
   ) {}
-  get sql() {
-    return this.query.sql;
-  }
-  /** The parameters in order: each placeholder filled (through its column's encoder, as drizzle does). */
-  params(): unknown[] {
-    return fillPlaceholders(this.query.params, this.values);
-  }
+}
+
+type Buildable = { toSQL(): Query };
+
+/** A query builder's or raw SQL's text and parameters, as drizzle's dialect renders them. */
+function toQuery(db: Db, statement: SQL | Buildable): Query {
+  if (!(statement instanceof SQL)) return statement.toSQL();
+  return (db as unknown as { dialect: { sqlToQuery(sql: SQL): Query } }).dialect.sqlToQuery(statement);
 }
 
 /**
@@ -80,16 +79,16 @@ export class RenderedWrite {
  * atomic(), which runs it in that write's transaction: on Node inside the open group commit, on
  * D1 in the batch. A builder or raw SQL (a guard) alike.
  */
-export function reusableWrite<V extends Record<string, unknown>>(build: (db: Db) => { toSQL(): Query } | SQL): (db: Db, values: V) => RenderedWrite {
+export function reusableWrite<V extends Record<string, unknown>>(build: (db: Db) => Buildable | SQL): (db: Db, values: V) => RenderedWrite {
   const rendered = new WeakMap<Db, Query>();
   return (db, values) => {
     let query = rendered.get(db);
     if (!query) {
-      const built = build(db);
-      query = built instanceof SQL ? (db as unknown as { dialect: { sqlToQuery(sql: SQL): Query } }).dialect.sqlToQuery(built) : built.toSQL();
+      query = toQuery(db, build(db));
       rendered.set(db, query);
     }
-    return new RenderedWrite(query, values);
+    // Each placeholder filled through its column's encoder, as drizzle's own prepared queries do.
+    return new RenderedWrite(query.sql, fillPlaceholders(query.params, values));
   };
 }
 

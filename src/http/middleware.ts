@@ -100,8 +100,8 @@ const ROUTE_MAY_REPLACE = new Set(['Cache-Control', 'Content-Security-Policy']);
  * Puts securityHeaderValues on every response. Where the runtime has an outgoing response
  * (Node), they are set there before the app runs, which keeps @hono/node-server on its fast path
  * (a response whose headers are one plain object is written straight out; adding headers to a
- * built Response makes it copy them through a Headers object, about a fifth of a small request's
- * CPU). Elsewhere they are added to the app's answer.
+ * built Response makes it copy them through a Headers object: about 8% of a /healthz request's
+ * CPU, measured). Elsewhere they are added to the app's answer.
  */
 export function securityHeaders(publicOrigin: string, outgoingOf?: OutgoingOf): MiddlewareHandler<AppEnv> {
   const values = Object.entries(securityHeaderValues(publicOrigin));

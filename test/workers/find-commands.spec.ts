@@ -18,19 +18,25 @@ import { createWorkerDeps } from '../../src/worker.js';
 const PUBLIC_URL = 'http://homing.test';
 const HOUR = 3_600_000;
 
+/** An account on the D1 app with one phone, Find Device on, and a clock the test moves. */
+async function ownerWithPhone(emailPrefix: string) {
+  const clock = createManualClock(Date.now());
+  const deps = { ...createWorkerDeps(env), clock };
+  const app = createApp(deps);
+  const viaApp = (input: string, init: RequestInit) => app.request(input, { ...init, redirect: 'manual' });
+  const owner = createApiClient({ baseUrl: PUBLIC_URL, fetch: viaApp });
+  const email = `${emailPrefix}-${toBase64Url(randomBytes(8))}@example.org`;
+  const { accountId } = await signUp(owner, { birthYear: 1990, email, password: 'pw', kdf: { opsLimit: 1, memLimit: 8192 } });
+  const { keys } = await logIn(owner, { email, password: 'pw' });
+  const { device, token } = await owner.registerDevice({ name: 'Pixel', model: 'Pixel 9', platform: 'android', identifierHash: toBase64Url(randomBytes(32)) });
+  await owner.setFindEnabled(device.id, true);
+  const phone = createApiClient({ baseUrl: PUBLIC_URL, deviceToken: token, fetch: viaApp });
+  return { clock, deps, owner, accountId, keys, device, phone };
+}
+
 describe('Find Device commands on D1', () => {
   it('a lost poll reply is redelivered after the lease and acknowledged once; a command past its expiry ends expired; lock and unlock move Lost Mode', async () => {
-    const clock = createManualClock(Date.now());
-    const deps = { ...createWorkerDeps(env), clock };
-    const app = createApp(deps);
-    const viaApp = (input: string, init: RequestInit) => app.request(input, { ...init, redirect: 'manual' });
-    const owner = createApiClient({ baseUrl: PUBLIC_URL, fetch: viaApp });
-    const email = `find-${toBase64Url(randomBytes(8))}@example.org`;
-    await signUp(owner, { birthYear: 1990, email, password: 'pw', kdf: { opsLimit: 1, memLimit: 8192 } });
-    const { keys } = await logIn(owner, { email, password: 'pw' });
-    const { device, token } = await owner.registerDevice({ name: 'Pixel', model: 'Pixel 9', platform: 'android', identifierHash: toBase64Url(randomBytes(32)) });
-    await owner.setFindEnabled(device.id, true);
-    const phone = createApiClient({ baseUrl: PUBLIC_URL, deviceToken: token, fetch: viaApp });
+    const { clock, deps, owner, keys, device, phone } = await ownerWithPhone('find');
     let counter = 0;
     const send = (type: 'ring' | 'lock' | 'unlock', lifetimeMs?: number) =>
       owner.sendCommand(
@@ -70,17 +76,7 @@ describe('Find Device commands on D1', () => {
   });
 
   it('location reports are written by statements rendered once (reusableWrite) in one D1 batch: the last is the last-known location, a switched-off device is refused and stores nothing', async () => {
-    const clock = createManualClock(Date.now());
-    const deps = { ...createWorkerDeps(env), clock };
-    const app = createApp(deps);
-    const viaApp = (input: string, init: RequestInit) => app.request(input, { ...init, redirect: 'manual' });
-    const owner = createApiClient({ baseUrl: PUBLIC_URL, fetch: viaApp });
-    const email = `reports-${toBase64Url(randomBytes(8))}@example.org`;
-    const { accountId } = await signUp(owner, { birthYear: 1990, email, password: 'pw', kdf: { opsLimit: 1, memLimit: 8192 } });
-    await logIn(owner, { email, password: 'pw' });
-    const { device, token } = await owner.registerDevice({ name: 'Pixel', model: 'Pixel 9', platform: 'android', identifierHash: toBase64Url(randomBytes(32)) });
-    await owner.setFindEnabled(device.id, true);
-    const phone = createApiClient({ baseUrl: PUBLIC_URL, deviceToken: token, fetch: viaApp });
+    const { clock, deps, owner, accountId, device, phone } = await ownerWithPhone('reports');
     const sealed = (n: number) => toBase64Url(randomBytes(60 + n));
     const first = [sealed(1), sealed(2)];
     expect(await phone.reportLocations(first)).toEqual({ accepted: 2 });
