@@ -42,6 +42,12 @@ export function openSqlite(path: string, migrationsFolder = packageMigrationsFol
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
+  // A request's writes run in a savepoint inside the open group commit, and SQLite keeps what a
+  // savepoint may have to undo in a statement journal that spills to a temporary file past 64 KiB:
+  // a push of 100 items wrote and truncated one every time, doubling the cost of each row. In
+  // memory, the journal costs RAM for as long as one write runs (about the pages it changes: a
+  // few hundred KiB for a push, tens of MiB for purging a collection of 100,000 items).
+  sqlite.pragma('temp_store = MEMORY');
   // better-sqlite3 waits for a lock synchronously, stalling every request meanwhile. Start-up
   // serves nothing yet, so migrations may wait out a backup's lock; once serving, a write gives up
   // quickly and is answered 503 database_busy with Retry-After (src/http/errors.ts).

@@ -9,8 +9,11 @@ import type * as schema from './schema.js';
  */
 export type Db = BaseSQLiteDatabase<'sync' | 'async', unknown, typeof schema>;
 
-/** A statement for atomic(): a drizzle query builder, raw SQL, or a write rendered once (reusableWrite). */
-export type Statement = BatchItem<'sqlite'> | SQL | RenderedWrite;
+/**
+ * A statement for atomic(): a drizzle query builder, raw SQL, a write rendered once
+ * (reusableWrite), or one single-row write for many rows (EachRow).
+ */
+export type Statement = BatchItem<'sqlite'> | SQL | RenderedWrite | EachRow;
 
 interface Query {
   sql: string;
@@ -38,8 +41,9 @@ export async function atomic(db: Db, statements: Statement[]): Promise<void> {
     // Straight to the binding: drizzle 0.45's own D1 batch fails on raw SQL with parameters
     // (every guard), so each statement is rendered by drizzle's dialect and prepared here.
     const d1 = client as D1Like;
+    const flat = statements.flatMap((statement) => (statement instanceof EachRow ? statement.batched() : [statement]));
     await d1.batch(
-      statements.map((statement) => {
+      flat.map((statement) => {
         const query = statement instanceof RenderedWrite ? statement : toQuery(db, statement as SQL | Buildable);
         return d1.prepare(query.sql).bind(...query.params);
       }),
@@ -51,7 +55,10 @@ export async function atomic(db: Db, statements: Statement[]): Promise<void> {
     for (const statement of statements) {
       // Prepared through the connection, which on Node is the group commit's: cached by SQL text.
       if (statement instanceof RenderedWrite) connection.prepare(statement.sql).run(...statement.params);
-      else if (statement instanceof SQL) db.run(statement);
+      else if (statement instanceof EachRow) {
+        const prepared = connection.prepare(statement.sql);
+        for (const row of statement.rows) prepared.run(...row);
+      } else if (statement instanceof SQL) db.run(statement);
       else (statement as unknown as { run(): void }).run();
     }
   })();
@@ -62,6 +69,21 @@ export class RenderedWrite implements Query {
   constructor(
     readonly sql: string,
     readonly params: unknown[],
+  ) {}
+}
+
+/**
+ * The same single-row write for each of many rows (a batch's new items), for atomic(). On Node
+ * each row runs the one prepared statement: SQLite writes a row that way in about half the time a
+ * row of a multi-row INSERT … VALUES takes (6 against 11 µs, measured side by side). On D1 every
+ * statement of a batch is a query of its own, so there the rows go as the few multi-row
+ * statements `batched` builds (each within D1's 100 parameters). Both must write the same rows.
+ */
+export class EachRow {
+  constructor(
+    readonly sql: string,
+    readonly rows: unknown[][],
+    readonly batched: () => SQL[],
   ) {}
 }
 

@@ -126,29 +126,44 @@ describe('quota and references', () => {
 
 describe('races between devices and collection', () => {
   it('a blob released while another device attaches it in the same moment is never deleted under a live item', async () => {
-    const { collectionId, blob, holder } = await itemWithBlob(3000);
-
-    // Device 1 drops the blob; device 2, which saw it earlier, attaches it to a new item. Both
-    // succeeding proves the dangerous order: device 1's batch, then device 2's, then device 1's
-    // release of the blob it let go.
-    const taker: ItemChange = a.create(collectionId, { blobId: blob.blobId });
-    const outcomes = await Promise.all([
-      settle([{ op: 'update', itemId: holder.itemId, baseVersion: 1, encryptedMetadata: fakeSealed(), blobId: null }]),
-      settle([taker]),
-    ]);
-    expect(outcomes).toEqual(['applied', 'applied']);
-
-    const held = await a.json('GET', `/v1/sync/items/${taker.itemId}`);
-    expect(held.body.blob).toEqual({ id: blob.blobId, size: 3000, sha256: blob.sha });
-    expect(await fetched(blob.blobId)).toEqual({ status: 200, sha: blob.sha });
-    expect(await bytesUsed()).toBe(3000);
-    t.clock.advance(48 * HOUR);
-    await collectGarbage(t.deps);
-    expect(await fetched(blob.blobId)).toEqual({ status: 200, sha: blob.sha });
-
-    await apply([{ op: 'delete', itemId: taker.itemId, baseVersion: 1 }]);
-    expect(await storedKeys()).toEqual([]);
-    expect(await bytesUsed()).toBe(0);
+    // Device 1 drops the blob; device 2, which saw it earlier, attaches it to a new item. Where
+    // their awaits interleave depends on how many each change reads, so device 2 starts after every
+    // delay from none to a few event-loop turns. Both succeeding is the dangerous order (device 1's
+    // batch, then device 2's, then device 1's release of the blob it let go); it must be among them.
+    const delays = [...Array.from({ length: 80 }, (_, n) => ({ microtasks: n, turns: 0 })), ...[1, 2, 3].map((turns) => ({ microtasks: 0, turns }))];
+    let dangerous = 0;
+    for (const delay of delays) {
+      const { collectionId, blob, holder } = await itemWithBlob(3000);
+      const taker: ItemChange = a.create(collectionId, { blobId: blob.blobId });
+      const late = async () => {
+        for (let i = 0; i < delay.microtasks; i++) await Promise.resolve();
+        for (let i = 0; i < delay.turns; i++) await new Promise(setImmediate);
+        return settle([taker]);
+      };
+      const [dropped, taken] = await Promise.all([
+        settle([{ op: 'update', itemId: holder.itemId, baseVersion: 1, encryptedMetadata: fakeSealed(), blobId: null }]),
+        late(),
+      ]);
+      expect(dropped).toBe('applied');
+      if (taken === 'applied') {
+        dangerous++;
+        const held = await a.json('GET', `/v1/sync/items/${taker.itemId}`);
+        expect(held.body.blob).toEqual({ id: blob.blobId, size: 3000, sha256: blob.sha });
+        expect(await fetched(blob.blobId)).toEqual({ status: 200, sha: blob.sha });
+        expect(await bytesUsed()).toBe(3000);
+        t.clock.advance(48 * HOUR);
+        await collectGarbage(t.deps);
+        expect(await fetched(blob.blobId)).toEqual({ status: 200, sha: blob.sha });
+        await apply([{ op: 'delete', itemId: taker.itemId, baseVersion: 1 }]);
+      } else {
+        // Released before device 2 wrote: refused whole, nothing of it stored.
+        expect(['not_found', 'conflict']).toContain(taken);
+        expect((await a.call('GET', `/v1/sync/items/${taker.itemId}`)).status).toBe(404);
+      }
+      expect(await storedKeys()).toEqual([]);
+      expect(await bytesUsed()).toBe(0);
+    }
+    expect(dangerous).toBeGreaterThan(0);
   });
 
   it('once a blob is released, a device that saw it earlier cannot attach it: 404 and nothing written', async () => {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { SQL } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Statement } from '../../src/db/client.js';
+import { atomic, EachRow, type Statement } from '../../src/db/client.js';
 import { batchStatements, itemsAsWritten, type ItemChange } from '../../src/features/sync/batch.js';
-import { findItems, type ItemRow } from '../../src/features/sync/repo.js';
+import { advanceSeq, findItems, type ItemRow } from '../../src/features/sync/repo.js';
 import { createTestApp, type TestApp } from '../harness.js';
 import {
   batchesSpanningChunksKeepCommitOrder,
@@ -12,8 +12,9 @@ import {
 } from './sync-batch-scenarios.js';
 import { type Account, fakeSealed, newAccount, newId, sha256Hex } from './sync-helpers.js';
 
-// A sync batch is written as a few multi-row statements per run of one operation (batch.ts), not
-// one or two per item. These tests hold it to the change-by-change semantics it replaced.
+// A sync batch is written per run of one operation (batch.ts): one prepared statement run per row
+// on Node, a few multi-row statements on D1. These tests hold both to the change-by-change
+// semantics they replaced.
 
 let t: TestApp;
 let a: Account;
@@ -95,6 +96,8 @@ describe('the answer to a batch', () => {
 // ---- the statements themselves ----
 
 type Query = { sql: string; params: unknown[] };
+/** The statements as atomic() sends them to D1: each EachRow as its multi-row statements. */
+const onD1 = (statements: Statement[]) => statements.flatMap((s) => (s instanceof EachRow ? s.batched() : [s]));
 function queryOf(statement: Statement): Query {
   const db = t.deps.db as unknown as { dialect: { sqlToQuery(s: SQL): Query } };
   return statement instanceof SQL ? db.dialect.sqlToQuery(statement) : (statement as unknown as { toSQL(): Query }).toSQL();
@@ -143,33 +146,77 @@ const creates = (n: number) =>
   Array.from({ length: n }, (): ItemChange => ({ op: 'create', itemId: newId(), collectionId: 'c', wrappedKey: fakeSealed(), encryptedMetadata: fakeSealed(200) }));
 
 describe('the statements of a batch', () => {
-  it('bind at most D1’s 100 parameters each, whatever the batch holds', () => {
+  it('bind at most D1’s 100 parameters each on D1, whatever the batch holds', () => {
     const { changes, before } = fullBatch();
     const { statements } = batchStatements(t.deps, 'account', changes, before, 1);
-    const counts = statements.map((s) => queryOf(s).params.length);
+    const counts = onD1(statements).map((s) => queryOf(s).params.length);
     expect(Math.max(...counts)).toBeLessThanOrEqual(100);
     // Chunks are filled: a multi-row statement binds close to the limit.
     expect(Math.max(...counts)).toBeGreaterThan(90);
   });
 
-  it('are a handful for 100 creates, with SQL text that repeats from batch to batch', () => {
-    const texts = (n: number) => batchStatements(t.deps, 'account', creates(n), new Map(), 1).statements.map((s) => queryOf(s).sql);
-    const hundred = texts(100);
+  it('are a handful for 100 creates on D1, and one statement run per row on Node, with SQL text that repeats from batch to batch', () => {
+    const statements = (n: number) => batchStatements(t.deps, 'account', creates(n), new Map(), 1).statements;
+    const d1Texts = (n: number) => onD1(statements(n)).map((s) => queryOf(s).sql);
+    const hundred = d1Texts(100);
     expect(hundred.length).toBeLessThanOrEqual(8);
-    expect(texts(100)).toEqual(hundred);
+    expect(d1Texts(100)).toEqual(hundred);
     // A batch of another size reuses the full chunks' text; only its last chunk differs.
-    expect(new Set([...texts(60), ...texts(100)]).size).toBeLessThanOrEqual(new Set(hundred).size + 1);
+    expect(new Set([...d1Texts(60), ...d1Texts(100)]).size).toBeLessThanOrEqual(new Set(hundred).size + 1);
+
+    const onNode = (n: number) => statements(n).filter((s): s is EachRow => s instanceof EachRow);
+    expect(onNode(100).map((s) => s.rows.length)).toEqual([100]);
+    expect(new Set([...onNode(1), ...onNode(60), ...onNode(100)].map((s) => s.sql)).size).toBe(1);
   });
 
-  it('reach items and blobs by their primary key: no scan, however big the account', () => {
+  it('reach items and blobs by their primary key on both runtimes: no scan, however big the account', () => {
     const { changes, before } = fullBatch();
     const { statements } = batchStatements(t.deps, 'account', changes, before, 1);
     const client = (t.deps.db as unknown as { $client: { prepare(sql: string): { all(...p: unknown[]): { detail: string }[] } } }).$client;
-    const plans = statements.map((s) => {
-      const { sql, params } = queryOf(s);
-      return client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params).map((r) => r.detail);
-    });
-    expect(plans.flat().filter((line) => /\b(items|blobs)\b/.test(line))).not.toHaveLength(0);
-    for (const line of plans.flat()) expect(line).not.toMatch(/SCAN (items|blobs)\b|blobs_age|items_trash|items_changes/);
+    const planOf = ({ sql, params }: Query) => client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params).map((r) => r.detail);
+    const eachRow = statements.filter((s): s is EachRow => s instanceof EachRow);
+    expect(eachRow.length).toBeGreaterThan(0);
+    const nodePlans = eachRow.map((s) => planOf({ sql: s.sql, params: s.rows[0]! }));
+    const d1Plans = onD1(statements).map((s) => planOf(queryOf(s)));
+    for (const plans of [nodePlans, d1Plans]) {
+      expect(plans.flat().filter((line) => /\b(items|blobs)\b/.test(line))).not.toHaveLength(0);
+      for (const line of plans.flat()) expect(line).not.toMatch(/SCAN (items|blobs)\b|blobs_age|items_trash|items_changes/);
+    }
+  });
+
+  it('write the same rows on both runtimes', async () => {
+    // The same batch through atomic()'s Node path (one statement per row) and as D1 would run it
+    // (the multi-row statements, here on the same SQLite): the rows must come out alike.
+    const written = async (form: 'node' | 'd1') => {
+      const b = await newAccount(t);
+      const collectionId = await b.createCollection();
+      const sealed = (tag: string, i: number) => Buffer.from(`${tag}${i}`.padEnd(72, '.')).toString('base64url');
+      const fields = (i: number) => ({ wrappedKey: sealed('w', i), encryptedMetadata: sealed('e', i) });
+      const created = Array.from({ length: 130 }, (_, i) => b.create(collectionId, fields(i)));
+      expect((await b.json('POST', '/v1/sync/changes', { changes: created })).status).toBe(200);
+      const before = new Map((await findItems(t.deps.db, b.accountId, created.map((c) => c.itemId))).map((r) => [r.id, r]));
+      const changes: ItemChange[] = [
+        ...Array.from({ length: 70 }, (_, i): ItemChange => b.create(collectionId, fields(1000 + i))),
+        ...created.map((c, i): ItemChange => ({ op: 'update', itemId: c.itemId, baseVersion: 1, encryptedMetadata: sealed('m', i), ...(i % 2 ? { wrappedKey: sealed('k', i) } : {}) })),
+      ];
+      const { statements } = batchStatements(t.deps, b.accountId, changes, before, 77);
+      await atomic(t.deps.db, [advanceSeq(t.deps.db, b.accountId), ...(form === 'node' ? statements : onD1(statements))]);
+      // Ids differ between the two accounts: each row is named by its change's place in the batch.
+      const place = new Map(changes.map((c, i) => [c.itemId, i]));
+      const rows = await findItems(t.deps.db, b.accountId, changes.map((c) => c.itemId));
+      return rows.map(({ accountId: _a, id, collectionId: _c, ...row }) => ({ place: place.get(id)!, ...row })).sort((x, y) => x.place - y.place);
+    };
+    const node = await written('node');
+    const d1 = await written('d1');
+    expect(node).toHaveLength(200);
+    expect(node.filter((r) => r.version === 2)).toHaveLength(130);
+    expect(node.every((r) => r.updatedAt === 77)).toBe(true);
+    const text = (field: string | null) => Buffer.from(field!, 'base64url').toString().replace(/\.+$/, '');
+    expect([node[0], node[70], node[71]].map((r) => [r!.version, text(r!.wrappedKey), text(r!.encryptedMetadata)])).toEqual([
+      [1, 'w1000', 'e1000'],
+      [2, 'w0', 'm0'],
+      [2, 'k1', 'm1'],
+    ]);
+    expect(d1).toEqual(node);
   });
 });

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, gte, inArray, lt, lte, or, SQL, sql, StringChunk, type SQLChunk } from 'drizzle-orm';
-import { guard, inChunks, reusableRead, type Db } from '../../db/client.js';
+import { EachRow, guard, inChunks, reusableRead, type Db } from '../../db/client.js';
 import { collections, items, syncState } from '../../db/schema.js';
 
 export type CollectionRow = typeof collections.$inferSelect;
@@ -100,9 +100,9 @@ export const updateItem = (
     .set({ ...changes, version: sql`${items.version} + 1`, changeSeq: currentSeq(accountId), updatedAt: now })
     .where(and(eq(items.accountId, accountId), eq(items.id, id)));
 
-// ---- a batch's writes: a few multi-row statements instead of one or two per item ----
-// Each statement binds at most D1's 100 parameters, and the rows go in chunks of a fixed size, so
-// the SQL text repeats from batch to batch (the Node adapter prepares each text once).
+// ---- a batch's writes: one prepared statement per row on Node, a few multi-row ones on D1 ----
+// Each multi-row statement binds at most D1's 100 parameters, and the rows go in chunks of a
+// fixed size, so the SQL text repeats from batch to batch.
 
 const MAX_PARAMS = 100;
 
@@ -132,13 +132,22 @@ const idList = (ids: string[]) => valuesOf([ids]);
 
 export type NewItem = Pick<ItemRow, 'id' | 'collectionId' | 'wrappedKey' | 'encryptedMetadata' | 'blobId'>;
 
+const ITEM_COLUMNS = `account_id, id, collection_id, version, state, wrapped_key, encrypted_metadata, blob_id, trashed_at, change_seq, created_at, updated_at`;
+/** The sequence number advanceSeq took earlier in the same write. */
+const TAKEN_SEQ = `(SELECT seq FROM sync_state WHERE account_id = ?)`;
+
 /** New items at version 1, taking the sequence number advanceSeq took earlier in the same write. */
 export const insertItems = (accountId: string, rows: NewItem[], now: number) =>
-  chunked(rows, 5, 3).map(
-    (chunk) => sql`INSERT INTO items (account_id, id, collection_id, version, state, wrapped_key, encrypted_metadata, blob_id, trashed_at, change_seq, created_at, updated_at)
-      SELECT s.account_id, v.column1, v.column2, 1, 'live', v.column3, v.column4, v.column5, NULL, s.seq, ${now}, ${now}
-      FROM sync_state AS s, (VALUES ${valuesOf(chunk.map((r) => [r.id, r.collectionId, r.wrappedKey, r.encryptedMetadata, r.blobId]))}) AS v
-      WHERE s.account_id = ${accountId}`,
+  new EachRow(
+    `INSERT INTO items (${ITEM_COLUMNS}) VALUES (?, ?, ?, 1, 'live', ?, ?, ?, NULL, ${TAKEN_SEQ}, ?, ?)`,
+    rows.map((r) => [accountId, r.id, r.collectionId, r.wrappedKey, r.encryptedMetadata, r.blobId, accountId, now, now]),
+    () =>
+      chunked(rows, 5, 3).map(
+        (chunk) => sql`INSERT INTO items (${sql.raw(ITEM_COLUMNS)})
+          SELECT s.account_id, v.column1, v.column2, 1, 'live', v.column3, v.column4, v.column5, NULL, s.seq, ${now}, ${now}
+          FROM sync_state AS s, (VALUES ${valuesOf(chunk.map((r) => [r.id, r.collectionId, r.wrappedKey, r.encryptedMetadata, r.blobId]))}) AS v
+          WHERE s.account_id = ${accountId}`,
+      ),
   );
 
 /** Aborts the write unless every one of these items is at its `version` and in one of `states`. */
@@ -175,12 +184,18 @@ export const updateItemsContent = (
   rows: { id: string; encryptedMetadata: string; wrappedKey: string | null; setBlob: boolean; blobId: string | null }[],
   now: number,
 ) =>
-  chunked(rows, 5, 3).map(
-    (chunk) => sql`UPDATE items SET encrypted_metadata = v.column2, wrapped_key = coalesce(v.column3, items.wrapped_key),
-        blob_id = CASE WHEN v.column4 THEN v.column5 ELSE items.blob_id END, version = items.version + 1,
-        change_seq = ${currentSeq(accountId)}, updated_at = ${now}
-      FROM (VALUES ${valuesOf(chunk.map((r) => [r.id, r.encryptedMetadata, r.wrappedKey, r.setBlob ? 1 : 0, r.blobId]))}) AS v
-      WHERE items.account_id = ${accountId} AND items.id = v.column1`,
+  new EachRow(
+    `UPDATE items SET encrypted_metadata = ?, wrapped_key = coalesce(?, wrapped_key), blob_id = CASE WHEN ? THEN ? ELSE blob_id END,
+       version = version + 1, change_seq = ${TAKEN_SEQ}, updated_at = ? WHERE account_id = ? AND id = ?`,
+    rows.map((r) => [r.encryptedMetadata, r.wrappedKey, r.setBlob ? 1 : 0, r.blobId, accountId, now, accountId, r.id]),
+    () =>
+      chunked(rows, 5, 3).map(
+        (chunk) => sql`UPDATE items SET encrypted_metadata = v.column2, wrapped_key = coalesce(v.column3, items.wrapped_key),
+            blob_id = CASE WHEN v.column4 THEN v.column5 ELSE items.blob_id END, version = items.version + 1,
+            change_seq = ${currentSeq(accountId)}, updated_at = ${now}
+          FROM (VALUES ${valuesOf(chunk.map((r) => [r.id, r.encryptedMetadata, r.wrappedKey, r.setBlob ? 1 : 0, r.blobId]))}) AS v
+          WHERE items.account_id = ${accountId} AND items.id = v.column1`,
+      ),
   );
 
 /** Trashed items whose retention has run out, oldest first. */

@@ -116,7 +116,10 @@ export async function applyChanges(deps: Deps, accountId: string, changes: ItemC
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
   if (duplicate) throw new AppError('validation_failed', `body.changes: item ${duplicate} appears more than once`);
 
-  const before = new Map((await repo.findItems(deps.db, accountId, ids)).map((row) => [row.id, row]));
+  // A create needs no row from before (its primary key refuses an item that exists), so only the
+  // items the other changes move on are read: a batch of new photos reads nothing here.
+  const existing = changes.flatMap((change) => (change.op === 'create' ? [] : [change.itemId]));
+  const before = new Map((await repo.findItems(deps.db, accountId, existing)).map((row) => [row.id, row]));
   const seqBefore = await repo.readSeq(deps.db, accountId);
   const kinds = await kindsReceiving(deps, accountId, changes, before);
   await requireSyncConsent(deps, accountId, kinds);
