@@ -133,6 +133,19 @@ export function reusableRead<P>(build: (db: Db) => { prepare(): P }): (db: Db) =
   };
 }
 
+/**
+ * A LIMIT written into the SQL text, for drizzle's .limit(), which otherwise binds it as a
+ * parameter. SQLite reads a bound LIMIT's value when it plans, so every run of such a statement
+ * prepared it again: one point read took 36 µs against 7 µs with the number in the text (measured
+ * on a read that is costly to prepare; 10.6 against 3.8 µs for the session read). For fixed limits
+ * only: a page size the client picks stays bound, rather than one statement text per size.
+ */
+export function fixedLimit(rows: number): number {
+  if (!Number.isSafeInteger(rows) || rows < 0) throw new RangeError(`a fixed LIMIT must be a whole number, not ${rows}`);
+  // drizzle renders an SQL chunk in place of the parameter; its type only admits a number.
+  return sql.raw(String(rows)) as unknown as number;
+}
+
 /** A statement that aborts its atomic() write when `failWhen` is true. See schema.writeGuards. */
 export const guard = (failWhen: SQL) => sql`INSERT INTO write_guards (ok) SELECT NULL WHERE ${failWhen}`;
 

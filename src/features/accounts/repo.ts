@@ -1,5 +1,5 @@
 import { asc, count, desc, eq, gt, or, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { fixedLimit, type Db } from '../../db/client.js';
 import { accounts } from '../../db/schema.js';
 
 export type AccountRow = typeof accounts.$inferSelect;
@@ -20,17 +20,17 @@ export async function isAnyTaken(db: Db, keys: { id: string; emailIndex: string;
         keys.phoneIndex === null ? undefined : eq(accounts.phoneIndex, keys.phoneIndex),
       ),
     )
-    .limit(1);
+    .limit(fixedLimit(1));
   return row !== undefined;
 }
 
 export async function findAccountById(db: Db, id: string) {
-  const [row] = await db.select().from(accounts).where(eq(accounts.id, id)).limit(1);
+  const [row] = await db.select().from(accounts).where(eq(accounts.id, id)).limit(fixedLimit(1));
   return row;
 }
 
 export async function findAccountByEmailIndex(db: Db, emailIndex: string) {
-  const [row] = await db.select().from(accounts).where(eq(accounts.emailIndex, emailIndex)).limit(1);
+  const [row] = await db.select().from(accounts).where(eq(accounts.emailIndex, emailIndex)).limit(fixedLimit(1));
   return row;
 }
 
@@ -49,14 +49,14 @@ export function updatePasswordKeys(
 /**
  * How many of the most recently created accounts use each set of Argon2id parameters: a bounded
  * sample (newest rowids first, read straight off the table's b-tree), so its cost does not grow
- * with the number of accounts.
+ * with the number of accounts. The sample size is one constant, so it is written into the SQL.
  */
 export async function kdfParameterCounts(db: Db, sampleSize: number) {
   const recent = db
     .select({ opsLimit: accounts.kdfOpsLimit, memLimit: accounts.kdfMemLimit })
     .from(accounts)
     .orderBy(desc(sql`rowid`))
-    .limit(sampleSize)
+    .limit(fixedLimit(sampleSize))
     .as('recent');
   return db
     .select({ opsLimit: recent.opsLimit, memLimit: recent.memLimit, accounts: count() })
@@ -83,7 +83,7 @@ export const lockOut = (db: Db, id: string, lockedKey: string, now: number) =>
 export const deleteAccount = (db: Db, id: string) => db.delete(accounts).where(eq(accounts.id, id));
 
 export async function findAccountByPhoneIndex(db: Db, phoneIndex: string) {
-  const [row] = await db.select().from(accounts).where(eq(accounts.phoneIndex, phoneIndex)).limit(1);
+  const [row] = await db.select().from(accounts).where(eq(accounts.phoneIndex, phoneIndex)).limit(fixedLimit(1));
   return row;
 }
 

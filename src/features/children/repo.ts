@@ -1,5 +1,5 @@
 import { and, eq, gt, lte } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { fixedLimit, type Db } from '../../db/client.js';
 import { guardianships, pendingSignups } from '../../db/schema.js';
 
 export type PendingSignupRow = typeof pendingSignups.$inferSelect;
@@ -17,7 +17,7 @@ export async function findLivePending(db: Db, id: string, now: number) {
     .select()
     .from(pendingSignups)
     .where(and(eq(pendingSignups.id, id), gt(pendingSignups.expiresAt, now)))
-    .limit(1);
+    .limit(fixedLimit(1));
   return row;
 }
 
@@ -26,7 +26,7 @@ export async function isEmailPending(db: Db, emailIndex: string, now: number) {
     .select({ id: pendingSignups.id })
     .from(pendingSignups)
     .where(and(eq(pendingSignups.emailIndex, emailIndex), gt(pendingSignups.expiresAt, now)))
-    .limit(1);
+    .limit(fixedLimit(1));
   return row !== undefined;
 }
 
@@ -45,6 +45,6 @@ export async function deleteExpiredPending(db: Db, now: number) {
 export const insertGuardianship = (db: Db, row: GuardianshipRow) => db.insert(guardianships).values(row);
 
 export async function findGuardianship(db: Db, accountId: string) {
-  const [row] = await db.select().from(guardianships).where(eq(guardianships.accountId, accountId)).limit(1);
+  const [row] = await db.select().from(guardianships).where(eq(guardianships.accountId, accountId)).limit(fixedLimit(1));
   return row;
 }

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
-import { type Db, guard, reusableRead } from '../../db/client.js';
+import { fixedLimit, guard, reusableRead, type Db } from '../../db/client.js';
 import { consentEvents } from '../../db/schema.js';
 
 // The ledger is append-only: nothing here updates or deletes a row (the account's deletion
@@ -40,7 +40,7 @@ const latestOfPurpose = reusableRead((db) =>
       ),
     )
     .orderBy(desc(sql`${consentEvents}.rowid`))
-    .limit(1),
+    .limit(fixedLimit(1)),
 );
 
 export async function latest(db: Db, accountId: string, purpose: string, deviceId = '') {

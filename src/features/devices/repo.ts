@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import { guard, reusableRead, reusableWrite, type Db } from '../../db/client.js';
+import { fixedLimit, guard, reusableRead, reusableWrite, type Db } from '../../db/client.js';
 import { devices } from '../../db/schema.js';
 
 export type DeviceRow = typeof devices.$inferSelect;
@@ -22,14 +22,14 @@ export async function upsertDevice(db: Db, row: typeof devices.$inferInsert) {
 
 // Every device request starts with these two reads, so they are built once (see reusableRead).
 const byTokenHash = reusableRead((db) =>
-  db.select().from(devices).where(eq(devices.tokenHash, sql.placeholder('tokenHash'))).limit(1),
+  db.select().from(devices).where(eq(devices.tokenHash, sql.placeholder('tokenHash'))).limit(fixedLimit(1)),
 );
 const byAccountAndId = reusableRead((db) =>
   db
     .select()
     .from(devices)
     .where(and(eq(devices.id, sql.placeholder('id')), eq(devices.accountId, sql.placeholder('accountId'))))
-    .limit(1),
+    .limit(fixedLimit(1)),
 );
 
 export async function findDeviceByTokenHash(db: Db, tokenHash: string) {

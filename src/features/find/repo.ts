@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import { type Db, reusableWrite } from '../../db/client.js';
+import { fixedLimit, reusableWrite, type Db } from '../../db/client.js';
 import { commands, locationReports } from '../../db/schema.js';
 
 export type CommandRow = typeof commands.$inferSelect;
@@ -39,7 +39,7 @@ export function history(db: Db, accountId: string, deviceId: string, from: numbe
       ),
     )
     .orderBy(asc(locationReports.receivedAt))
-    .limit(5000);
+    .limit(fixedLimit(5000));
 }
 
 export const deleteReportsBefore = (db: Db, cutoff: number) => db.delete(locationReports).where(lt(locationReports.receivedAt, cutoff));

@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, isNotNull, lte, max, sql } from 'drizzle-orm';
-import { type Db, reusableRead } from '../../db/client.js';
+import { fixedLimit, reusableRead, type Db } from '../../db/client.js';
 import { policyNotices, policyVersions } from '../../db/schema.js';
 
 export type PolicyVersionRow = typeof policyVersions.$inferSelect;
@@ -8,7 +8,7 @@ export type PolicyVersionRow = typeof policyVersions.$inferSelect;
 export const insertVersion = (db: Db, row: PolicyVersionRow) => db.insert(policyVersions).values(row).onConflictDoNothing();
 
 export async function findVersion(db: Db, version: number) {
-  const [row] = await db.select().from(policyVersions).where(eq(policyVersions.version, version)).limit(1);
+  const [row] = await db.select().from(policyVersions).where(eq(policyVersions.version, version)).limit(fixedLimit(1));
   return row;
 }
 
@@ -26,7 +26,7 @@ const lastAcceptedOf = reusableRead((db) =>
     .from(policyNotices)
     .where(and(eq(policyNotices.accountId, sql.placeholder('accountId')), isNotNull(policyNotices.acknowledgedAt)))
     .orderBy(desc(policyNotices.version))
-    .limit(1),
+    .limit(fixedLimit(1)),
 );
 
 export async function newestRightsReducing(db: Db, upTo: number) {
@@ -45,7 +45,7 @@ export async function findNotice(db: Db, accountId: string, version: number) {
     .select()
     .from(policyNotices)
     .where(and(eq(policyNotices.accountId, accountId), eq(policyNotices.version, version)))
-    .limit(1);
+    .limit(fixedLimit(1));
   return row;
 }
 

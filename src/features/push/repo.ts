@@ -1,5 +1,5 @@
 import { and, eq, gte, isNull, ne, or, sql } from 'drizzle-orm';
-import { atomic, guard, type Db } from '../../db/client.js';
+import { atomic, fixedLimit, guard, type Db } from '../../db/client.js';
 import { pushSubscriptions } from '../../db/schema.js';
 
 export type PushSubscriptionRow = typeof pushSubscriptions.$inferSelect;
@@ -59,7 +59,7 @@ const heldByOther = (accountId: string, endpoint: string, deviceId: string) =>
   )!;
 
 export async function endpointHeldByOther(db: Db, accountId: string, endpoint: string, deviceId: string) {
-  const [row] = await db.select({ id: pushSubscriptions.id }).from(pushSubscriptions).where(heldByOther(accountId, endpoint, deviceId)).limit(1);
+  const [row] = await db.select({ id: pushSubscriptions.id }).from(pushSubscriptions).where(heldByOther(accountId, endpoint, deviceId)).limit(fixedLimit(1));
   return row !== undefined;
 }
 

@@ -1,5 +1,5 @@
 import { and, eq, isNull, lt, ne, or, sql } from 'drizzle-orm';
-import { type Db, reusableRead } from '../../db/client.js';
+import { fixedLimit, reusableRead, type Db } from '../../db/client.js';
 import { sessions } from '../../db/schema.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
@@ -9,7 +9,7 @@ export function insertSession(db: Db, row: typeof sessions.$inferInsert) {
 }
 
 // Every signed-in request starts with this read, so it is built once (see reusableRead).
-const byTokenHash = reusableRead((db) => db.select().from(sessions).where(eq(sessions.tokenHash, sql.placeholder('tokenHash'))).limit(1));
+const byTokenHash = reusableRead((db) => db.select().from(sessions).where(eq(sessions.tokenHash, sql.placeholder('tokenHash'))).limit(fixedLimit(1)));
 
 export async function findSessionByTokenHash(db: Db, tokenHash: string) {
   const [row] = await byTokenHash(db).all({ tokenHash });

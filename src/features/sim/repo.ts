@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { fixedLimit, type Db } from '../../db/client.js';
 import { simEvents, simVerifications } from '../../db/schema.js';
 
 export type SimEventRow = typeof simEvents.$inferSelect;
@@ -43,7 +43,7 @@ export function listEvents(db: Db, accountId: string, deviceId: string) {
     .from(simEvents)
     .where(and(eq(simEvents.accountId, accountId), eq(simEvents.deviceId, deviceId)))
     .orderBy(desc(simEvents.createdAt))
-    .limit(100);
+    .limit(fixedLimit(100));
 }
 
 /** The device's latest SIM event (insertion order breaks a tie in time). */
@@ -53,7 +53,7 @@ export async function newestEvent(db: Db, accountId: string, deviceId: string) {
     .from(simEvents)
     .where(and(eq(simEvents.accountId, accountId), eq(simEvents.deviceId, deviceId)))
     .orderBy(desc(simEvents.createdAt), desc(sql`rowid`))
-    .limit(1);
+    .limit(fixedLimit(1));
   return row;
 }
 
