@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SQL } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { atomic, EachRow, type Statement } from '../../src/db/client.js';
+import { atomic, EachRow, RenderedWrite, type Statement } from '../../src/db/client.js';
 import { batchStatements, itemsAsWritten, type ItemChange } from '../../src/features/sync/batch.js';
 import { advanceSeq, findItems, type ItemRow } from '../../src/features/sync/repo.js';
 import { createTestApp, type TestApp } from '../harness.js';
@@ -100,6 +100,7 @@ type Query = { sql: string; params: unknown[] };
 const onD1 = (statements: Statement[]) => statements.flatMap((s) => (s instanceof EachRow ? s.batched() : [s]));
 function queryOf(statement: Statement): Query {
   const db = t.deps.db as unknown as { dialect: { sqlToQuery(s: SQL): Query } };
+  if (statement instanceof RenderedWrite) return statement;
   return statement instanceof SQL ? db.dialect.sqlToQuery(statement) : (statement as unknown as { toSQL(): Query }).toSQL();
 }
 

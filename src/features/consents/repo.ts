@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
-import { fixedLimit, guard, reusableRead, type Db } from '../../db/client.js';
+import { fixedLimit, guard, reusableRead, reusableWrite, type Db } from '../../db/client.js';
 import { consentEvents } from '../../db/schema.js';
 
 // The ledger is append-only: nothing here updates or deletes a row (the account's deletion
@@ -77,7 +77,9 @@ export async function page(db: Db, accountId: string, before: number | undefined
  * Aborts the atomic write it is part of when the purpose's newest row withdraws it: a withdrawal
  * committed between a feature's consent check and its write still wins.
  */
-export const guardNotWithdrawn = (accountId: string, purpose: string) =>
+const notWithdrawn = reusableWrite<{ accountId: string; purpose: string }>(() =>
   guard(
-    sql`(SELECT granted FROM consent_events WHERE account_id = ${accountId} AND purpose = ${purpose} AND device_id = '' ORDER BY rowid DESC LIMIT 1) = 0`,
-  );
+    sql`(SELECT granted FROM consent_events WHERE account_id = ${sql.placeholder('accountId')} AND purpose = ${sql.placeholder('purpose')} AND device_id = '' ORDER BY rowid DESC LIMIT 1) = 0`,
+  ),
+);
+export const guardNotWithdrawn = (db: Db, accountId: string, purpose: string) => notWithdrawn(db, { accountId, purpose });

@@ -1,4 +1,4 @@
-import { atomic, type Statement } from '../../db/client.js';
+import { atomic, type Db, type Statement } from '../../db/client.js';
 import type { Deps } from '../../deps.js';
 import { AppError, notFound } from '../../http/app-error.js';
 import {
@@ -111,8 +111,8 @@ export async function requireSyncConsent(deps: Deps, accountId: string, kinds: I
 }
 
 /** Guards for sync's atomic write: it aborts if one of these kinds is withdrawn meanwhile (then ask requireSyncConsent why). */
-export const syncConsentGuards = (accountId: string, kinds: Iterable<string>): Statement[] =>
-  [...new Set(kinds)].map((kind) => repo.guardNotWithdrawn(accountId, purposeOfKind(kind)));
+export const syncConsentGuards = (db: Db, accountId: string, kinds: Iterable<string>): Statement[] =>
+  [...new Set(kinds)].map((kind) => repo.guardNotWithdrawn(db, accountId, purposeOfKind(kind)));
 
 // ---- reading ----
 

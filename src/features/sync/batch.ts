@@ -91,7 +91,7 @@ function runStatements(deps: Deps, accountId: string, run: Planned[], now: numbe
   if (op === 'create') {
     const creates = run.map(({ change }) => change as Extract<ItemChange, { op: 'create' }>);
     return [
-      ...[...new Set(creates.map((c) => c.collectionId))].map((id) => repo.guardCollectionExists(accountId, id)),
+      ...[...new Set(creates.map((c) => c.collectionId))].map((id) => repo.guardCollectionExists(db, accountId, id)),
       ...references,
       repo.insertItems(
         accountId,

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, gte, inArray, lt, lte, or, SQL, sql, StringChunk, type SQLChunk } from 'drizzle-orm';
-import { EachRow, guard, inChunks, reusableRead, type Db } from '../../db/client.js';
+import { EachRow, guard, inChunks, reusableRead, reusableWrite, type Db } from '../../db/client.js';
 import { collections, items, syncState } from '../../db/schema.js';
 
 export type CollectionRow = typeof collections.$inferSelect;
@@ -7,15 +7,21 @@ export type ItemRow = typeof items.$inferSelect;
 
 // ---- the change sequence ----
 
-export const ensureSyncState = (db: Db, accountId: string) =>
-  db.insert(syncState).values({ accountId, seq: 0 }).onConflictDoNothing();
-
-/** Takes the next sequence number; later statements of the same atomic write read it back. */
-export const advanceSeq = (db: Db, accountId: string) =>
+// Every write of the account takes these, so they are rendered once (see reusableWrite).
+const syncStateRow = reusableWrite<{ accountId: string }>((db) =>
+  db.insert(syncState).values({ accountId: sql.placeholder('accountId'), seq: 0 }).onConflictDoNothing(),
+);
+const nextSeq = reusableWrite<{ accountId: string }>((db) =>
   db
     .update(syncState)
     .set({ seq: sql`${syncState.seq} + 1` })
-    .where(eq(syncState.accountId, accountId));
+    .where(eq(syncState.accountId, sql.placeholder('accountId'))),
+);
+
+export const ensureSyncState = (db: Db, accountId: string) => syncStateRow(db, { accountId });
+
+/** Takes the next sequence number; later statements of the same atomic write read it back. */
+export const advanceSeq = (db: Db, accountId: string) => nextSeq(db, { accountId });
 
 const currentSeq = (accountId: string) => sql`(SELECT seq FROM sync_state WHERE account_id = ${accountId})`;
 
@@ -56,8 +62,10 @@ export function listCollections(db: Db, accountId: string) {
   return db.select().from(collections).where(eq(collections.accountId, accountId)).orderBy(asc(collections.changeSeq));
 }
 
-export const guardCollectionExists = (accountId: string, id: string) =>
-  guard(sql`NOT EXISTS (SELECT 1 FROM collections WHERE account_id = ${accountId} AND id = ${id})`);
+const collectionExists = reusableWrite<{ accountId: string; id: string }>(() =>
+  guard(sql`NOT EXISTS (SELECT 1 FROM collections WHERE account_id = ${sql.placeholder('accountId')} AND id = ${sql.placeholder('id')})`),
+);
+export const guardCollectionExists = (db: Db, accountId: string, id: string) => collectionExists(db, { accountId, id });
 
 // ---- items ----
 

@@ -59,7 +59,7 @@ export async function createCollection(deps: Deps, accountId: string, input: z.i
   const now = deps.clock.now();
   try {
     await atomic(deps.db, [
-      ...syncConsentGuards(accountId, [input.kind]),
+      ...syncConsentGuards(deps.db, accountId, [input.kind]),
       repo.ensureSyncState(deps.db, accountId),
       repo.advanceSeq(deps.db, accountId),
       repo.insertCollection(deps.db, { accountId, ...input, createdAt: now, updatedAt: now }),
@@ -83,7 +83,7 @@ export async function updateCollection(
   await requireSyncConsent(deps, accountId, [current.kind]);
   try {
     await atomic(deps.db, [
-      ...syncConsentGuards(accountId, [current.kind]),
+      ...syncConsentGuards(deps.db, accountId, [current.kind]),
       repo.guardCollectionVersion(accountId, collectionId, input.baseVersion),
       repo.advanceSeq(deps.db, accountId),
       repo.updateCollection(deps.db, accountId, collectionId, input.encryptedMetadata, deps.clock.now()),
@@ -127,7 +127,7 @@ export async function applyChanges(deps: Deps, accountId: string, changes: ItemC
   const { statements, released } = batchStatements(deps, accountId, changes, before, now);
   try {
     await atomic(deps.db, [
-      ...syncConsentGuards(accountId, kinds),
+      ...syncConsentGuards(deps.db, accountId, kinds),
       repo.ensureSyncState(deps.db, accountId),
       repo.advanceSeq(deps.db, accountId),
       ...statements,
