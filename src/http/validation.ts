@@ -25,14 +25,28 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * that has already passed its schema.
  */
 function loneSurrogatePath(target: string, data: unknown): string | undefined {
-  const stack: { value: unknown; path: string }[] = [{ value: data, path: targetName(target) }];
+  // Each entry knows its parent, so a path is spelled out only for the value that fails (a push
+  // of 500 items holds thousands of values, nearly always all well-formed).
+  interface Entry {
+    value: unknown;
+    key: string;
+    parent: Entry | undefined;
+  }
+  const pathOf = (entry: Entry) => {
+    const keys: string[] = [];
+    for (let e: Entry | undefined = entry; e; e = e.parent) keys.push(e.key);
+    return keys.reverse().join('.');
+  };
+  const stack: Entry[] = [{ value: data, key: targetName(target), parent: undefined }];
   while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
-    if (typeof value === 'string' && LONE_SURROGATE.test(value)) return path;
+    const entry = stack.pop()!;
+    const { value } = entry;
+    if (typeof value === 'string' && LONE_SURROGATE.test(value)) return pathOf(entry);
     if (value !== null && typeof value === 'object') {
-      for (const [key, inner] of Object.entries(value)) {
-        if (LONE_SURROGATE.test(key)) return path;
-        stack.push({ value: inner, path: `${path}.${key}` });
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        if (LONE_SURROGATE.test(key)) return pathOf(entry);
+        stack.push({ value: (value as Record<string, unknown>)[key], key, parent: entry });
       }
     }
   }
