@@ -3,6 +3,9 @@ import type { ApiClient } from '../../src/client/api.js';
 import { verifyReceipt } from '../../src/protocol/receipts.js';
 import { createTestApp, type TestApp } from '../harness.js';
 import { expectError, signUpAndLogIn } from '../security/helpers.js';
+import { atomic, isGuardFailure } from '../../src/db/client.js';
+import { syncConsentGuards } from '../../src/features/consents/service.js';
+import * as repo from '../../src/features/sync/repo.js';
 import { fakeSealed, newId } from './sync-helpers.js';
 
 // The consent ledger (issue 12, item 2) through the front door: defaults, withdrawal with keep or
@@ -51,6 +54,25 @@ describe('defaults', () => {
 });
 
 describe('withdrawing a data kind', () => {
+  it('a withdrawal committed after a write checked consent still stops that write (the guard in the write itself)', async () => {
+    const a = await owner();
+    await a.collection('notes'); // the account's sequence row, which a collection's write reads
+    const { db } = t.deps;
+    const marker = (kind: string) => repo.insertCollection(db, { accountId: a.accountId, id: newId(), kind, wrappedKey: fakeSealed(), encryptedMetadata: fakeSealed(40), createdAt: 1, updatedAt: 1 });
+    const count = async () => (await repo.listCollections(db, a.accountId)).length;
+    // Built as a push builds them after its consent check passed, then run after the withdrawal.
+    const notesGuards = syncConsentGuards(db, a.accountId, ['notes']);
+    const photosGuards = syncConsentGuards(db, a.accountId, ['photos']);
+    await a.api.setConsent('sync:notes', { granted: false, stored: 'keep' });
+
+    const before = await count();
+    await expect(atomic(db, [...notesGuards, marker('notes')])).rejects.toSatisfy(isGuardFailure);
+    expect(await count()).toBe(before);
+    // Another kind, still consented to, is not held back by it.
+    await atomic(db, [...photosGuards, marker('photos')]);
+    expect(await count()).toBe(before + 1);
+  });
+
   it('refuses new data of that kind (collections, item creates, updates and restores) with consent_required naming the purpose; trash and delete still work', async () => {
     const a = await owner();
     const notes = await a.collection('notes');
