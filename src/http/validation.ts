@@ -43,8 +43,7 @@ function loneSurrogatePath(target: string, data: unknown): string | undefined {
     const { value } = entry;
     if (typeof value === 'string' && LONE_SURROGATE.test(value)) return pathOf(entry);
     if (value !== null && typeof value === 'object') {
-      for (const key in value) {
-        if (!Object.hasOwn(value, key)) continue;
+      for (const key of Object.keys(value)) {
         if (LONE_SURROGATE.test(key)) return pathOf(entry);
         stack.push({ value: (value as Record<string, unknown>)[key], key, parent: entry });
       }
