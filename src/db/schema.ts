@@ -156,7 +156,7 @@ export const collections = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index('collections_changes').on(t.accountId, t.changeSeq)],
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index('collections_changes').on(t.accountId, t.changeSeq, t.id)],
 );
 
 export const items = sqliteTable(
@@ -180,7 +180,8 @@ export const items = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.id] }),
-    index('items_changes').on(t.accountId, t.changeSeq),
+    // A delta page reads (commit, id) order straight off this index, with no sort.
+    index('items_changes').on(t.accountId, t.changeSeq, t.id),
     index('items_trash').on(t.state, t.trashedAt),
     // One item per blob: a blob is never shared, so purging an item can delete its blob.
     uniqueIndex('items_blob').on(t.accountId, t.blobId),
@@ -443,7 +444,9 @@ export const consentEvents = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.id] }),
-    index('consent_events_purpose').on(t.accountId, t.purpose, t.deviceId, t.at),
+    // The newest row of a purpose is the highest rowid, which an index holds after its columns:
+    // the consent check that every consented write makes reads one entry, with no sort.
+    index('consent_events_purpose').on(t.accountId, t.purpose, t.deviceId),
   ],
 );
 

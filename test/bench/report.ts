@@ -90,7 +90,7 @@ function syncSection(results: SizeResult[], seconds: number): string {
   const blobsByKey = blobPlans.every((p) => p.plan.some((line) => /\(account_id=\? AND id=\?\)/.test(line)));
   const planSentence = [
     itemsUseIndex
-      ? `Both items queries of the page are answered by the \`items_changes\` index (account_id, change_seq).`
+      ? `${itemPlans.length === 1 ? "The page's items query is" : `All ${itemPlans.length} items queries of the page are`} answered by the \`items_changes\` index (account_id, change_seq, id), in the order the page asks.`
       : `Not every items query of the page used the \`items_changes\` index: see the plans below.`,
     blobsByKey
       ? 'Blob sizes and hashes are looked up by their primary key (account_id, id).'

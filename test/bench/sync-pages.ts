@@ -196,28 +196,28 @@ function bulkLoad(client: Database.Database, accountId: string, items: number) {
 
 /**
  * Runs one changesSince call while recording every statement better-sqlite3 executes for it,
- * with its parameters, then asks SQLite for the plan of each: the real queries, not copies.
+ * with its parameters, then asks SQLite for the plan of each: the real queries, not copies. The
+ * server's connection reuses prepared statements (src/adapters/sqlite-group-commit.ts), so the
+ * recording wraps the Statement class's methods, which every statement, cached or new, runs.
  */
 async function capturePlans(deps: Deps, client: Database.Database, accountId: string, since: number) {
   const captured: { sql: string; params: unknown[] }[] = [];
-  const originalPrepare = client.prepare;
-  const patched = function (this: Database.Database, source: string) {
-    const statement = originalPrepare.call(this, source) as Database.Statement;
-    for (const method of ['all', 'get', 'run', 'iterate'] as const) {
-      const original = statement[method] as (...args: unknown[]) => unknown;
-      (statement as unknown as Record<string, unknown>)[method] = (...params: unknown[]) => {
-        captured.push({ sql: source, params });
-        return original.apply(statement, params);
-      };
-    }
-    return statement;
-  };
-  client.prepare = patched as typeof client.prepare;
+  const statementClass = Object.getPrototypeOf(client.prepare('SELECT 1')) as Record<string, unknown>;
+  const methods = ['all', 'get', 'run', 'iterate'] as const;
+  const originals = methods.map((method) => statementClass[method] as (this: Database.Statement, ...args: unknown[]) => unknown);
+  methods.forEach((method, i) => {
+    statementClass[method] = function (this: Database.Statement, ...params: unknown[]) {
+      captured.push({ sql: this.source, params });
+      return originals[i]!.apply(this, params);
+    };
+  });
   try {
     await changesSince(deps, accountId, since, PAGE_LIMIT);
   } finally {
-    client.prepare = originalPrepare;
+    methods.forEach((method, i) => (statementClass[method] = originals[i]));
   }
+  // A page always reads items; an empty record means the recording missed the statements.
+  if (!captured.some(({ sql }) => /from "items"/.test(sql))) throw new Error('capturing the plans recorded no items query');
   return captured.map(({ sql, params }) => ({
     sql,
     plan: (client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail),
