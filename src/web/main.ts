@@ -45,6 +45,10 @@ const argon2id = createWorkerArgon2id({
   workerUrl: readKdfWorkerUrl(document),
   ran: (path) => (document.documentElement.dataset.kdf = path),
 });
+// Every password the page takes is derived: the worker gets ready while it is typed.
+document.addEventListener('focusin', (event) => {
+  if (event.target instanceof HTMLInputElement && event.target.type === 'password') void argon2id.prepare();
+});
 const api = createWebApi(window.location.origin, connection.fetch, argon2id);
 const locationMap = createLocationMap(byId('map'), readMapConfig(document));
 const confirm = createConfirm();

@@ -39,10 +39,11 @@ afterAll(async () => {
 });
 
 /** A fresh page with the server's page loaded; `routeWorker` may change how the worker's script is served. */
-async function openPage(routeWorker?: Parameters<Page['route']>[1]) {
+async function openPage(routeWorker?: Parameters<Page['route']>[1], options: { fakeClock?: boolean } = {}) {
   // Each test logs in afresh: no cookie session from the one before to resume.
   await browser.context.clearCookies();
   const page = await browser.context.newPage();
+  if (options.fakeClock) await page.clock.install();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
   const workers: Worker[] = [];
@@ -93,6 +94,38 @@ describe('a fast login: Argon2id in WebAssembly in a Web Worker', { timeout: 60_
     // A page thread the derivation blocked would draw no frame for longer than the bound below.
     expect(seen.derived - seen.clicked).toBeGreaterThan(LONGEST_FRAME_GAP_MS);
     expect(Math.max(...gaps), `longest gap between frames, of ${gaps.join(', ')} ms`).toBeLessThan(LONGEST_FRAME_GAP_MS);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('readies the worker when the password field takes the focus, and the login derives in that same worker', async () => {
+    const { page, problems, workers, ended } = await openPage();
+    await page.locator('#email').fill(EMAIL);
+    await page.locator('#password').focus();
+    // Started while the user is still typing, before anything is submitted.
+    await expect.poll(() => workers.length).toBe(1);
+    expect(ended).toEqual([]);
+    expect(await logIn(page)).toBe('wasm-worker');
+    // The readied worker did the derivation: no second one was started, and it was ended.
+    expect(workers).toHaveLength(1);
+    await expect.poll(() => ended).toEqual(workers);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('ends a readied worker that no login used after a minute, and readies a new one on the next focus', async () => {
+    const { page, problems, workers, ended } = await openPage(undefined, { fakeClock: true });
+    await page.locator('#password').focus();
+    await expect.poll(() => workers.length).toBe(1);
+    await page.clock.runFor(59_000);
+    expect(ended).toEqual([]);
+    await page.clock.runFor(2_000);
+    // Its 64 MiB do not stay behind while the page sits at the login.
+    await expect.poll(() => ended).toEqual(workers);
+    await page.locator('#email').focus();
+    await page.locator('#password').focus();
+    await expect.poll(() => workers.length).toBe(2);
+    expect(ended).toHaveLength(1);
     expect(problems).toEqual([]);
     await page.close();
   });
