@@ -40,7 +40,7 @@ import { API_DESCRIPTION, registerSecuritySchemes } from './http/api-description
 import { docsRoutes } from './http/docs-page.js';
 import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/errors.js';
-import { clientAddress, limitBody, type OutgoingOf, requestId, securityHeaders } from './http/middleware.js';
+import { clientAddress, type DefaultHeadersOf, limitBody, requestId, securityHeaders } from './http/middleware.js';
 import { durableWrites } from './http/durability.js';
 import { createRouter } from './http/router.js';
 import { jsonResponse, registerErrorSchemas, withMiddlewareErrors } from './http/openapi.js';
@@ -48,8 +48,8 @@ import { jsonResponse, registerErrorSchemas, withMiddlewareErrors } from './http
 export interface AppOptions {
   /** The peer address as the runtime sees it; Node and Workers each supply their own. */
   peerAddress?: (c: Context<AppEnv>) => string | undefined;
-  /** The runtime's outgoing response, where it has one (Node): the common headers go there. */
-  outgoing?: OutgoingOf;
+  /** Where the runtime takes headers for a response before it exists (Node): the common headers go there. */
+  defaultHeaders?: DefaultHeadersOf;
 }
 
 export const API_INFO = {
@@ -63,8 +63,8 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   const app = createRouter();
   const throttles = createThrottles(deps);
 
-  app.use('*', requestId(deps, options.outgoing));
-  app.use('*', securityHeaders(deps.config.publicOrigin, options.outgoing));
+  app.use('*', requestId(deps, options.defaultHeaders));
+  app.use('*', securityHeaders(deps.config.publicOrigin, options.defaultHeaders));
   // Inside the security headers, so a failed commit's error gets them; outside everything that writes.
   app.use('*', durableWrites(deps));
   app.use('*', clientAddress(deps, options.peerAddress ?? (() => undefined)));

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { createSecureContext } from 'node:tls';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createJsonLogger } from './adapters/log.js';
 import { startNodeHttpServer } from './adapters/node-http-server.js';
+import { addDefaultHeaders } from './adapters/node-response-defaults.js';
 import { createNodeSmsSender } from './adapters/sms-node.js';
 import { createNodeEmailSender } from './adapters/email-node.js';
 import { cryptoRandom } from './adapters/random.js';
 import { loadOrCreateServerKey } from './adapters/server-key-file.js';
 import { createApp } from './app.js';
-import type { OutgoingHeaders } from './http/middleware.js';
 import { plainHttpWarning } from './http/own-origins.js';
 import { type Config, ConfigError, parseConfig } from './config.js';
 import { reportMapArchive } from './features/map-archive/service.js';
@@ -34,7 +35,10 @@ async function main() {
   const app = createApp(deps, {
     peerAddress: (c) => getConnInfo(c).remote.address,
     // @hono/node-server hands the app the ServerResponse as c.env.outgoing.
-    outgoing: (c) => (c.env as { outgoing?: OutgoingHeaders } | undefined)?.outgoing,
+    defaultHeaders: (c) => {
+      const response = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+      return response && ((headers) => addDefaultHeaders(response, headers));
+    },
   });
 
   // The running pass, which shutdown waits for before it closes the database. A pass still running

