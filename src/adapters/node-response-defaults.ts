@@ -30,19 +30,19 @@ export function addDefaultHeaders(response: ServerResponse, headers: readonly De
     lists.push(headers);
     return;
   }
-  target[DEFAULTS] = [headers];
+  const all = [headers];
+  target[DEFAULTS] = all;
   const writeHead = response.writeHead;
   // writeHead(status, [statusMessage], [headers]); Node's own implicit header calls it too.
-  response.writeHead = function (this: WithDefaults, statusCode: number, messageOrHeaders?: string | Given, headers?: Given) {
+  response.writeHead = function (this: ServerResponse, statusCode: number, messageOrHeaders?: string | Given, headers?: Given) {
     const hasMessage = typeof messageOrHeaders === 'string';
-    const merged = withDefaults(this, hasMessage ? headers : (messageOrHeaders as Given));
+    const merged = withDefaults(this, all, hasMessage ? headers : (messageOrHeaders as Given));
     // Node's overloads take the headers second or third; apply() passes them as they came.
     return writeHead.apply(this, (hasMessage ? [statusCode, messageOrHeaders, merged] : [statusCode, merged]) as Parameters<ServerResponse['writeHead']>);
   } as ServerResponse['writeHead'];
 }
 
-function withDefaults(response: WithDefaults, given: Given): Given {
-  const lists = response[DEFAULTS] ?? [];
+function withDefaults(response: ServerResponse, lists: (readonly DefaultHeader[])[], given: Given): Given {
   if (Array.isArray(given) || response.getHeaderNames().length > 0) {
     // Node merges these itself, the answer's headers over the ones set here.
     for (const list of lists) for (const header of list) if (!response.hasHeader(header.lower)) response.setHeader(header.name, header.value);

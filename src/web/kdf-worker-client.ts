@@ -35,7 +35,6 @@ export function readKdfWorkerUrl(doc: Document): string | undefined {
 export function createWorkerArgon2id(options: {
   workerUrl: string | undefined;
   ran?: (path: KdfPath) => void;
-  spareIdleMs?: number;
 }): PageArgon2id {
   const workerUrl = typeof Worker === 'function' ? options.workerUrl : undefined;
   let spare: { worker: KdfWorker; idle: ReturnType<typeof setTimeout> } | undefined;
@@ -72,13 +71,15 @@ export function createWorkerArgon2id(options: {
       // A spare that dies is forgotten; the derivation starts a worker of its own.
       worker.failed.catch(() => spare?.worker === worker && dropSpare());
     }
-    const idle = setTimeout(() => spare?.worker === worker && dropSpare()?.end(), options.spareIdleMs ?? SPARE_IDLE_MS);
+    const idle = setTimeout(() => spare?.worker === worker && dropSpare()?.end(), SPARE_IDLE_MS);
     spare = { worker, idle };
     await worker.ready;
   };
 
   return Object.assign(derive, { prepare });
 }
+
+type Derived = Extract<KdfAnswer, { kind: 'derived' }>;
 
 interface KdfWorker {
   /** Asks the worker to load its engine and take `memLimit` bytes ahead of a derivation. */
@@ -88,7 +89,7 @@ interface KdfWorker {
   /** Rejects when the worker cannot start or dies. */
   failed: Promise<never>;
   /** The one derivation of this worker, which is ended once it answers. */
-  derive(input: Argon2idInput): Promise<Extract<KdfAnswer, { kind: 'derived' }>>;
+  derive(input: Argon2idInput): Promise<Derived>;
   end(): void;
 }
 
@@ -101,9 +102,9 @@ function startWorker(url: string): KdfWorker | undefined {
     return undefined;
   }
   let markPrepared!: () => void;
-  let markDerived!: (answer: Extract<KdfAnswer, { kind: 'derived' }>) => void;
+  let markDerived!: (answer: Derived) => void;
   const prepared = new Promise<void>((resolve) => (markPrepared = resolve));
-  const derived = new Promise<Extract<KdfAnswer, { kind: 'derived' }>>((resolve) => (markDerived = resolve));
+  const derived = new Promise<Derived>((resolve) => (markDerived = resolve));
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener('messageerror', () => reject(new Error('kdf worker: unreadable answer')));
     // A script that failed to load, parse or run fires this; so does a worker whose CSP refused it.

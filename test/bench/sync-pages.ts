@@ -20,6 +20,7 @@ import { parseConfig } from '../../src/config.js';
 import type { Deps } from '../../src/deps.js';
 import { createNodeDeps } from '../../src/node-deps.js';
 import { changesSince } from '../../src/features/sync/service.js';
+import { queryPlans, recordStatements } from '../db/statement-recorder.js';
 import { count, median, percentile, progress, registerCleanup } from './util.js';
 
 export const BENCH_KDF = { opsLimit: 1, memLimit: 8192 };
@@ -196,32 +197,13 @@ function bulkLoad(client: Database.Database, accountId: string, items: number) {
 
 /**
  * Runs one changesSince call while recording every statement better-sqlite3 executes for it,
- * with its parameters, then asks SQLite for the plan of each: the real queries, not copies. The
- * server's connection reuses prepared statements (src/adapters/sqlite-group-commit.ts), so the
- * recording wraps the Statement class's methods, which every statement, cached or new, runs.
+ * with its parameters, then asks SQLite for the plan of each: the real queries, not copies.
  */
 async function capturePlans(deps: Deps, client: Database.Database, accountId: string, since: number) {
-  const captured: { sql: string; params: unknown[] }[] = [];
-  const statementClass = Object.getPrototypeOf(client.prepare('SELECT 1')) as Record<string, unknown>;
-  const methods = ['all', 'get', 'run', 'iterate'] as const;
-  const originals = methods.map((method) => statementClass[method] as (this: Database.Statement, ...args: unknown[]) => unknown);
-  methods.forEach((method, i) => {
-    statementClass[method] = function (this: Database.Statement, ...params: unknown[]) {
-      captured.push({ sql: this.source, params });
-      return originals[i]!.apply(this, params);
-    };
-  });
-  try {
-    await changesSince(deps, accountId, since, PAGE_LIMIT);
-  } finally {
-    methods.forEach((method, i) => (statementClass[method] = originals[i]));
-  }
+  const captured = await recordStatements(() => changesSince(deps, accountId, since, PAGE_LIMIT));
   // A page always reads items; an empty record means the recording missed the statements.
   if (!captured.some(({ sql }) => /from "items"/.test(sql))) throw new Error('capturing the plans recorded no items query');
-  return captured.map(({ sql, params }) => ({
-    sql,
-    plan: (client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail),
-  }));
+  return queryPlans(client, captured);
 }
 
 /** One size's database, loaded and ready to be timed. */
