@@ -1,6 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
-import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64Url, toBase64Url, utf8 } from '../protocol/encoding.js';
 
@@ -28,7 +28,10 @@ export function createServerSecrets(serverKey: Uint8Array, randomBytes: (n: numb
     }
     return key;
   };
-  const mac = (name: string, input: string) => hmac(sha256, subkey(name), utf8(input));
+  // A blind index is computed on every request (the rate-limit key of its client), so the MAC is
+  // the platform's (node:crypto on Node, and on Workers with nodejs_compat), a few times faster
+  // than a JavaScript HMAC.
+  const mac = (name: string, input: string): Uint8Array => createHmac('sha256', subkey(name)).update(input, 'utf8').digest();
 
   return {
     sealPersonal(purpose, plaintext) {
