@@ -124,11 +124,12 @@ export function renderStartup(r: StartupResult, seconds: number): string {
   const verdict =
     builtMib < TARGET_IDLE_MIB
       ? `under the ${TARGET_IDLE_MIB} MiB target`
-      : `ABOVE the ${TARGET_IDLE_MIB} MiB target`;
+      : `above the ${TARGET_IDLE_MIB} MiB target this soon after starting (section 12 judges it once the server has been quiet for longer, as it idles over hours)`;
   return `
 ## 5. Start-up: the built server against tsx
 
-Target: *the built server idles under ${TARGET_IDLE_MIB} MiB RSS*. \`npm start\` runs
+Target: *the built server idles under ${TARGET_IDLE_MIB} MiB RSS*, judged in section 12; here RSS is
+taken soon after start-up, while V8 still holds the young generation that loading the app grew. \`npm start\` runs
 \`${RUNTIME_COMMAND.built}\` (bundled by \`npm run build\`, every package external); \`npm run dev\`
 runs the sources under tsx. Each was started ${STARTS} times, alternating which went first, with
 \`LOG_LEVEL=warn\` on a fresh data folder (so every start created the database, applied the
