@@ -7,15 +7,20 @@ import { addDefaultHeaders, defaultHeaders } from '../../src/adapters/node-respo
 // real socket as raw header lines, so a header sent twice shows as two lines.
 
 let server: Server | undefined;
-afterEach(async () => {
+async function closeServer() {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
   server = undefined;
-});
+}
+afterEach(closeServer);
 
-const DEFAULTS = defaultHeaders({ 'X-Frame-Options': 'DENY', 'Cache-Control': 'no-store', 'X-Request-Id': 'req-1' });
+const DEFAULTS = defaultHeaders(
+  { 'X-Frame-Options': 'DENY', 'Cache-Control': 'no-store', 'X-Request-Id': 'req-1', 'Permissions-Policy': 'camera=()' },
+  new Set(['Permissions-Policy']),
+);
 
 /** Serves one answer written by `answer`, after the defaults were given; resolves with the raw header pairs. */
 async function served(answer: (res: ServerResponse) => void): Promise<[string, string][]> {
+  await closeServer(); // a test may ask for several answers
   server = createServer((_req, res) => {
     addDefaultHeaders(res, DEFAULTS.slice(0, 2));
     addDefaultHeaders(res, DEFAULTS.slice(2));
@@ -74,5 +79,32 @@ describe('default headers on a Node response', () => {
     const implicit = await served((res) => res.end('no writeHead'));
     expect(valuesOf(implicit, 'x-frame-options')).toEqual(['DENY']);
     expect(valuesOf(implicit, 'x-request-id')).toEqual(['req-1']);
+  });
+
+  it('a header for pages only goes with every answer but a JSON one, however the answer names its type', async () => {
+    const pageOnly = (headers: [string, string][]) => valuesOf(headers, 'permissions-policy');
+    expect(pageOnly(await served((res) => res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<p>')))).toEqual(['camera=()']);
+    expect(pageOnly(await served((res) => res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end('x')))).toEqual(['camera=()']);
+    expect(pageOnly(await served((res) => res.writeHead(204).end()))).toEqual(['camera=()']);
+    expect(pageOnly(await served((res) => res.end('no type')))).toEqual(['camera=()']);
+
+    for (const json of [
+      (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'),
+      (res: ServerResponse) => res.writeHead(200, { 'Content-Type': 'Application/JSON; charset=UTF-8' }).end('{}'),
+      (res: ServerResponse) => res.writeHead(400, { 'Content-Type': 'application/problem+json' }).end('{}'),
+      (res: ServerResponse) => res.writeHead(200, ['Content-Type', 'application/json']).end('{}'),
+      (res: ServerResponse) => {
+        res.setHeader('Content-Type', 'application/json');
+        res.end('{}');
+      },
+      (res: ServerResponse) => {
+        res.setHeader('X-Other', '1');
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+      },
+    ]) {
+      const headers = await served(json);
+      expect(pageOnly(headers), json.toString()).toEqual([]);
+      expect(valuesOf(headers, 'x-frame-options'), json.toString()).toEqual(['DENY']);
+    }
   });
 });

@@ -6,12 +6,14 @@ import { createTestApp, TEST_KDF, type TestApp, uniqueEmail } from '../harness.j
 import { sha256Hex } from '../features/sync-helpers.js';
 
 // The headers every response carries (src/http/middleware.ts securityHeaders), on API answers,
-// errors, blob downloads and the page with its assets, for a plain-http and an https origin.
+// errors, blob downloads and the page with its assets, for a plain-http and an https origin; and
+// the two only a page acts on, on every answer but JSON ones.
 
 let t: TestApp | undefined;
 afterEach(() => t?.close());
 
 const HSTS = 'max-age=31536000; includeSubDomains';
+const WORLD_MAP = '/assets/world.json';
 
 /** A logged-in bearer session on the app, through an SDK client that talks to the app's origin. */
 async function sessionOn(app: TestApp, origin: string) {
@@ -40,7 +42,8 @@ async function responsesOf(app: TestApp, origin: string) {
   const html = await page.clone().text();
   const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
   expect(assets.length).toBeGreaterThanOrEqual(2); // the script and the stylesheet
-  const assetResponses = await Promise.all([...assets, '/assets/world.json'].map((path) => app.request('GET', path)));
+  const assetPaths = [...assets, WORLD_MAP];
+  const assetResponses = await Promise.all(assetPaths.map((path) => app.request('GET', path)));
   for (const res of assetResponses) expect(res.status).toBe(200);
 
   return {
@@ -49,20 +52,34 @@ async function responsesOf(app: TestApp, origin: string) {
     'OpenAPI document': await app.request('GET', '/openapi.json'),
     'blob download': download,
     page,
-    ...Object.fromEntries(assetResponses.map((res, i) => [`asset ${i}`, res])),
+    ...Object.fromEntries(assetResponses.map((res, i) => [`asset ${assetPaths[i]}`, res])),
   };
 }
 
+// The answers that are JSON, and so can never be a page; every other one could be.
+const JSON_ANSWERS = ['API answer', 'API error', 'OpenAPI document', `asset ${WORLD_MAP}`];
+
 describe('security headers', () => {
   for (const origin of ['http://localhost:8787', 'https://homing.example']) {
-    it(`on ${origin}: HSTS only when https; no powerful features, no cross-origin openers or embedding, everywhere`, async () => {
+    it(`on ${origin}: HSTS only when https, no embedding and no sniffing everywhere; no powerful features and no cross-origin openers on every answer that could be a page`, async () => {
       t = createTestApp({ PUBLIC_URL: origin });
       const responses = await responsesOf(t, origin);
-      for (const [kind, res] of Object.entries(responses)) {
+      const kinds = Object.entries(responses).map(([kind, res]) => ({ kind, res, json: res.headers.get('content-type')?.startsWith('application/json') ?? false }));
+      expect(kinds.filter((k) => k.json).map((k) => k.kind).sort()).toEqual([...JSON_ANSWERS].sort());
+      expect(kinds.filter((k) => !k.json).length).toBeGreaterThanOrEqual(4); // the page, its script and stylesheet, a blob
+      for (const { kind, res, json } of kinds) {
         const headers = (name: string) => res.headers.get(name);
         expect(headers('Strict-Transport-Security'), kind).toBe(origin.startsWith('https:') ? HSTS : null);
-        expect(headers('Cross-Origin-Opener-Policy'), kind).toBe('same-origin');
         expect(headers('Cross-Origin-Resource-Policy'), kind).toBe('same-origin');
+        expect(headers('X-Content-Type-Options'), kind).toBe('nosniff');
+        expect(headers('X-Frame-Options'), kind).toBe('DENY');
+        expect(headers('Content-Security-Policy'), kind).toContain("frame-ancestors 'none'");
+        if (json) {
+          expect(headers('Cross-Origin-Opener-Policy'), kind).toBeNull();
+          expect(headers('Permissions-Policy'), kind).toBeNull();
+          continue;
+        }
+        expect(headers('Cross-Origin-Opener-Policy'), kind).toBe('same-origin');
         const permissions = headers('Permissions-Policy') ?? '';
         for (const feature of ['camera', 'microphone', 'geolocation', 'payment', 'usb']) {
           expect(permissions.split(', '), `${kind} ${feature}`).toContain(`${feature}=()`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageMigrationsFolder } from '../../src/adapters/sqlite-node.js';
-import { securityHeaderValues } from '../../src/http/middleware.js';
+import { DOCUMENT_ONLY_HEADERS, securityHeaderValues } from '../../src/http/middleware.js';
 import { freePort, killIfRunning, REPO, type Running, start, waitForHealth } from './spawn.js';
 
 // What `npm start` runs: dist/node.js under plain node, started from a folder that is not the
@@ -83,16 +83,18 @@ describe('the built server (node dist/node.js)', () => {
     const expected = securityHeaderValues(origin);
     expect(expected['Strict-Transport-Security']).toBeDefined();
     const ids = new Set<string>();
-    for (const [path, replaced] of [
-      ['/healthz', []],
-      ['/v1/nowhere', []],
-      ['/openapi.json', []],
-      ['/', ['Content-Security-Policy', 'Cache-Control']],
+    // The JSON answers go without the headers only a page acts on; the page has them all.
+    for (const [path, replaced, page] of [
+      ['/healthz', [], false],
+      ['/v1/nowhere', [], false],
+      ['/openapi.json', [], false],
+      ['/', ['Content-Security-Policy', 'Cache-Control'], true],
     ] as const) {
       const res = await fetch(`${base}${path}`);
       for (const [name, value] of Object.entries(expected)) {
         // Replaced, not sent beside the route's own (fetch would join the two with a comma).
         if ((replaced as readonly string[]).includes(name)) expect(res.headers.get(name), `${path} ${name}`).not.toContain(value);
+        else if (DOCUMENT_ONLY_HEADERS.has(name) && !page) expect(res.headers.get(name), `${path} ${name}`).toBeNull();
         else expect(res.headers.get(name), `${path} ${name}`).toBe(value);
       }
       const id = res.headers.get('X-Request-Id');
