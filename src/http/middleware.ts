@@ -99,7 +99,7 @@ const ROUTE_MAY_REPLACE = new Set(['Cache-Control', 'Content-Security-Policy']);
 /**
  * What only a page acts on: the features its scripts may use, and who may keep a handle on its
  * window. A JSON answer runs no script, and one opened cross-site in a window is an anonymous
- * error (the session cookie is SameSite=Strict), so it goes without these 210 bytes. CORP,
+ * error (the session cookie is SameSite=Strict), so it goes without these 220 bytes. CORP,
  * nosniff, the CSP and X-Frame-Options stay on every answer.
  */
 export const DOCUMENT_ONLY_HEADERS: ReadonlySet<string> = new Set(['Permissions-Policy', 'Cross-Origin-Opener-Policy']);
